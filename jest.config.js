@@ -1,0 +1,28 @@
+// One `npm test` runs both projects: unit specs beside the code, and integration tests under
+// test/ that share one real Kafka broker and one MongoDB-wire server started by globalSetup.
+const aliases = {
+  '^@audience-sync/(contracts|config|kafka|runtime)$': '<rootDir>/libs/$1/src',
+};
+const transform = { '^.+\\.ts$': ['@swc/jest'] };
+
+module.exports = {
+  testTimeout: 90000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper: aliases,
+      testMatch: ['<rootDir>/services/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper: aliases,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { destinationSchema } from './export-config';
+
+/**
+ * How a batch relates to a run. `delta`: live changes. `full-sync`: the complete audience for a
+ * run, in order; the sink turns it into the destination's replace operation.
+ */
+export const deliveryModeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('delta') }),
+  z.object({
+    kind: z.literal('full-sync'),
+    runId: z.string().min(1),
+    seq: z.number().int().min(1),
+    last: z.boolean(),
+  }),
+]);
+export type DeliveryMode = z.infer<typeof deliveryModeSchema>;
+
+/** Identifies one destination audience of one export. */
+export const audienceRefSchema = z.object({
+  exportId: z.string().min(1),
+  exportVersion: z.number().int().min(1),
+  connectionId: z.string().min(1),
+  destination: destinationSchema,
+  /** Facebook: the audience id. Microsoft: the segment id (one audience per segment). */
+  audienceKey: z.string().min(1),
+  /** Microsoft: the audience is named after the segment. */
+  audienceName: z.string().optional(),
+});
+export type AudienceRef = z.infer<typeof audienceRefSchema>;
+
+/** Mapped identifier values (plain text) by destination key, e.g. { EMAIL: 'a@b.example' }. */
+export const plainIdentifiersSchema = z.record(z.string(), z.string());
+
+export const audienceChangeSchema = z.object({
+  op: z.enum(['add', 'remove']),
+  profileId: z.string().min(1),
+  identifiers: plainIdentifiersSchema,
+});
+export type AudienceChange = z.infer<typeof audienceChangeSchema>;
+
+/** streamer -> hasher: membership changes for one audience, still with plain identifiers. */
+export const audienceChangeBatchSchema = z.object({
+  batchId: z.string().min(1),
+  audience: audienceRefSchema,
+  mode: deliveryModeSchema,
+  changes: z.array(audienceChangeSchema).max(10_000),
+});
+export type AudienceChangeBatch = z.infer<typeof audienceChangeBatchSchema>;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** Counts the hasher reports with each batch so the sinks can fold them into run progress. */
+export const hashingCountsSchema = z.object({
+  droppedValues: z.record(z.string(), z.number().int().min(0)),
+  rejectedRows: z.number().int().min(0),
+});
+export type HashingCounts = z.infer<typeof hashingCountsSchema>;
+
+/** hasher -> sink-facebook: rows in one multi-key schema; values are digests (or MADID/EXTERN_ID as-is). */
+export const facebookChangeBatchSchema = z.object({
+  batchId: z.string().min(1),
+  audience: audienceRefSchema,
+  mode: deliveryModeSchema,
+  schema: z.array(z.string().min(1)).min(1),
+  adds: z.array(z.array(z.string())).max(10_000),
+  removes: z.array(z.array(z.string())).max(10_000),
+  counts: hashingCountsSchema,
+});
+export type FacebookChangeBatch = z.infer<typeof facebookChangeBatchSchema>;
+
+/** hasher -> sink-microsoft-ads: SHA-256 email digests. */
+export const microsoftChangeBatchSchema = z.object({
+  batchId: z.string().min(1),
+  audience: audienceRefSchema,
+  mode: deliveryModeSchema,
+  adds: z.array(sha256Hex).max(10_000),
+  removes: z.array(sha256Hex).max(10_000),
+  counts: hashingCountsSchema,
+});
+export type MicrosoftChangeBatch = z.infer<typeof microsoftChangeBatchSchema>;

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+export const destinationSchema = z.enum(['facebook-ads', 'microsoft-advertising']);
+export type Destination = z.infer<typeof destinationSchema>;
+
+/** Facebook multi-key schema keys an export may map; DOB is split into DOBY/DOBM/DOBD by the hasher. */
+export const facebookKeySchema = z.enum(['EMAIL', 'PHONE', 'FN', 'LN', 'FI', 'GEN', 'DOB', 'ST', 'CT', 'ZIP', 'COUNTRY', 'MADID', 'EXTERN_ID']);
+export type FacebookKey = z.infer<typeof facebookKeySchema>;
+
+export const facebookKeyIdentifierSchema = z.enum(['email', 'name-and-address', 'phone']);
+export type FacebookKeyIdentifier = z.infer<typeof facebookKeyIdentifierSchema>;
+
+export const connectionStateSchema = z.enum(['active', 'needs-reauthentication']);
+export type ConnectionState = z.infer<typeof connectionStateSchema>;
+
+/**
+ * The effective configuration of one export, without secrets, as the pipeline sees it.
+ * Published by the registry to a compacted topic keyed by export id; a deletion is a tombstone.
+ */
+export const exportConfigSchema = z.object({
+  exportId: z.string().min(1),
+  version: z.number().int().min(1),
+  displayName: z.string(),
+  connectionId: z.string().min(1),
+  connectionState: connectionStateSchema,
+  segmentIds: z.array(z.string().min(1)).min(1),
+  maxProfiles: z.number().int().positive(),
+  updatedAt: z.iso.datetime({ offset: true }),
+  destination: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('facebook-ads'),
+      adAccountId: z.string().min(1),
+      audienceId: z.string().min(1),
+      keyIdentifier: facebookKeyIdentifierSchema,
+      /** Facebook key -> profile attribute name. */
+      mappings: z.partialRecord(facebookKeySchema, z.string().min(1)),
+    }),
+    z.object({
+      type: z.literal('microsoft-advertising'),
+      customerId: z.string().regex(/^\d+$/),
+      accountId: z.string().regex(/^\d+$/),
+      emailAttribute: z.string().min(1),
+      acceptCustomerMatchTerms: z.boolean(),
+    }),
+  ]),
+});
+export type ExportConfig = z.infer<typeof exportConfigSchema>;
+
+export const runRequestSchema = z.object({
+  runId: z.string().min(1),
+  exportId: z.string().min(1),
+  requestedAt: z.iso.datetime({ offset: true }),
+});
+export type RunRequest = z.infer<typeof runRequestSchema>;

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const runStateSchema = z.enum(['pending', 'running', 'succeeded', 'failed']);
+export type RunState = z.infer<typeof runStateSchema>;
+
+export const runCountsSchema = z.object({
+  sent: z.number().int().min(0),
+  removed: z.number().int().min(0),
+  invalid: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+export type RunCounts = z.infer<typeof runCountsSchema>;
+
+/**
+ * Progress of a run as one pipeline stage sees it. Counts are the stage's running totals for the
+ * run (not increments), so a replayed message never double-counts.
+ */
+export const runStatusSchema = z.object({
+  runId: z.string().min(1),
+  exportId: z.string().min(1),
+  stage: z.enum(['segment-streamer', 'sink-facebook', 'sink-microsoft-ads']),
+  trigger: z.enum(['on-demand', 'refresh']).optional(),
+  state: runStateSchema,
+  counts: runCountsSchema,
+  /** A message for the admin; never contains identifiers. */
+  error: z.string().max(2000).optional(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type RunStatus = z.infer<typeof runStatusSchema>;

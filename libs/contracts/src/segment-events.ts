@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** A profile's fields by their own names; values may be missing or null. */
+export const profileAttributesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+const eventBase = {
+  eventId: z.string().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: true }),
+};
+
+const segmentRef = {
+  segmentId: z.string().min(1).max(200),
+  segmentName: z.string().min(1).max(128),
+};
+
+export const membershipEventSchema = z.object({
+  type: z.literal('membership'),
+  ...eventBase,
+  ...segmentRef,
+  profileId: z.string().min(1).max(200),
+  status: z.enum(['entered', 'exited']),
+  attributes: profileAttributesSchema.nullish(),
+});
+
+export const refreshMemberSchema = z.object({
+  profileId: z.string().min(1).max(200),
+  attributes: profileAttributesSchema.nullish(),
+});
+
+/** One part of a segment's complete membership list; parts are numbered from 1 and the last has `final: true`. */
+export const refreshEventSchema = z.object({
+  type: z.literal('refresh'),
+  ...eventBase,
+  ...segmentRef,
+  refreshId: z.string().min(1).max(200),
+  part: z.number().int().min(1),
+  final: z.boolean(),
+  members: z.array(refreshMemberSchema).max(50_000),
+});
+
+export const profileEventSchema = z.object({
+  type: z.literal('profile'),
+  ...eventBase,
+  profileId: z.string().min(1).max(200),
+  attributes: profileAttributesSchema,
+});
+
+export const segmentEventSchema = z.discriminatedUnion('type', [membershipEventSchema, refreshEventSchema, profileEventSchema]);
+
+export type ProfileAttributes = z.infer<typeof profileAttributesSchema>;
+export type MembershipEvent = z.infer<typeof membershipEventSchema>;
+export type RefreshEvent = z.infer<typeof refreshEventSchema>;
+export type RefreshMember = z.infer<typeof refreshMemberSchema>;
+export type ProfileEvent = z.infer<typeof profileEventSchema>;
+export type SegmentEvent = z.infer<typeof segmentEventSchema>;

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { segmentEventSchema } from './segment-events';
+import { exportConfigSchema, runRequestSchema } from './export-config';
+import { audienceChangeBatchSchema, facebookChangeBatchSchema, microsoftChangeBatchSchema } from './audience-changes';
+import { runStatusSchema } from './run-status';
+
+export interface TopicSpec<S extends z.ZodType = z.ZodType> {
+  /** Versioned name; a breaking schema change gets a new version, not an edit. */
+  name: string;
+  schema: S;
+  partitions: number;
+  /** `compact` where the topic is a table keyed by its message key. */
+  cleanupPolicy: 'delete' | 'compact';
+  /** A tombstone (null value) is a valid message, meaning "this key was deleted". */
+  tombstones: boolean;
+  /** What the message key holds; it decides ordering. */
+  key: string;
+  /** The one service that produces it; `upstream` for the CDP's input. */
+  writer: ServiceName | 'upstream';
+}
+
+export const serviceNames = ['connection-registry', 'segment-streamer', 'identifier-hasher', 'sink-facebook', 'sink-microsoft-ads'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+function topic<S extends z.ZodType>(spec: TopicSpec<S>): TopicSpec<S> {
+  return spec;
+}
+
+export const Topics = {
+  segmentEvents: topic({
+    name: 'segment-events.v1',
+    schema: segmentEventSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'segmentId (profileId for profile events)',
+    writer: 'upstream',
+  }),
+  exportConfigs: topic({
+    name: 'export-configs.v1',
+    schema: exportConfigSchema,
+    partitions: 1,
+    cleanupPolicy: 'compact',
+    tombstones: true,
+    key: 'exportId',
+    writer: 'connection-registry',
+  }),
+  runRequests: topic({
+    name: 'export-run-requests.v1',
+    schema: runRequestSchema,
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'exportId',
+    writer: 'connection-registry',
+  }),
+  audienceChanges: topic({
+    name: 'audience-changes.v1',
+    schema: audienceChangeBatchSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'exportId/audienceKey',
+    writer: 'segment-streamer',
+  }),
+  facebookChanges: topic({
+    name: 'facebook-audience-changes.v1',
+    schema: facebookChangeBatchSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'exportId/audienceKey',
+    writer: 'identifier-hasher',
+  }),
+  microsoftChanges: topic({
+    name: 'microsoft-audience-changes.v1',
+    schema: microsoftChangeBatchSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'exportId/audienceKey',
+    writer: 'identifier-hasher',
+  }),
+  runStatusFromStreamer: runStatusTopic('segment-streamer'),
+  runStatusFromFacebook: runStatusTopic('sink-facebook'),
+  runStatusFromMicrosoft: runStatusTopic('sink-microsoft-ads'),
+} as const;
+
+/** Each stage reports run progress on a topic of its own, so every topic has exactly one writer. */
+function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> {
+  return topic({
+    name: `run-status.${writer}.v1`,
+    schema: runStatusSchema,
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'runId',
+    writer,
+  });
+}
+
+/** Messages a service's consumers could not accept, with the reason in headers; the value is the original bytes. */
+export function deadLetterTopic(service: ServiceName): TopicSpec<z.ZodUnknown> {
+  return {
+    name: `dead-letters.${service}.v1`,
+    schema: z.unknown(),
+    partitions: 1,
+    cleanupPolicy: 'delete',
+    tombstones: true,
+    key: 'the original key',
+    writer: service,
+  };
+}
+
+export const DeadLetterHeaders = {
+  reason: 'x-dead-letter-reason',
+  sourceTopic: 'x-dead-letter-source-topic',
+  sourcePartition: 'x-dead-letter-source-partition',
+  sourceOffset: 'x-dead-letter-source-offset',
+  consumerGroup: 'x-dead-letter-consumer-group',
+} as const;
+
+export type MessageOf<T extends TopicSpec> = z.infer<T['schema']>;

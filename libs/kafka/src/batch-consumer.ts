@@ -1,0 +1,187 @@
+import { Logger } from '@nestjs/common';
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { DeadLetterHeaders, MessageOf, ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
+import { ContractProducer } from './contract-producer';
+import { formatIssues } from './format-issues';
+
+export interface ReceivedMessage<T> {
+  key: string | null;
+  /** null for a tombstone on a topic that allows them. */
+  value: T;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  headers: IHeaders;
+}
+
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  heartbeat(): Promise<void>;
+  /** Aborted when shutdown gives up on the in-flight batch; long work should stop and throw. */
+  signal: AbortSignal;
+}
+
+export interface BatchConsumerOptions<T extends TopicSpec> {
+  service: ServiceName;
+  groupId: string;
+  topic: T;
+  /** Receives the batch's valid messages; the offsets are committed only when it resolves. */
+  handle: (messages: ReceivedMessage<MessageOf<T> | (T['tombstones'] extends true ? null : never)>[], ctx: BatchContext) => Promise<void>;
+  fromBeginning?: boolean;
+  /** false for table readers that replay the whole topic on every start. */
+  commit?: boolean;
+  partitionsConsumedConcurrently?: number;
+  maxBytesPerPartition?: number;
+  /** How long shutdown waits for the in-flight batch before abandoning it uncommitted. */
+  shutdownGraceMs?: number;
+}
+
+/**
+ * kafkajs `eachBatch` consumption with the guarantees the pipeline relies on: messages are
+ * validated against the topic's schema, failures go to the service's dead-letter topic with the
+ * reason in headers (the batch goes on), and offsets are committed only after the handler
+ * succeeded. A handler error leaves the batch uncommitted, so kafkajs fetches it again.
+ */
+export class BatchConsumer<T extends TopicSpec> {
+  private readonly logger: Logger;
+  private readonly consumer: Consumer;
+  private readonly deadLetters: string;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private stopping = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly producer: ContractProducer,
+    private readonly options: BatchConsumerOptions<T>,
+  ) {
+    this.logger = new Logger(`Consumer:${options.groupId}`);
+    this.deadLetters = deadLetterTopic(options.service).name;
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      allowAutoTopicCreation: false,
+    });
+    this.logRebalances();
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic.name, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.track(this.processBatch(payload)),
+    });
+  }
+
+  /**
+   * Stops fetching, lets the in-flight batch finish (and commit) within the grace period, and
+   * otherwise abandons it without committing; its messages are delivered again after restart.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const grace = this.options.shutdownGraceMs ?? 10000;
+    const finished = Promise.allSettled([...this.inFlight]).then(() => true);
+    const inTime = await Promise.race([finished, delay(grace).then(() => false)]);
+    if (!inTime) {
+      this.logger.warn(`shutdown: abandoning the in-flight batch after ${grace} ms; it stays uncommitted`);
+      this.abort.abort();
+    }
+    await this.consumer.disconnect();
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    const spec = this.options.topic;
+    const valid: ReceivedMessage<never>[] = [];
+    const rejected: { message: KafkaMessage; reason: string }[] = [];
+    for (const message of batch.messages) {
+      const decoded = decode(spec, message);
+      if (decoded.ok) {
+        valid.push({
+          key: message.key?.toString() ?? null,
+          value: decoded.value as never,
+          partition: batch.partition,
+          offset: message.offset,
+          timestamp: message.timestamp,
+          headers: message.headers ?? {},
+        });
+      } else rejected.push({ message, reason: decoded.reason });
+    }
+    if (rejected.length > 0) await this.deadLetter(batch.topic, batch.partition, rejected);
+    if (valid.length > 0) {
+      await this.options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat, signal: this.abort.signal });
+    }
+    if (this.abort.signal.aborted || isStale()) return;
+    resolveOffset(batch.lastOffset());
+    if (this.options.commit !== false) {
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+    }
+  }
+
+  private async deadLetter(topic: string, partition: number, rejected: { message: KafkaMessage; reason: string }[]): Promise<void> {
+    for (const r of rejected) {
+      this.logger.warn(`dead-lettered ${topic}[${partition}]@${r.message.offset}: ${r.reason}`);
+    }
+    await this.producer.sendRaw(
+      this.deadLetters,
+      rejected.map(({ message, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          [DeadLetterHeaders.reason]: reason,
+          [DeadLetterHeaders.sourceTopic]: topic,
+          [DeadLetterHeaders.sourcePartition]: String(partition),
+          [DeadLetterHeaders.sourceOffset]: message.offset,
+          [DeadLetterHeaders.consumerGroup]: this.options.groupId,
+        },
+      })),
+    );
+    this.deadLettered += rejected.length;
+  }
+
+  /** Messages this consumer sent to its dead-letter topic since start. */
+  deadLettered = 0;
+
+  private logRebalances(): void {
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
+    this.consumer.on(REBALANCING, ({ payload }) => this.logger.log(`rebalance: group ${payload.groupId} is rebalancing (member ${payload.memberId})`));
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      const assigned = Object.entries(payload.memberAssignment)
+        .map(([topic, partitions]) => `${topic}[${(partitions as number[]).join(',')}]`)
+        .join(' ');
+      this.logger.log(`rebalance: joined group ${payload.groupId} as ${payload.isLeader ? 'leader' : 'member'} in ${payload.duration} ms; assigned ${assigned || 'nothing'}`);
+    });
+    this.consumer.on(CRASH, ({ payload }) => this.logger.error(`consumer crashed (restart: ${payload.restart}): ${payload.error.message}`));
+  }
+}
+
+type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function decode(spec: TopicSpec, message: KafkaMessage): Decoded {
+  if (message.value === null) {
+    return spec.tombstones ? { ok: true, value: null } : { ok: false, reason: 'null value (tombstone) on a topic that does not allow them' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'value is not valid JSON' };
+  }
+  const parsed = spec.schema.safeParse(json);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: `schema ${spec.name}: ${formatIssues(parsed.error)}` };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

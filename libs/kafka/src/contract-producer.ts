@@ -1,0 +1,64 @@
+import { Kafka, Producer, CompressionTypes } from 'kafkajs';
+import { MessageOf, TopicSpec } from '@audience-sync/contracts';
+import { formatIssues } from './format-issues';
+
+export interface OutgoingMessage<T extends TopicSpec> {
+  key: string | null;
+  /** null only on topics that allow tombstones. */
+  value: MessageOf<T> | null;
+  headers?: Record<string, string>;
+}
+
+export class ContractViolation extends Error {
+  constructor(topic: string, reason: string) {
+    super(`refusing to send a message that breaks the contract of ${topic}: ${reason}`);
+    this.name = 'ContractViolation';
+  }
+}
+
+/**
+ * The one way services produce: every value is checked against its topic's schema before it is
+ * sent, and the producer is idempotent so a retried send is not written twice.
+ */
+export class ContractProducer {
+  private readonly producer: Producer;
+  private connected?: Promise<void>;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  connect(): Promise<void> {
+    this.connected ??= this.producer.connect();
+    return this.connected;
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+    this.connected = undefined;
+  }
+
+  async send<T extends TopicSpec>(spec: T, messages: OutgoingMessage<T>[]): Promise<void> {
+    if (messages.length === 0) return;
+    const encoded = messages.map((m) => ({ key: m.key, value: this.encode(spec, m.value), headers: m.headers }));
+    await this.connect();
+    await this.producer.send({ topic: spec.name, messages: encoded, acks: -1, compression: CompressionTypes.None });
+  }
+
+  /** Sends bytes as they are; for dead letters, whose value is whatever arrived. */
+  async sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: Record<string, string> }[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.connect();
+    await this.producer.send({ topic, messages, acks: -1 });
+  }
+
+  private encode<T extends TopicSpec>(spec: T, value: MessageOf<T> | null): string | null {
+    if (value === null) {
+      if (!spec.tombstones) throw new ContractViolation(spec.name, 'null values (tombstones) are not allowed on this topic');
+      return null;
+    }
+    const result = spec.schema.safeParse(value);
+    if (!result.success) throw new ContractViolation(spec.name, formatIssues(result.error));
+    return JSON.stringify(value);
+  }
+}

@@ -1,0 +1,8 @@
+import { env } from '@audience-sync/config';
+
+/** Variables every service reads. */
+export const commonConfig = {
+  KAFKA_BROKERS: env.brokers(),
+  HOST: env.host(),
+  LOG_LEVEL: env.logLevel(),
+};

@@ -1,0 +1,32 @@
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
+import { KafkaHealth } from '@audience-sync/kafka';
+
+export const USES_DATABASE = Symbol('USES_DATABASE');
+
+/** `live`: the process answers. `ready`: its dependencies (Kafka, and the database where used) answer. */
+@ApiExcludeController()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly kafka: KafkaHealth,
+    @Optional() private readonly mongoose?: MongooseHealthIndicator,
+    @Optional() @Inject(USES_DATABASE) private readonly usesDatabase?: boolean,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    const checks = [() => this.kafka.check('kafka')];
+    if (this.usesDatabase && this.mongoose) checks.push(() => this.mongoose!.pingCheck('database', { timeout: 2000 }) as never);
+    return this.health.check(checks);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './health.controller';
+export * from './health.module';
+export * from './run-service';
+export * from './common-config';

@@ -1,0 +1,50 @@
+import { DynamicModule, INestApplication, Logger, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '@audience-sync/config';
+import { ServiceName } from '@audience-sync/contracts';
+
+export interface ServiceDefinition<S extends z.ZodObject> {
+  name: ServiceName;
+  config: S;
+  module: (config: z.infer<S>) => DynamicModule;
+  port: (config: z.infer<S>) => number;
+  /** Extra set-up before listening, e.g. the OpenAPI description. */
+  configure?: (app: INestApplication, config: z.infer<S>) => void | Promise<void>;
+}
+
+const levels: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Reads config (a bad value stops the process with a message naming the variable), boots, listens. */
+export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<INestApplication> {
+  let config: z.infer<S>;
+  try {
+    config = loadConfig(definition.name, definition.config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logLevel = (config as { LOG_LEVEL?: LogLevel }).LOG_LEVEL ?? 'log';
+  const app = await NestFactory.create(definition.module(config), {
+    logger: levels.slice(0, levels.indexOf(logLevel) + 1),
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  await definition.configure?.(app, config);
+  const host = (config as { HOST?: string }).HOST ?? '127.0.0.1';
+  const port = definition.port(config);
+  await app.listen(port, host);
+  new Logger(definition.name).log(`listening on http://${host}:${port} (health: /health/live, /health/ready)`);
+  return app;
+}
+
+/** Entry point wrapper: an error during start-up is printed once and exits non-zero. */
+export function main(start: () => Promise<unknown>): void {
+  start().catch((error: Error) => {
+    process.stderr.write(`start-up failed: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+
+import { AppConfigModule } from '@audience-sync/config';
+import { KafkaModule } from '@audience-sync/kafka';
+import { HealthModule } from '@audience-sync/runtime';
+import { HasherConfig } from './config';
+import { topics } from './topics';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: HasherConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        KafkaModule.forRoot({ service: 'identifier-hasher', brokers: config.KAFKA_BROKERS, topics }),
+        HealthModule.forRoot({ database: false }),
+      ],
+    };
+  }
+}
