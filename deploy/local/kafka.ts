@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
@@ -83,7 +83,7 @@ export async function startKafka(libs: string, options: KafkaStartOptions): Prom
     ['log4j.rootLogger=INFO, stdout', 'log4j.appender.stdout=org.apache.log4j.ConsoleAppender', 'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout', 'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka=INFO', 'log4j.logger.org.apache.kafka=WARN'].join('\n'),
   );
   const classpath = `${libs}/*`;
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = persistentClusterId(options.dataDir);
   await runToCompletion('java', ['-cp', classpath, `-Dlog4j.configuration=file:${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted'], {});
   const proc = startManaged(
     'kafka',
@@ -96,6 +96,15 @@ export async function startKafka(libs: string, options: KafkaStartOptions): Prom
   await waitForPort('127.0.0.1', options.port, 60000, alive);
   await waitForKafka(brokers, 60000);
   return { brokers, process: proc };
+}
+
+/** A data directory keeps its cluster id: a restart on existing data must present the same one. */
+function persistentClusterId(dataDir: string): string {
+  const file = join(dataDir, 'cluster.id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const id = randomBytes(16).toString('base64url');
+  writeFileSync(file, id);
+  return id;
 }
 
 /** Ready when the cluster answers metadata requests. */

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 /** Per-user cache for what the project installs, so a second start takes seconds. */
 export function cacheDir(): string {
@@ -9,9 +9,6 @@ export function cacheDir(): string {
 
 /** The repository root, whether running from source (ts) or from dist/. */
 export function projectRoot(): string {
-  const here = __dirname;
-  const marker = `${join('deploy', 'local')}`;
-  const at = here.lastIndexOf(marker);
-  const root = here.slice(0, at);
-  return root.endsWith(`${join('dist', '')}`) ? resolve(root, '..') : resolve(root);
+  const root = resolve(__dirname, '..', '..');
+  return basename(root) === 'dist' ? resolve(root, '..') : root;
 }
