@@ -3,7 +3,8 @@
 const aliases = {
   '^@audience-sync/(contracts|config|kafka|runtime)$': '<rootDir>/libs/$1/src',
 };
-const transform = { '^.+\\.ts$': ['@swc/jest'] };
+// Transpile only: `npm test` type-checks the whole tree once in its build step.
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
 
 module.exports = {
   testTimeout: 90000,
