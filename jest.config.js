@@ -4,7 +4,7 @@ const aliases = {
   '^@audience-sync/(contracts|config|kafka|runtime)$': '<rootDir>/libs/$1/src',
 };
 // Transpile only: `npm test` type-checks the whole tree once in its build step.
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 
 module.exports = {
   testTimeout: 90000,

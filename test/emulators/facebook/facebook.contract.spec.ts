@@ -1,0 +1,281 @@
+import { createHash, createHmac } from 'node:crypto';
+import { Emulators, startEmulators } from '../main';
+import { memberKey } from '../members';
+
+const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+const CUSTOM = '23850000000000001';
+const WEBSITE = '23850000000000002';
+const TERMS_PENDING = '23850000000000004';
+
+describe('Facebook Graph API emulator contract', () => {
+  let emulators: Emulators;
+  let base: string;
+  let token: string;
+
+  async function call(method: string, path: string, params: Record<string, unknown> = {}, as: 'form' | 'json' | 'query' = 'form') {
+    const withToken = { access_token: token, ...params };
+    const encode = (p: Record<string, unknown>) =>
+      new URLSearchParams(Object.entries(p).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    let url = `${base}${path}`;
+    const init: RequestInit = { method };
+    if (as === 'query' || method === 'GET') url += `?${encode(withToken)}`;
+    else if (as === 'json') init.body = JSON.stringify(withToken);
+    else init.body = encode(withToken);
+    if (as === 'json') init.headers = { 'content-type': 'application/json' };
+    else if (as === 'form' && method !== 'GET') init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const response = await fetch(url, init);
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  }
+
+  async function login(): Promise<string> {
+    const redirect = 'http://127.0.0.1:1/callback';
+    const dialog = await fetch(`${base}/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}&state=xyz&scope=ads_management`, { redirect: 'manual' });
+    expect(dialog.status).toBe(302);
+    const location = new URL(dialog.headers.get('location')!);
+    expect(location.searchParams.get('state')).toBe('xyz');
+    const code = location.searchParams.get('code')!;
+    const short = await fetch(`${base}/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`);
+    const shortBody = (await short.json()) as any;
+    expect(shortBody).toMatchObject({ token_type: 'bearer', access_token: expect.any(String), expires_in: expect.any(Number) });
+    const reused = await fetch(`${base}/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`);
+    expect(((await reused.json()) as any).error).toMatchObject({ code: 100, error_subcode: 36009 });
+    const long = await fetch(`${base}/oauth/access_token?grant_type=fb_exchange_token&client_id=emulator-app-id&client_secret=emulator-app-secret&fb_exchange_token=${shortBody.access_token}`);
+    const longBody = (await long.json()) as any;
+    expect(longBody.expires_in).toBeGreaterThan(50 * 24 * 3600);
+    return longBody.access_token;
+  }
+
+  const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => [sha(`user${from + i}@example.com`), sha(`1650555${String(from + i).padStart(4, '0')}`)]);
+  const payload = (data: string[][], schema = ['EMAIL', 'PHONE']) => ({ schema, data });
+  const members = async (id: string) => (await (await fetch(`${emulators.facebook.url}/_emulator/audiences/${id}?limit=100000`)).json()) as any;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    base = `${emulators.facebook.url}/v24.0`;
+    token = await login();
+  });
+  afterAll(() => emulators.close());
+  beforeEach(async () => {
+    await fetch(`${emulators.facebook.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0, serverErrorRate: 0, serverErrorsNext: 0, rateLimitNext: 0, rateLimitForMs: 0 }) });
+  });
+
+  describe('OAuth and tokens', () => {
+    it('rejects a wrong redirect_uri and a wrong client secret at code exchange', async () => {
+      const dialog = await fetch(`${base}/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent('http://a/cb')}&state=s`, { redirect: 'manual' });
+      const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
+      const wrongRedirect = await fetch(`${base}/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent('http://b/cb')}&code=${code}`);
+      expect(((await wrongRedirect.json()) as any).error).toMatchObject({ code: 100, error_subcode: 36008 });
+      const wrongSecret = await fetch(`${base}/oauth/access_token?client_id=emulator-app-id&client_secret=nope&redirect_uri=${encodeURIComponent('http://a/cb')}&code=${code}`);
+      expect(((await wrongSecret.json()) as any).error.code).toBe(1);
+      const unknownClient = await fetch(`${base}/dialog/oauth?client_id=other&redirect_uri=x`, { redirect: 'manual' });
+      expect(unknownClient.status).toBe(400);
+    });
+
+    it('answers 190 for an unknown token, 190/463 for an expired one, 104 without one', async () => {
+      const bad = await call('GET', '/me/adaccounts', { access_token: 'EAAnot-a-token' });
+      expect(bad.status).toBe(401);
+      expect(bad.body.error).toMatchObject({ code: 190, type: 'OAuthException', fbtrace_id: expect.any(String) });
+      const none = await fetch(`${base}/me/adaccounts`);
+      expect(((await none.json()) as any).error.code).toBe(104);
+      const doomed = await login();
+      await fetch(`${emulators.facebook.url}/_emulator/tokens/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: doomed }) });
+      const expired = await call('GET', '/me/adaccounts', { access_token: doomed });
+      expect(expired.body.error).toMatchObject({ code: 190, error_subcode: 463 });
+    });
+
+    it('accepts a bearer header and checks appsecret_proof when sent', async () => {
+      const viaHeader = await fetch(`${base}/me/adaccounts`, { headers: { authorization: `Bearer ${token}` } });
+      expect(viaHeader.status).toBe(200);
+      const proof = createHmac('sha256', 'emulator-app-secret').update(token).digest('hex');
+      expect((await call('GET', '/me/adaccounts', { appsecret_proof: proof })).status).toBe(200);
+      expect((await call('GET', '/me/adaccounts', { appsecret_proof: '0'.repeat(64) })).body.error.code).toBe(100);
+    });
+
+    it('answers 2635 for a deprecated API version', async () => {
+      const old = await fetch(`${emulators.facebook.url}/v12.0/me/adaccounts?access_token=${token}`);
+      expect(((await old.json()) as any).error.code).toBe(2635);
+    });
+  });
+
+  describe('ad accounts and audiences', () => {
+    it('lists ad accounts', async () => {
+      const { body } = await call('GET', '/me/adaccounts', { fields: 'id,account_id,name,account_status' });
+      expect(body.data).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'act_1001', account_id: '1001', account_status: 1 })]));
+    });
+
+    it('lists audiences of several subtypes with paging and reads one', async () => {
+      const first = await call('GET', '/act_1001/customaudiences', { fields: 'id,name,subtype', limit: 2 });
+      expect(first.body.data).toHaveLength(2);
+      expect(first.body.paging.next).toBeDefined();
+      const second = await call('GET', '/act_1001/customaudiences', { fields: 'id,name,subtype', limit: 2, after: first.body.paging.cursors.after });
+      const subtypes = [...first.body.data, ...second.body.data].map((a: any) => a.subtype);
+      expect(subtypes).toEqual(expect.arrayContaining(['CUSTOM', 'WEBSITE', 'LOOKALIKE']));
+      const one = await call('GET', `/${CUSTOM}`, { fields: 'id,name,subtype,data_source,operation_status' });
+      expect(one.body).toMatchObject({ id: CUSTOM, subtype: 'CUSTOM', operation_status: { code: 200 } });
+      expect((await call('GET', '/99999', { fields: 'id' })).body.error).toMatchObject({ code: 100, error_subcode: 33 });
+    });
+
+    it('creates a customer-list audience and refuses bad parameters and unaccepted terms', async () => {
+      const created = await call('POST', '/act_1001/customaudiences', { name: 'New list', subtype: 'CUSTOM', description: 'd', customer_file_source: 'USER_PROVIDED_ONLY' });
+      expect(created.body.id).toMatch(/^\d+$/);
+      expect((await call('GET', `/${created.body.id}`, { fields: 'subtype,data_source' })).body).toEqual({ subtype: 'CUSTOM', data_source: { type: 'UNKNOWN', sub_type: 'ANYTHING' } });
+      expect((await call('POST', '/act_1001/customaudiences', { name: 'x', subtype: 'CUSTOM' })).body.error.code).toBe(100);
+      expect((await call('POST', '/act_1001/customaudiences', { subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' })).body.error.code).toBe(100);
+      expect((await call('POST', '/act_1002/customaudiences', { name: 'x', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' })).body.error).toMatchObject({ code: 200, error_subcode: 1870090 });
+      expect((await call('POST', '/act_9/customaudiences', { name: 'x', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' })).body.error.code).toBe(100);
+    });
+  });
+
+  describe('adding and removing users', () => {
+    it('adds rows from a form body, a JSON body and the query string, and removes them by DELETE and method=DELETE', async () => {
+      const { body: created } = await call('POST', '/act_1001/customaudiences', { name: 'Members', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+      const id = created.id;
+      const form = await call('POST', `/${id}/users`, { payload: payload(rows(3)) }, 'form');
+      expect(form.body).toMatchObject({ audience_id: id, num_received: 3, num_invalid_entries: 0, invalid_entry_samples: {} });
+      expect(form.body.session_id).toBeDefined();
+      await call('POST', `/${id}/users`, { payload: payload(rows(2, 3)) }, 'json');
+      await call('POST', `/${id}/users`, { payload: payload(rows(1, 5)) }, 'query');
+      expect((await members(id)).count).toBe(6);
+      await call('DELETE', `/${id}/users`, { payload: payload(rows(1)) });
+      await call('POST', `/${id}/users`, { method: 'DELETE', payload: payload(rows(1, 1)) });
+      const after = await members(id);
+      expect(after.count).toBe(4);
+      expect(after.members.sort()).toEqual(rows(4, 2).map(memberKey).sort());
+    });
+
+    it('counts plain values and empty rows as invalid entries, keyed by data, and keeps MADID/EXTERN_ID unhashed', async () => {
+      const { body } = await call('POST', '/act_1001/customaudiences', { name: 'Invalid', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+      const result = await call('POST', `/${body.id}/users`, {
+        payload: { schema: ['EMAIL', 'MADID', 'EXTERN_ID'], data: [[sha('a@b.example'), '', ''], ['mary@example.com', '', ''], ['', '', ''], ['', 'aaaa-bbbb', 'crm-1'], [sha('x').toUpperCase(), '', '']] },
+      });
+      expect(result.body.num_received).toBe(5);
+      expect(result.body.num_invalid_entries).toBe(3);
+      expect(Object.keys(result.body.invalid_entry_samples)).toContain('mary@example.com');
+      expect((await members(body.id)).count).toBe(2);
+    });
+
+    it('refuses malformed payloads with code 100: unknown schema key, duplicate key, row width, more than 10,000 rows', async () => {
+      const bad = async (p: unknown) => (await call('POST', `/${CUSTOM}/users`, { payload: p })).body.error.code;
+      expect(await bad({ schema: ['EMAIL', 'SHOE_SIZE'], data: [['', '']] })).toBe(100);
+      expect(await bad({ schema: ['EMAIL', 'EMAIL'], data: [['', '']] })).toBe(100);
+      expect(await bad({ schema: ['EMAIL', 'PHONE'], data: [[sha('a')]] })).toBe(100);
+      expect(await bad({ schema: ['EMAIL'], data: Array.from({ length: 10_001 }, () => [sha('a')]) })).toBe(100);
+      expect(await bad(undefined)).toBe(100);
+      expect(await bad('{not json')).toBe(100);
+    });
+
+    it('refuses uploads to a non-customer-list audience (2650) and to an account without accepted terms (200/1870090)', async () => {
+      expect((await call('POST', `/${WEBSITE}/users`, { payload: payload(rows(1)) })).body.error.code).toBe(2650);
+      expect((await call('POST', `/${TERMS_PENDING}/users`, { payload: payload(rows(1)) })).body.error).toMatchObject({ code: 200, error_subcode: 1870090 });
+    });
+
+    it('refuses a single-key upload after a multi-key one (2650)', async () => {
+      const { body } = await call('POST', '/act_1001/customaudiences', { name: 'Style', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+      await call('POST', `/${body.id}/users`, { payload: payload(rows(1)) });
+      const single = await call('POST', `/${body.id}/users`, { payload: { schema: 'EMAIL_SHA256', data: [sha('z@z.example')] } });
+      expect(single.body.error.code).toBe(2650);
+      expect(single.body.error.message).toMatch(/MULTI_HASHES/);
+    });
+
+    it('handles a 10,000-row request in a few milliseconds', async () => {
+      const { body } = await call('POST', '/act_1001/customaudiences', { name: 'Big', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+      const data = payload(rows(10_000));
+      await call('POST', `/${body.id}/users`, { payload: data }, 'json');
+      const started = performance.now();
+      const result = await call('POST', `/${body.id}/users`, { payload: payload(rows(10_000, 10_000)) }, 'json');
+      const ms = performance.now() - started;
+      expect(result.body.num_received).toBe(10_000);
+      expect((await members(body.id)).count).toBe(20_000);
+      expect(ms).toBeLessThan(1000); // generous bound for CI; the benchmark prints the real figure
+    });
+  });
+
+  describe('replace sessions', () => {
+    async function fresh(name: string) {
+      const { body } = await call('POST', '/act_1001/customaudiences', { name, subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+      await call('POST', `/${body.id}/users`, { payload: payload(rows(5)) });
+      return body.id as string;
+    }
+
+    it('replaces all members when the last batch arrives, keeping old members until then', async () => {
+      const id = await fresh('Replace');
+      const session = (seq: number, last: boolean) => ({ session_id: 777001, batch_seq: seq, last_batch_flag: last, estimated_num_total: 4 });
+      const first = await call('POST', `/${id}/usersreplace`, { payload: payload(rows(2, 100)), session: session(1, false) });
+      expect(first.body).toMatchObject({ session_id: '777001', num_received: 2 });
+      expect((await members(id)).count).toBe(5);
+      expect((await members(id)).replaceInProgress).toBe(true);
+      expect((await call('GET', `/${id}`, { fields: 'operation_status' })).body.operation_status.code).toBe(414);
+      const last = await call('POST', `/${id}/usersreplace`, { payload: payload(rows(2, 102)), session: session(2, true) });
+      expect(last.body.num_received).toBe(4);
+      const after = await members(id);
+      expect(after.members.sort()).toEqual(rows(4, 100).map(memberKey).sort());
+      expect(after.replaceInProgress).toBe(false);
+    });
+
+    it('enforces the session rules with 2650 and their subcodes', async () => {
+      const id = await fresh('Rules');
+      const post = (session: unknown, schema?: string[]) => call('POST', `/${id}/usersreplace`, { payload: payload(schema ? [[sha('a')]] : rows(1), schema), session });
+      expect((await call('POST', `/${id}/usersreplace`, { payload: payload(rows(1)) })).body.error.code).toBe(100);
+      expect((await post({ session_id: 1, batch_seq: 2, last_batch_flag: false })).body.error).toMatchObject({ code: 2650, error_subcode: 1870147 });
+      await post({ session_id: 2, batch_seq: 1, last_batch_flag: false });
+      expect((await post({ session_id: 3, batch_seq: 1, last_batch_flag: false })).body.error).toMatchObject({ code: 2650, error_subcode: 1870145 });
+      expect((await call('POST', `/${id}/users`, { payload: payload(rows(1)) })).body.error).toMatchObject({ code: 2650, error_subcode: 1870145 });
+      expect((await call('DELETE', `/${id}/users`, { payload: payload(rows(1)) })).body.error).toMatchObject({ code: 2650, error_subcode: 1870145 });
+      expect((await post({ session_id: 2, batch_seq: 2, last_batch_flag: false }, ['EMAIL'])).body.error.code).toBe(2650);
+      await post({ session_id: 2, batch_seq: 2, last_batch_flag: true });
+      expect((await post({ session_id: 2, batch_seq: 3, last_batch_flag: true })).body.error).toMatchObject({ code: 2650, error_subcode: 1870159 });
+      expect((await call('POST', `/${WEBSITE}/usersreplace`, { payload: payload(rows(1)), session: { session_id: 9, batch_seq: 1 } })).body.error.code).toBe(2650);
+    });
+
+    it('times a session out (1870158) after the configured time', async () => {
+      const short = await startEmulators({ facebookSeed: { replaceSessionTimeoutMs: 50 } });
+      const redirect = 'http://x/cb';
+      const dialog = await fetch(`${short.facebook.url}/v24.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+      const code = new URL(dialog.headers.get('location')!).searchParams.get('code');
+      const t = ((await (await fetch(`${short.facebook.url}/v24.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`)).json()) as any).access_token;
+      const send = (seq: number) =>
+        fetch(`${short.facebook.url}/v24.0/${CUSTOM}/usersreplace`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t, payload: payload(rows(1)), session: { session_id: 5, batch_seq: seq, last_batch_flag: false } }) });
+      await send(1);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(((await (await send(2)).json()) as any).error).toMatchObject({ code: 2650, error_subcode: 1870158 });
+      await short.close();
+    });
+  });
+
+  describe('rate limits and injected faults', () => {
+    it('answers 80003 with x-business-use-case-usage once the per-account call budget is spent', async () => {
+      const tight = await startEmulators({ facebookSeed: { callsPerAccountPerHour: 2 } });
+      const redirect = 'http://x/cb';
+      const dialog = await fetch(`${tight.facebook.url}/v24.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+      const code = new URL(dialog.headers.get('location')!).searchParams.get('code');
+      const t = ((await (await fetch(`${tight.facebook.url}/v24.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`)).json()) as any).access_token;
+      const upload = () => fetch(`${tight.facebook.url}/v24.0/${CUSTOM}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t, payload: payload(rows(1)) }) });
+      expect((await upload()).status).toBe(200);
+      expect((await upload()).status).toBe(200);
+      const limited = await upload();
+      expect(limited.status).toBe(400);
+      expect(((await limited.json()) as any).error).toMatchObject({ code: 80003, error_subcode: 2446079 });
+      const usage = JSON.parse(limited.headers.get('x-business-use-case-usage')!);
+      expect(usage['1001'][0].estimated_time_to_regain_access).toBeGreaterThan(0);
+      await tight.close();
+    });
+
+    it('injects server errors, rate limits and latency at run time, and logs requests without bodies', async () => {
+      const admin = (body: unknown) => fetch(`${emulators.facebook.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await admin({ serverErrorsNext: 1, rateLimitNext: 1 });
+      const failed = await call('GET', '/me/adaccounts');
+      expect(failed.status).toBe(500);
+      expect(failed.body.error).toMatchObject({ code: 2, is_transient: true });
+      expect((await call('GET', '/me/adaccounts')).body.error.code).toBe(80003);
+      expect((await call('GET', '/me/adaccounts')).status).toBe(200);
+      await admin({ latencyMs: 150 });
+      const started = Date.now();
+      await call('GET', '/me/adaccounts');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      await admin({ latencyMs: 0 });
+      const log = (await (await fetch(`${emulators.facebook.url}/_emulator/requests?limit=5`)).json()) as any;
+      expect(log.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v24.0/me/adaccounts', status: 200 });
+      expect(JSON.stringify(log)).not.toContain(token);
+    });
+  });
+});

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+const audienceSeed = z.object({
+  id: z.string().regex(/^\d+$/),
+  name: z.string(),
+  subtype: z.enum(['CUSTOM', 'WEBSITE', 'LOOKALIKE', 'ENGAGEMENT', 'APP', 'VIDEO', 'OFFLINE_CONVERSION']),
+});
+
+/** Ad accounts and audiences the emulator starts with; FACEBOOK_EMULATOR_SEED (JSON) overrides. */
+export const facebookSeedSchema = z.object({
+  appId: z.string().default('emulator-app-id'),
+  appSecret: z.string().default('emulator-app-secret'),
+  /** Lowest Graph API version still served; older ones answer 2635. */
+  minimumVersion: z.number().int().default(22),
+  /** Custom-audience calls per ad account per hour before 80003. */
+  callsPerAccountPerHour: z.number().int().positive().default(1_000_000),
+  /** How long a replace session may stay open (Meta: 90 minutes). */
+  replaceSessionTimeoutMs: z.number().int().positive().default(90 * 60 * 1000),
+  shortTokenTtlSeconds: z.number().int().positive().default(2 * 3600),
+  longTokenTtlSeconds: z.number().int().positive().default(60 * 24 * 3600),
+  adAccounts: z
+    .array(
+      z.object({
+        accountId: z.string().regex(/^\d+$/),
+        name: z.string(),
+        termsAccepted: z.boolean().default(true),
+        audiences: z.array(audienceSeed).default([]),
+      }),
+    )
+    .default([
+      {
+        accountId: '1001',
+        name: 'Emulated Ads Account',
+        termsAccepted: true,
+        audiences: [
+          { id: '23850000000000001', name: 'Existing customer list', subtype: 'CUSTOM' },
+          { id: '23850000000000002', name: 'Website visitors (30 days)', subtype: 'WEBSITE' },
+          { id: '23850000000000003', name: 'Lookalike (US, 1%)', subtype: 'LOOKALIKE' },
+        ],
+      },
+      { accountId: '1002', name: 'Account without custom audience terms', termsAccepted: false, audiences: [{ id: '23850000000000004', name: 'Terms pending list', subtype: 'CUSTOM' }] },
+    ]),
+});
+export type FacebookSeed = z.infer<typeof facebookSeedSchema>;
