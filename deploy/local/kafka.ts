@@ -100,6 +100,9 @@ export async function startKafka(libs: string, options: KafkaStartOptions): Prom
 
 /** A data directory keeps its cluster id: a restart on existing data must present the same one. */
 function persistentClusterId(dataDir: string): string {
+  const meta = join(dataDir, 'logs', 'meta.properties');
+  const formatted = existsSync(meta) ? /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))?.[1]?.trim() : undefined;
+  if (formatted) return formatted;
   const file = join(dataDir, 'cluster.id');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const id = randomBytes(16).toString('base64url');
