@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Infrastructure, withDatabase } from './infrastructure';
 
 export interface StackEnvironment {
@@ -9,7 +11,7 @@ export interface StackEnvironment {
 }
 
 /** The environment the local stack gives every service; anything already set wins. */
-export function stackEnvironment(infra: Infrastructure, env: NodeJS.ProcessEnv = process.env): StackEnvironment {
+export function stackEnvironment(infra: Infrastructure, dataDir: string, env: NodeJS.ProcessEnv = process.env): StackEnvironment {
   const fbPort = env.FACEBOOK_EMULATOR_PORT ?? '4101';
   const msPort = env.MICROSOFT_EMULATOR_PORT ?? '4102';
   const emulators = !env.FACEBOOK_GRAPH_BASE_URL && !env.MICROSOFT_ADS_BASE_URL;
@@ -19,8 +21,9 @@ export function stackEnvironment(infra: Infrastructure, env: NodeJS.ProcessEnv =
     FACEBOOK_EMULATOR_PORT: fbPort,
     MICROSOFT_EMULATOR_PORT: msPort,
     ...(emulators ? emulatorUrls(fbPort, msPort) : {}),
-    // Development-only secrets, generated per start when none are configured.
-    INTERNAL_API_TOKEN: env.INTERNAL_API_TOKEN ?? randomBytes(24).toString('hex'),
+    ...devSecrets(dataDir),
+    REGISTRY_PUBLIC_URL: `http://127.0.0.1:${env.REGISTRY_PORT ?? 3000}`,
+    REGISTRY_INTERNAL_URL: `http://127.0.0.1:${env.REGISTRY_PORT ?? 3000}`,
   };
   const describe = emulators ? [`Facebook emulator   http://127.0.0.1:${fbPort}`, `Microsoft emulator  http://127.0.0.1:${msPort}`] : ['ad platforms: the base URLs configured in the environment'];
   return { values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, env[k] ?? v])), emulators, describe };
@@ -33,4 +36,28 @@ function emulatorUrls(fbPort: string, msPort: string): Record<string, string> {
     MICROSOFT_ADS_BASE_URL: `http://127.0.0.1:${msPort}/CampaignManagement/v13`,
     MICROSOFT_OAUTH_BASE_URL: `http://127.0.0.1:${msPort}/common/oauth2/v2.0`,
   };
+}
+
+/**
+ * Development-only secrets for the local stack, made once and kept in the data directory: the
+ * credential encryption key must outlive a restart, or stored provider tokens could not be read.
+ */
+function devSecrets(dataDir: string): Record<string, string> {
+  const file = join(dataDir, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  const secrets = {
+    INTERNAL_API_TOKEN: randomBytes(24).toString('hex'),
+    CREDENTIALS_ENCRYPTION_KEYS: `dev1:${randomBytes(32).toString('base64')}`,
+    REGISTRY_API_KEYS: `admin:administrator:${randomBytes(18).toString('hex')},contributor:contributor:${randomBytes(18).toString('hex')}`,
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/** The local stack's API keys, for the start banner and the demo. */
+export function stackApiKeys(values: Record<string, string>): { name: string; role: string; key: string }[] {
+  return (values.REGISTRY_API_KEYS ?? '').split(',').map((entry) => {
+    const [name, role, ...key] = entry.split(':');
+    return { name, role, key: key.join(':') };
+  });
 }

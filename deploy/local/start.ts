@@ -4,7 +4,7 @@ import { provideInfrastructure } from './infrastructure';
 import { projectRoot } from './paths';
 import { ManagedProcess, startManaged } from './process';
 import { serviceEntry, servicePort, stackServices } from './stack';
-import { stackEnvironment } from './stack-env';
+import { stackApiKeys, stackEnvironment } from './stack-env';
 
 /**
  * `npm start`: the infrastructure (unless given), the ad-platform emulators (unless real base
@@ -40,7 +40,7 @@ async function start(): Promise<void> {
     say: (line) => say(`[infra] ${line}`),
   });
   stopInfrastructure = infra.stop;
-  const env = stackEnvironment(infra);
+  const env = stackEnvironment(infra, dataDir);
 
   if (env.emulators) {
     const emulators = startManaged('emulators', process.execPath, [join(root, 'dist/test/emulators/main.js')], join(logDir, 'emulators.log'), { env: { ...process.env, ...env.values } });
@@ -62,6 +62,8 @@ async function start(): Promise<void> {
   for (const line of env.describe) say(line);
   for (const service of stackServices) say(`${service.name.padEnd(20)} http://127.0.0.1:${servicePort(service, env.values)}`);
   say(`logs       ${logDir}`);
+  say(`API keys   ${stackApiKeys(env.values).map((k) => `${k.name} (${k.role})`).join(', ')}: in ${join(dataDir, 'dev-secrets.json')} (REGISTRY_API_KEYS)`);
+  say(`API docs   http://127.0.0.1:${servicePort(stackServices[0], env.values)}/docs`);
   say('\nRun `npm run status` in another terminal to see readiness; Ctrl-C stops everything.');
 }
 

@@ -23,7 +23,8 @@ export const exportConfigSchema = z.object({
   displayName: z.string(),
   connectionId: z.string().min(1),
   connectionState: connectionStateSchema,
-  segmentIds: z.array(z.string().min(1)).min(1),
+  /** Microsoft Advertising names each segment's audience after the segment. */
+  segments: z.array(z.object({ id: z.string().min(1), name: z.string().min(1).max(128) })).min(1),
   maxProfiles: z.number().int().positive(),
   updatedAt: z.iso.datetime({ offset: true }),
   destination: z.discriminatedUnion('type', [

@@ -1,10 +1,25 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { RegistryConfig } from './config';
 import { topics } from './topics';
+import { AuthGuard } from './auth/auth.guard';
+import { ApiErrorFilter } from './common/api-error';
+import { CredentialCipher } from './crypto/credential-cipher';
+import { connectionSchema, exportSchema, Models, oauthStateSchema, runSchema } from './models';
+import { ConnectionsController } from './connections/connections.controller';
+import { ConnectionsService } from './connections/connections.service';
+import { OAuthController } from './oauth/oauth.controller';
+import { FacebookClient } from './oauth/facebook-client';
+import { MicrosoftClient } from './oauth/microsoft-client';
+import { ExportsController } from './exports/exports.controller';
+import { ExportsService } from './exports/exports.service';
+import { ExportConfigPublisher } from './exports/export-config.publisher';
+import { RunStatusConsumer } from './runs/run-status.consumer';
+import { InternalController } from './internal/internal.controller';
 
 @Module({})
 export class AppModule {
@@ -15,7 +30,25 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         KafkaModule.forRoot({ service: 'connection-registry', brokers: config.KAFKA_BROKERS, topics }),
         MongooseModule.forRoot(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }),
+        MongooseModule.forFeature([
+          { name: Models.connection, schema: connectionSchema },
+          { name: Models.export, schema: exportSchema },
+          { name: Models.run, schema: runSchema },
+          { name: Models.oauthState, schema: oauthStateSchema },
+        ]),
         HealthModule.forRoot({ database: true }),
+      ],
+      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+        CredentialCipher,
+        FacebookClient,
+        MicrosoftClient,
+        ConnectionsService,
+        ExportsService,
+        ExportConfigPublisher,
+        RunStatusConsumer,
       ],
     };
   }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { main, runService } from '@audience-sync/runtime';
 import { AppModule } from './app.module';
 import { configSchema } from './config';
+import { serveOpenApi } from './openapi';
 
 main(() =>
   runService({
@@ -9,5 +10,6 @@ main(() =>
     config: configSchema,
     module: (config) => AppModule.forRoot(config),
     port: (config) => config.REGISTRY_PORT,
+    configure: serveOpenApi,
   }),
 );

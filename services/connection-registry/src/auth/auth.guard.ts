@@ -1,0 +1,43 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { APP_CONFIG } from '@audience-sync/config';
+import { RegistryConfig } from '../config';
+import { forbidden, unauthenticated } from '../common/api-error';
+import { INTERNAL, Principal, PUBLIC, Role, ROLES } from './principal';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+/**
+ * API keys per deployment, each with a role. Roles are checked before any lookup, so a 401 or
+ * 403 never tells whether the object asked for exists.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: RegistryConfig,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest();
+    if (request.path?.startsWith('/health') || request.path?.startsWith('/docs') || request.path === '/openapi.json') return true;
+    const header: string | undefined = request.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : (request.headers['x-api-key'] as string | undefined);
+    if (!presented) throw unauthenticated();
+    if (this.reflector.getAllAndOverride<boolean>(INTERNAL, targets)) {
+      if (!same(presented, this.config.INTERNAL_API_TOKEN)) throw unauthenticated();
+      return true;
+    }
+    const match = this.config.REGISTRY_API_KEYS.find((k) => same(presented, k.key));
+    if (!match) throw unauthenticated();
+    const principal: Principal = { name: match.name, role: match.role };
+    request.principal = principal;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
+    if (roles && !roles.includes(principal.role)) throw forbidden(`this needs the ${roles.join(' or ')} role`);
+    return true;
+  }
+}

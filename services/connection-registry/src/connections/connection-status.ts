@@ -1,0 +1,15 @@
+import { ConnectionDoc } from '../models';
+
+export type ConnectionState = 'awaiting-authentication' | 'awaiting-audience' | 'ready' | 'needs-reauthentication';
+
+/** What the admin sees and must do next; derived, never stored. */
+export function connectionStatus(c: Pick<ConnectionDoc, '_id' | 'destination' | 'credentials' | 'credentialsExpireAt' | 'authProblem' | 'facebook'>, now = new Date()): { state: ConnectionState; message: string } {
+  const reauth = `re-authenticate: POST /connections/${c._id}/authorize and sign in with the provider again`;
+  if (c.authProblem) return { state: 'needs-reauthentication', message: `${c.authProblem}; ${reauth}` };
+  if (!c.credentials) return { state: 'awaiting-authentication', message: `authenticate with the provider: POST /connections/${c._id}/authorize` };
+  if (c.credentialsExpireAt && new Date(c.credentialsExpireAt) <= now) return { state: 'needs-reauthentication', message: `the provider's access token expired; ${reauth}` };
+  if (c.destination === 'facebook-ads' && !c.facebook?.audienceId) {
+    return { state: 'awaiting-audience', message: `choose an ad account and a customer-list audience: PUT /connections/${c._id}/facebook/audience` };
+  }
+  return { state: 'ready', message: 'ready for exports' };
+}

@@ -1,0 +1,86 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { z } from 'zod';
+import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
+import { pageOf, pageQuery, parseWith } from '../common/zod-body';
+import { chooseAudienceBody, connectionView, createConnectionBody, updateConnectionBody } from './connection.dto';
+import { ConnectionsService } from './connections.service';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+
+@ApiTags('connections')
+@ApiBearerAuth()
+@Controller('connections')
+export class ConnectionsController {
+  constructor(private readonly connections: ConnectionsService) {}
+
+  @Post()
+  @Roles('administrator')
+  @ApiOperation({ summary: 'Create a connection (administrators). Consent ("I agree") is required.' })
+  @ApiBody({ schema: schema(createConnectionBody) })
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    return connectionView(await this.connections.create(principal, parseWith(createConnectionBody, body)));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List connections; contributors see those they may use.' })
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    const page = parseWith(pageQuery, query, 'the query');
+    return pageOf((await this.connections.list(principal, page)).map(connectionView), page);
+  }
+
+  @Get(':id')
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return connectionView(await this.connections.visible(principal, id));
+  }
+
+  @Patch(':id')
+  @Roles('administrator')
+  @ApiBody({ schema: schema(updateConnectionBody) })
+  async update(@Param('id') id: string, @Body() body: unknown) {
+    return connectionView(await this.connections.update(id, parseWith(updateConnectionBody, body)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('administrator')
+  @ApiOperation({ summary: 'Delete a connection; 409 while exports use it unless ?cascade=true. Delivery stops before this answers.' })
+  async remove(@Param('id') id: string, @Query('cascade') cascade?: string) {
+    await this.connections.remove(id, cascade === 'true');
+  }
+
+  @Post(':id/authorize')
+  @Roles('administrator')
+  @ApiOperation({ summary: "Start the provider's OAuth flow: returns the authorise URL (or redirects with ?redirect=true)." })
+  async authorize(@Param('id') id: string, @Query('redirect') redirect: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const started = await this.connections.startAuthorization(id);
+    if (redirect === 'true') {
+      res.redirect(302, started.authorizeUrl);
+      return undefined;
+    }
+    return started;
+  }
+
+  @Get(':id/facebook/ad-accounts')
+  @Roles('administrator')
+  async adAccounts(@Param('id') id: string) {
+    return { items: await this.connections.facebookAdAccounts(id) };
+  }
+
+  @Get(':id/facebook/audiences')
+  @Roles('administrator')
+  @ApiOperation({ summary: 'Audiences of an ad account; only customer lists are selectable.' })
+  async audiences(@Param('id') id: string, @Query('adAccountId') adAccountId?: string) {
+    const { adAccountId: account } = parseWith(z.object({ adAccountId: z.string().regex(/^(act_)?\d+$/) }), { adAccountId }, 'the query');
+    return { items: await this.connections.facebookAudiences(id, account) };
+  }
+
+  @Put(':id/facebook/audience')
+  @Roles('administrator')
+  @ApiOperation({ summary: 'Pick an existing customer-list audience, or create one with { create: { name } }.' })
+  @ApiBody({ schema: schema(chooseAudienceBody) })
+  async chooseAudience(@Param('id') id: string, @Body() body: unknown) {
+    return connectionView(await this.connections.chooseFacebookAudience(id, parseWith(chooseAudienceBody, body)));
+  }
+}

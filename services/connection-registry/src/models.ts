@@ -1,0 +1,107 @@
+import { Schema } from 'mongoose';
+import { SealedSecret } from './crypto/credential-cipher';
+import { FacebookKey, FacebookKeyIdentifier, RunCounts, RunState } from '@audience-sync/contracts';
+
+export type UsableBy = 'administrators' | 'administrators-and-contributors';
+export type DestinationType = 'facebook-ads' | 'microsoft-advertising';
+
+export interface ConnectionDoc {
+  _id: string;
+  displayName: string;
+  destination: DestinationType;
+  usableBy: UsableBy;
+  consent: { agreedBy: string; agreedAt: Date };
+  /** Set by a provider answering that the credentials no longer work. */
+  authProblem?: string | null;
+  credentials?: SealedSecret | null;
+  credentialsExpireAt?: Date | null;
+  facebook?: { adAccountId: string; audienceId: string; audienceName: string } | null;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ExportDoc {
+  _id: string;
+  displayName: string;
+  connectionId: string;
+  segments: { id: string; name: string }[];
+  facebook?: { keyIdentifier: FacebookKeyIdentifier; mappings: Partial<Record<FacebookKey, string>> } | null;
+  microsoft?: { customerId: string; accountId: string; emailAttribute: string } | null;
+  version: number;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StageStatus {
+  state: RunState;
+  counts: RunCounts;
+  error?: string;
+  at: Date;
+}
+
+export interface RunDoc {
+  _id: string;
+  exportId: string;
+  trigger: 'on-demand' | 'refresh';
+  requestedBy?: string;
+  stages: Record<string, StageStatus>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface OAuthStateDoc {
+  _id: string;
+  connectionId: string;
+  provider: DestinationType;
+  redirectUri: string;
+  expiresAt: Date;
+}
+
+const sealed = new Schema<SealedSecret>({ keyId: String, iv: String, tag: String, data: String }, { _id: false });
+
+export const connectionSchema = new Schema<ConnectionDoc>(
+  {
+    _id: String,
+    displayName: { type: String, required: true },
+    destination: { type: String, required: true },
+    usableBy: { type: String, required: true },
+    consent: { agreedBy: String, agreedAt: Date },
+    authProblem: { type: String, default: null },
+    credentials: { type: sealed, default: null },
+    credentialsExpireAt: { type: Date, default: null },
+    facebook: { type: new Schema({ adAccountId: String, audienceId: String, audienceName: String }, { _id: false }), default: null },
+    createdBy: String,
+  },
+  { timestamps: true, versionKey: false },
+);
+
+export const exportSchema = new Schema<ExportDoc>(
+  {
+    _id: String,
+    displayName: { type: String, required: true },
+    connectionId: { type: String, required: true, index: true },
+    segments: [{ _id: false, id: String, name: String }],
+    facebook: { type: Schema.Types.Mixed, default: null },
+    microsoft: { type: Schema.Types.Mixed, default: null },
+    version: { type: Number, required: true },
+    createdBy: String,
+  },
+  { timestamps: true, versionKey: false },
+);
+
+export const runSchema = new Schema<RunDoc>(
+  {
+    _id: String,
+    exportId: { type: String, required: true, index: true },
+    trigger: String,
+    requestedBy: String,
+    stages: { type: Schema.Types.Mixed, default: {} },
+  },
+  { timestamps: true, versionKey: false, minimize: false },
+);
+
+export const oauthStateSchema = new Schema<OAuthStateDoc>({ _id: String, connectionId: String, provider: String, redirectUri: String, expiresAt: Date }, { versionKey: false });
+
+export const Models = { connection: 'Connection', export: 'Export', run: 'Run', oauthState: 'OAuthState' } as const;

@@ -1,0 +1,225 @@
+import mongoose from 'mongoose';
+import { Kafka, logLevel } from 'kafkajs';
+import { Topics } from '@audience-sync/contracts';
+import { ContractProducer } from '@audience-sync/kafka';
+import { Emulators, startEmulators } from '../emulators/main';
+import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
+import { eventually, testBrokers, uniqueName } from '../support/env';
+
+const CUSTOM = '23850000000000001';
+const LOOKALIKE = '23850000000000003';
+
+describe('connection registry over HTTP', () => {
+  let emulators: Emulators;
+  let registry: Registry;
+  let admin: Registry['as'] extends (r: any) => infer F ? F : never;
+  let contributor: typeof admin;
+  let anonymous: typeof admin;
+  const configs = new Map<string, any>();
+  let configReader: ReturnType<Kafka['consumer']>;
+
+  async function facebookConnection(usableBy = 'administrators', audienceId = CUSTOM) {
+    const created = await admin('POST', '/connections', { displayName: 'FB', destination: 'facebook-ads', usableBy, consent: { agreed: true } });
+    expect(created.status).toBe(201);
+    expect((await completeOAuth(registry, created.body.id)).status).toBe(200);
+    const chosen = await admin('PUT', `/connections/${created.body.id}/facebook/audience`, { adAccountId: 'act_1001', audienceId });
+    expect(chosen.status).toBe(200);
+    return chosen.body;
+  }
+
+  async function microsoftConnection(usableBy = 'administrators') {
+    const created = await admin('POST', '/connections', { displayName: 'MS', destination: 'microsoft-advertising', usableBy, consent: { agreed: true } });
+    await completeOAuth(registry, created.body.id);
+    return created.body;
+  }
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    registry = await startRegistry(emulators);
+    admin = registry.as('admin');
+    contributor = registry.as('contributor');
+    anonymous = registry.as('none');
+    const kafka = new Kafka({ clientId: 'registry-test', brokers: testBrokers(), logLevel: logLevel.NOTHING });
+    configReader = kafka.consumer({ groupId: uniqueName('config-reader') });
+    await configReader.connect();
+    await configReader.subscribe({ topic: Topics.exportConfigs.name, fromBeginning: true });
+    await configReader.run({ eachMessage: async ({ message }) => void configs.set(message.key!.toString(), message.value ? JSON.parse(message.value.toString()) : null) });
+  });
+
+  afterAll(async () => {
+    await configReader.disconnect();
+    await registry.close();
+    await emulators.close();
+  });
+
+  it('answers 401 without a key, 403 for a forbidden role, before revealing whether anything exists', async () => {
+    expect((await anonymous('GET', '/connections')).status).toBe(401);
+    expect((await anonymous('GET', '/connections/nope')).body).toEqual({ error: { code: 'unauthenticated', message: expect.any(String) } });
+    expect((await contributor('POST', '/connections', { displayName: 'x', destination: 'facebook-ads', consent: { agreed: true } })).status).toBe(403);
+    expect((await contributor('DELETE', '/connections/does-not-exist')).status).toBe(403);
+    expect((await contributor('POST', '/connections/does-not-exist/authorize')).status).toBe(403);
+    expect((await admin('DELETE', '/connections/does-not-exist')).status).toBe(404);
+    expect((await registry.as('none')('GET', '/health/live')).status).toBe(200);
+  });
+
+  it('refuses a connection without "I agree" and records who agreed and when', async () => {
+    const refused = await admin('POST', '/connections', { displayName: 'No consent', destination: 'facebook-ads' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([{ path: 'consent', message: expect.stringMatching(/consent is required/) }]);
+    const notAgreed = await admin('POST', '/connections', { displayName: 'No', destination: 'facebook-ads', consent: { agreed: false } });
+    expect(notAgreed.body.error.details[0].message).toMatch(/I agree/);
+    const ok = await admin('POST', '/connections', { displayName: 'Yes', destination: 'microsoft-advertising', consent: { agreed: true } });
+    expect(ok.body).toMatchObject({ usableBy: 'administrators', consent: { agreed: true, agreedBy: 'alice', agreedAt: expect.any(String) }, status: 'awaiting-authentication' });
+  });
+
+  it('runs the Facebook OAuth flow, lists ad accounts and audiences, and refuses a non-customer-list audience', async () => {
+    const created = await admin('POST', '/connections', { displayName: 'Facebook', destination: 'facebook-ads', consent: { agreed: true } });
+    const started = await admin('POST', `/connections/${created.body.id}/authorize`);
+    const state = new URL(started.body.authorizeUrl).searchParams.get('state')!;
+    expect(state.length).toBeGreaterThanOrEqual(40);
+    const landed = await completeOAuth(registry, created.body.id);
+    expect(landed.body.connection).toMatchObject({ status: 'awaiting-audience', authenticated: true });
+    expect((await fetch(landed.callback)).status).toBe(400); // the state is single-use
+    const accounts = await admin('GET', `/connections/${created.body.id}/facebook/ad-accounts`);
+    expect(accounts.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'act_1001' })]));
+    const audiences = await admin('GET', `/connections/${created.body.id}/facebook/audiences?adAccountId=act_1001`);
+    expect(audiences.body.items.find((a: any) => a.id === LOOKALIKE)).toMatchObject({ selectable: false, reason: expect.stringMatching(/LOOKALIKE/) });
+    const refused = await admin('PUT', `/connections/${created.body.id}/facebook/audience`, { adAccountId: 'act_1001', audienceId: LOOKALIKE });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toBe(`the Facebook audience ${LOOKALIKE} is a LOOKALIKE audience; exports need a customer-list audience (subtype CUSTOM): pick another or create a new one`);
+    const createdAudience = await admin('PUT', `/connections/${created.body.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: 'audience-sync list' } });
+    expect(createdAudience.body).toMatchObject({ status: 'ready', facebook: { adAccountId: '1001', audienceName: 'audience-sync list' } });
+  });
+
+  it('flags an expired Facebook token: the connection asks for re-authentication and the sinks are refused a token', async () => {
+    const connection = await facebookConnection();
+    await fetch(`${emulators.facebook.url}/_emulator/tokens/expire`, { method: 'POST' });
+    const listing = await admin('GET', `/connections/${connection.id}/facebook/ad-accounts`);
+    expect(listing.status).toBe(409);
+    expect(listing.body.error.message).toMatch(/re-authenticate/);
+    const after = await admin('GET', `/connections/${connection.id}`);
+    expect(after.body).toMatchObject({ status: 'needs-reauthentication', statusMessage: expect.stringMatching(/POST \/connections\/.*\/authorize/) });
+    const token = await fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${keys.internal}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(token.status).toBe(409);
+    expect((await completeOAuth(registry, connection.id)).body.connection.status).toBe('ready');
+  });
+
+  it('runs the Microsoft OAuth flow and stores the rotated refresh token after every refresh', async () => {
+    const connection = await microsoftConnection();
+    const internal = (forceRefresh: boolean) =>
+      fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${keys.internal}`, 'content-type': 'application/json' }, body: JSON.stringify({ forceRefresh }) });
+    expect((await fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST' })).status).toBe(401);
+    const first = (await (await internal(true)).json()) as any;
+    const second = (await (await internal(true)).json()) as any;
+    expect(first.accessToken).not.toBe(second.accessToken);
+    // Each forced refresh used the refresh token stored by the previous one; with rotation, a stale one would have failed.
+    const db = await mongoose.createConnection(registry.mongoUri).asPromise();
+    const stored = await db.collection('connections').findOne({ _id: connection.id as never });
+    await db.close();
+    expect(stored!.credentials.keyId).toBe('test1');
+    await fetch(`${emulators.microsoft.url}/_emulator/refresh-tokens/revoke`, { method: 'POST' });
+    expect((await internal(true)).status).toBe(409);
+    expect((await admin('GET', `/connections/${connection.id}`)).body.status).toBe('needs-reauthentication');
+  });
+
+  it('never returns or stores a token in plain text', async () => {
+    const fb = await facebookConnection();
+    const ms = await microsoftConnection();
+    const tokens = [...emulators.facebook.state.tokens.keys()];
+    const responses = JSON.stringify([await admin('GET', '/connections?limit=100'), await admin('GET', `/connections/${fb.id}`), await admin('GET', `/connections/${ms.id}`)]);
+    const db = await mongoose.createConnection(registry.mongoUri).asPromise();
+    const documents = JSON.stringify(await Promise.all(['connections', 'exports', 'oauthstates', 'runs'].map((c) => db.collection(c).find().toArray())));
+    await db.close();
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      expect(responses).not.toContain(token);
+      expect(documents).not.toContain(token);
+    }
+    expect(documents).not.toMatch(/M\.R3_|EwB|EAA/);
+    expect(responses).not.toMatch(/M\.R3_|EwB|EAA|credentials/);
+  });
+
+  it('validates exports per destination, with field-level messages', async () => {
+    const fb = await facebookConnection();
+    const ms = await microsoftConnection();
+    const bad = await admin('POST', '/exports', { displayName: 'x', connectionId: fb.id, segments: [{ id: 's1', name: 'S1' }], facebook: { keyIdentifier: 'name-and-address', mappings: { FN: 'FirstName' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: any) => d.path)).toEqual(['facebook.mappings.LN', 'facebook.mappings.ZIP']);
+    const wrongBlock = await admin('POST', '/exports', { displayName: 'x', connectionId: ms.id, segments: [{ id: 's1', name: 'S1' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' } } });
+    expect(wrongBlock.body.error.details.map((d: any) => d.path)).toEqual(['facebook', 'microsoft']);
+    const badIds = await admin('POST', '/exports', { displayName: 'x', connectionId: ms.id, segments: [{ id: 's1', name: 'S1' }], microsoft: { customerId: 'abc', accountId: '12', emailAttribute: 'PrimaryEmail' } });
+    expect(badIds.body.error.details[0]).toMatchObject({ path: 'microsoft.customerId', message: expect.stringMatching(/numeric cid/) });
+    expect((await admin('POST', '/exports', { displayName: 'x', connectionId: ms.id, segments: [], microsoft: { customerId: '1', accountId: '2', emailAttribute: 'E' } })).body.error.details[0].path).toBe('segments');
+    const good = await admin('POST', '/exports', { displayName: 'Loyal', connectionId: ms.id, segments: [{ id: 's1', name: 'Loyal customers' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
+    expect(good.status).toBe(201);
+    const config = await eventually(() => configs.get(good.body.id), 10000, 'the published config');
+    expect(config).toMatchObject({ maxProfiles: 500_000, connectionState: 'active', destination: { type: 'microsoft-advertising', customerId: '1000001', acceptCustomerMatchTerms: true } });
+    expect(JSON.stringify(config)).not.toMatch(/token/i);
+    const fbExport = await admin('POST', '/exports', { displayName: 'FB', connectionId: fb.id, segments: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'PrimaryEmail', PHONE: 'MobilePhone' } } });
+    expect((await eventually(() => configs.get(fbExport.body.id), 10000)).maxProfiles).toBe(10_000_000);
+    expect((await admin('GET', `/exports/${fbExport.body.id}/runs`)).body.items).toEqual([]);
+  });
+
+  it('lets contributors configure exports only on connections they may use', async () => {
+    const adminsOnly = await microsoftConnection('administrators');
+    const shared = await microsoftConnection('administrators-and-contributors');
+    const body = (connectionId: string) => ({ displayName: 'c', connectionId, segments: [{ id: 's', name: 'S' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } });
+    expect((await contributor('POST', '/exports', body(adminsOnly.id))).status).toBe(400);
+    expect((await contributor('GET', `/connections/${adminsOnly.id}`)).status).toBe(404);
+    const listed = (await contributor('GET', '/connections?limit=100')).body.items.map((c: any) => c.id);
+    expect(listed).toContain(shared.id);
+    expect(listed).not.toContain(adminsOnly.id);
+    const made = await contributor('POST', '/exports', body(shared.id));
+    expect(made.status).toBe(201);
+    const adminsExport = await admin('POST', '/exports', body(adminsOnly.id));
+    expect((await contributor('GET', `/exports/${adminsExport.body.id}`)).status).toBe(404);
+    expect((await contributor('DELETE', `/exports/${adminsExport.body.id}`)).status).toBe(404);
+  });
+
+  it('starts a run, publishes the request, and shows progress from the run-status topics in the history', async () => {
+    const ms = await microsoftConnection();
+    const created = await admin('POST', '/exports', { displayName: 'Runs', connectionId: ms.id, segments: [{ id: 'seg', name: 'Seg' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } });
+    const run = await admin('POST', `/exports/${created.body.id}/runs`);
+    expect(run.status).toBe(202);
+    expect(run.body).toMatchObject({ exportId: created.body.id, trigger: 'on-demand', state: 'pending', requestedBy: 'alice' });
+    const producer = registry.app.get(ContractProducer);
+    const status = (stage: 'segment-streamer' | 'sink-microsoft-ads', state: 'running' | 'succeeded', sent: number) => ({
+      key: run.body.id,
+      value: { runId: run.body.id, exportId: created.body.id, stage, state, counts: { sent, removed: 1, invalid: 2, failed: 0 }, at: new Date().toISOString() },
+    });
+    await producer.send(Topics.runStatusFromStreamer, [status('segment-streamer', 'succeeded', 10)]);
+    await producer.send(Topics.runStatusFromMicrosoft, [status('sink-microsoft-ads', 'running', 4), status('sink-microsoft-ads', 'succeeded', 10)]);
+    const done = await eventually(async () => {
+      const history = await admin('GET', `/exports/${created.body.id}/runs`);
+      return history.body.items[0]?.state === 'succeeded' ? history.body.items[0] : undefined;
+    }, 20000, 'the run to succeed in the history');
+    expect(done.counts).toEqual({ sent: 10, removed: 1, invalid: 2, failed: 0 });
+  });
+
+  it('publishes a tombstone before acknowledging a deletion, and refuses deleting a used connection without cascade', async () => {
+    const ms = await microsoftConnection();
+    const body = { displayName: 'gone', connectionId: ms.id, segments: [{ id: 's', name: 'S' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } };
+    const one = await admin('POST', '/exports', body);
+    const two = await admin('POST', '/exports', body);
+    await eventually(() => configs.get(two.body.id), 10000);
+    expect((await admin('DELETE', `/exports/${one.body.id}`)).status).toBe(204);
+    await eventually(() => configs.get(one.body.id) === null, 10000, 'the tombstone');
+    expect((await admin('GET', `/exports/${one.body.id}`)).status).toBe(404);
+    const refused = await admin('DELETE', `/connections/${ms.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/cascade=true/);
+    expect((await admin('DELETE', `/connections/${ms.id}?cascade=true`)).status).toBe(204);
+    await eventually(() => configs.get(two.body.id) === null, 10000, 'the cascaded tombstone');
+  });
+
+  it('paginates lists and serves the OpenAPI description', async () => {
+    const first = await admin('GET', '/connections?limit=2');
+    expect(first.body.items).toHaveLength(2);
+    const second = await admin('GET', `/connections?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
+    expect((await admin('GET', '/connections?limit=500')).status).toBe(400);
+    const openapi = await anonymous('GET', '/openapi.json');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/connections', '/exports/{id}/runs', '/oauth/callback']));
+    expect(Object.keys(openapi.body.paths).some((p) => p.startsWith('/internal'))).toBe(false);
+  });
+});

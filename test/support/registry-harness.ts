@@ -1,0 +1,84 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '@audience-sync/config';
+import { AppModule } from '../../services/connection-registry/src/app.module';
+import { configSchema } from '../../services/connection-registry/src/config';
+import { serveOpenApi } from '../../services/connection-registry/src/openapi';
+import { Emulators } from '../emulators/main';
+import { freePort } from '../../deploy/local/process';
+import { testBrokers, testMongoUri } from './env';
+
+export const keys = {
+  admin: `admin-key-${randomBytes(12).toString('hex')}`,
+  contributor: `contrib-key-${randomBytes(12).toString('hex')}`,
+  internal: `internal-${randomBytes(16).toString('hex')}`,
+};
+
+export interface Registry {
+  app: INestApplication;
+  url: string;
+  mongoUri: string;
+  env: Record<string, string>;
+  as(role: 'admin' | 'contributor' | 'none'): (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The registry in-process against the shared broker and database and the given emulators. */
+export async function startRegistry(emulators: Emulators): Promise<Registry> {
+  const port = await freePort();
+  const mongoUri = testMongoUri('registry');
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: testBrokers().join(','),
+    MONGODB_URI: mongoUri,
+    REGISTRY_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    REGISTRY_API_KEYS: `alice:administrator:${keys.admin},carol:contributor:${keys.contributor}`,
+    INTERNAL_API_TOKEN: keys.internal,
+    CREDENTIALS_ENCRYPTION_KEYS: `test1:${randomBytes(32).toString('base64')}`,
+    REGISTRY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v24.0`,
+    FACEBOOK_DIALOG_BASE_URL: `${emulators.facebook.url}/v24.0/dialog/oauth`,
+    MICROSOFT_OAUTH_BASE_URL: `${emulators.microsoft.url}/common/oauth2/v2.0`,
+  };
+  const config = loadConfig('connection-registry', configSchema, env);
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  serveOpenApi(app);
+  await app.listen(port, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  const bearer = { admin: keys.admin, contributor: keys.contributor, none: undefined };
+  return {
+    app,
+    url,
+    mongoUri,
+    env,
+    as: (role) => async (method, path, body) => {
+      const headers: Record<string, string> = {};
+      if (bearer[role]) headers.authorization = `Bearer ${bearer[role]}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    close: () => app.close(),
+  };
+}
+
+/** Follows the provider's authorise URL like a browser and lands on the registry's callback. */
+export async function completeOAuth(registry: Registry, connectionId: string): Promise<any> {
+  const admin = registry.as('admin');
+  const started = await admin('POST', `/connections/${connectionId}/authorize`);
+  if (started.status !== 201 && started.status !== 200) throw new Error(`authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
+  const provider = await fetch(started.body.authorizeUrl, { redirect: 'manual' });
+  const callback = provider.headers.get('location');
+  if (!callback) throw new Error(`the provider did not redirect (${provider.status})`);
+  const landed = await fetch(callback);
+  return { status: landed.status, body: await landed.json(), callback };
+}
