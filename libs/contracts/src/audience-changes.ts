@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { destinationSchema } from './export-config';
+import { destinationSchema, facebookKeySchema } from './export-config';
 
 /**
  * How a batch relates to a run. `delta`: live changes. `full-sync`: the complete audience for a
@@ -16,6 +16,17 @@ export const deliveryModeSchema = z.discriminatedUnion('kind', [
 ]);
 export type DeliveryMode = z.infer<typeof deliveryModeSchema>;
 
+/** The run a batch belongs to, so the sink can report its progress and end. */
+export const runContextSchema = z.object({
+  runId: z.string().min(1),
+  trigger: z.enum(['refresh', 'on-demand']),
+  /** How many audiences this run feeds (Microsoft: one per segment); each ends with `last`. */
+  audiences: z.number().int().min(1),
+  /** The last batch of this run for this audience. */
+  last: z.boolean(),
+});
+export type RunContext = z.infer<typeof runContextSchema>;
+
 /** Identifies one destination audience of one export. */
 export const audienceRefSchema = z.object({
   exportId: z.string().min(1),
@@ -26,6 +37,13 @@ export const audienceRefSchema = z.object({
   audienceKey: z.string().min(1),
   /** Microsoft: the audience is named after the segment. */
   audienceName: z.string().optional(),
+  /** Facebook: the export's mapped keys, the same for every row of the audience. */
+  facebookKeys: z.array(facebookKeySchema).optional(),
+  /** Microsoft: the connection's consent, sent as AcceptCustomerMatchTerm. */
+  acceptTerms: z.boolean().optional(),
+  /** Microsoft: the customer and account the audience lives in. */
+  customerId: z.string().optional(),
+  accountId: z.string().optional(),
 });
 export type AudienceRef = z.infer<typeof audienceRefSchema>;
 
@@ -44,6 +62,7 @@ export const audienceChangeBatchSchema = z.object({
   batchId: z.string().min(1),
   audience: audienceRefSchema,
   mode: deliveryModeSchema,
+  run: runContextSchema.optional(),
   changes: z.array(audienceChangeSchema).max(10_000),
 });
 export type AudienceChangeBatch = z.infer<typeof audienceChangeBatchSchema>;
@@ -62,6 +81,7 @@ export const facebookChangeBatchSchema = z.object({
   batchId: z.string().min(1),
   audience: audienceRefSchema,
   mode: deliveryModeSchema,
+  run: runContextSchema.optional(),
   schema: z.array(z.string().min(1)).min(1),
   adds: z.array(z.array(z.string())).max(10_000),
   removes: z.array(z.array(z.string())).max(10_000),
@@ -74,6 +94,7 @@ export const microsoftChangeBatchSchema = z.object({
   batchId: z.string().min(1),
   audience: audienceRefSchema,
   mode: deliveryModeSchema,
+  run: runContextSchema.optional(),
   adds: z.array(sha256Hex).max(10_000),
   removes: z.array(sha256Hex).max(10_000),
   counts: hashingCountsSchema,

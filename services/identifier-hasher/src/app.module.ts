@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-
 import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { HasherConfig } from './config';
 import { topics } from './topics';
+import { HasherConsumer } from './hasher.consumer';
 
 @Module({})
 export class AppModule {
@@ -16,6 +16,7 @@ export class AppModule {
         KafkaModule.forRoot({ service: 'identifier-hasher', brokers: config.KAFKA_BROKERS, topics }),
         HealthModule.forRoot({ database: false }),
       ],
+      providers: [HasherConsumer],
     };
   }
 }

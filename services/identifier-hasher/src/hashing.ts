@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { AudienceChange, FacebookKey, HashingCounts } from '@audience-sync/contracts';
+import { isDigest, normalize, UNHASHED_KEYS } from './normalize/normalize';
+
+/** The multi-key schema order used for every Facebook row; DOB travels as DOBY/DOBM/DOBD. */
+const ORDER = ['EMAIL', 'PHONE', 'FN', 'LN', 'FI', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'CT', 'ST', 'ZIP', 'COUNTRY', 'MADID', 'EXTERN_ID'];
+
+export function facebookSchema(keys: FacebookKey[]): string[] {
+  const expanded = new Set(keys.flatMap((k) => (k === 'DOB' ? ['DOBY', 'DOBM', 'DOBD'] : [k])));
+  return ORDER.filter((k) => expanded.has(k));
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function digestOf(key: string, normalized: string): string {
+  if (UNHASHED_KEYS.has(key) || isDigest(normalized)) return normalized;
+  return sha256(normalized);
+}
+
+class Counter {
+  readonly counts: HashingCounts = { droppedValues: {}, rejectedRows: 0 };
+  drop(reason: string): void {
+    this.counts.droppedValues[reason] = (this.counts.droppedValues[reason] ?? 0) + 1;
+  }
+}
+
+/**
+ * Normalises and hashes each change's identifiers into a row in the schema's order. An
+ * unusable value is dropped from its row and counted; a row left empty is rejected and counted;
+ * the rest of the batch flows on.
+ */
+export function facebookRows(keys: FacebookKey[], changes: AudienceChange[]): { schema: string[]; adds: string[][]; removes: string[][]; counts: HashingCounts } {
+  const schema = facebookSchema(keys);
+  const position = new Map(schema.map((k, i) => [k, i]));
+  const counter = new Counter();
+  const adds: string[][] = [];
+  const removes: string[][] = [];
+  for (const change of changes) {
+    const row = new Array<string>(schema.length).fill('');
+    let filled = 0;
+    for (const key of keys) {
+      const raw = change.identifiers[key];
+      if (raw === undefined) continue;
+      const result = normalize(key, raw);
+      if (!result.ok) {
+        counter.drop(result.reason);
+        continue;
+      }
+      for (const [k, v] of Object.entries(result.values)) {
+        row[position.get(k)!] = digestOf(k, v);
+        filled += 1;
+      }
+    }
+    if (filled === 0) counter.counts.rejectedRows += 1;
+    else (change.op === 'add' ? adds : removes).push(row);
+  }
+  return { schema, adds, removes, counts: counter.counts };
+}
+
+/** Microsoft takes the hashed email only. */
+export function microsoftEmails(changes: AudienceChange[]): { adds: string[]; removes: string[]; counts: HashingCounts } {
+  const counter = new Counter();
+  const adds: string[] = [];
+  const removes: string[] = [];
+  for (const change of changes) {
+    const raw = change.identifiers.EMAIL;
+    const result = raw === undefined ? ({ ok: false, reason: 'empty' } as const) : normalize('EMAIL', raw);
+    if (!result.ok) {
+      counter.drop(result.reason);
+      counter.counts.rejectedRows += 1;
+      continue;
+    }
+    (change.op === 'add' ? adds : removes).push(digestOf('EMAIL', result.values.EMAIL));
+  }
+  return { adds, removes, counts: counter.counts };
+}
