@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AudienceChangeBatch, FacebookChangeBatch, MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
 import { BatchConsumers, ContractProducer, ReceivedMessage } from '@audience-sync/kafka';
-import { facebookRows, microsoftEmails } from './hashing';
+import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 
 /**
  * audience-changes (plain identifiers) in, per-destination hashed changes out. Everything after

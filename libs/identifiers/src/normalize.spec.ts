@@ -1,5 +1,5 @@
 import { normalize } from './normalize';
-import { facebookRows, facebookSchema, microsoftEmails, sha256 } from '../hashing';
+import { facebookRows, facebookSchema, microsoftEmails, sha256 } from './hashing';
 
 const value = (key: string, raw: string) => {
   const r = normalize(key, raw);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AudienceChange, FacebookKey, HashingCounts } from '@audience-sync/contracts';
-import { isDigest, normalize, UNHASHED_KEYS } from './normalize/normalize';
+import { isDigest, normalize, UNHASHED_KEYS } from './normalize';
 
 /** The multi-key schema order used for every Facebook row; DOB travels as DOBY/DOBM/DOBD. */
 const ORDER = ['EMAIL', 'PHONE', 'FN', 'LN', 'FI', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'CT', 'ST', 'ZIP', 'COUNTRY', 'MADID', 'EXTERN_ID'];

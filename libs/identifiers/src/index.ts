@@ -1,0 +1,3 @@
+export * from './normalize';
+export * from './hashing';
+export * from './row-key';

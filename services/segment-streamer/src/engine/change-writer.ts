@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { AudienceChange, AudienceChangeBatch, AudienceRef, DeliveryMode, RunContext } from '@audience-sync/contracts';
+
+export const BATCH_SIZE = 5000;
+
+export interface Output {
+  send(batches: AudienceChangeBatch[]): Promise<void>;
+}
+
+/**
+ * Collects changes per audience into batches of at most BATCH_SIZE and hands them to the output in
+ * order. A run's last batch per audience is marked (sent even when empty) so the sink knows the
+ * run ended there.
+ */
+export class ChangeWriter {
+  private readonly pending = new Map<string, { ref: AudienceRef; changes: AudienceChange[]; seq: number }>();
+  private readonly ready: AudienceChangeBatch[] = [];
+
+  constructor(
+    private readonly output: Output,
+    private readonly mode: 'delta' | 'full-sync',
+    private readonly run?: Omit<RunContext, 'last'>,
+  ) {}
+
+  readonly counts = { sent: 0, removed: 0 };
+
+  async add(ref: AudienceRef, change: AudienceChange): Promise<void> {
+    const id = `${ref.exportId}/${ref.audienceKey}`;
+    let entry = this.pending.get(id);
+    if (!entry) {
+      entry = { ref, changes: [], seq: 0 };
+      this.pending.set(id, entry);
+    }
+    entry.changes.push(change);
+    if (change.op === 'add') this.counts.sent += 1;
+    else this.counts.removed += 1;
+    if (entry.changes.length >= BATCH_SIZE) this.cut(entry, false);
+    if (this.ready.length >= 20) await this.drain();
+  }
+
+  /** Opens an audience for the run even if nothing is written to it (it still gets its last batch). */
+  touch(ref: AudienceRef): void {
+    const id = `${ref.exportId}/${ref.audienceKey}`;
+    if (!this.pending.has(id)) this.pending.set(id, { ref, changes: [], seq: 0 });
+  }
+
+  /**
+   * Hands everything written so far to the output. Called before the state records what was
+   * sent, so a crash can repeat a change but never lose one.
+   */
+  async flush(): Promise<void> {
+    for (const entry of this.pending.values()) if (entry.changes.length > 0) this.cut(entry, false);
+    await this.drain();
+  }
+
+  async finish(): Promise<void> {
+    for (const entry of this.pending.values()) {
+      if (entry.changes.length > 0 || this.run || this.mode === 'full-sync') this.cut(entry, true);
+    }
+    this.pending.clear();
+    await this.drain();
+  }
+
+  private cut(entry: { ref: AudienceRef; changes: AudienceChange[]; seq: number }, last: boolean): void {
+    entry.seq += 1;
+    const mode: DeliveryMode = this.mode === 'full-sync' && this.run ? { kind: 'full-sync', runId: this.run.runId, seq: entry.seq, last } : { kind: 'delta' };
+    this.ready.push({ batchId: randomUUID(), audience: entry.ref, mode, ...(this.run ? { run: { ...this.run, last } } : {}), changes: entry.changes });
+    entry.changes = [];
+  }
+
+  private async drain(): Promise<void> {
+    if (this.ready.length === 0) return;
+    await this.output.send(this.ready.splice(0));
+  }
+}

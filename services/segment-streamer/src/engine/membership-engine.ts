@@ -1,0 +1,399 @@
+import { Logger } from '@nestjs/common';
+import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { ChangeWriter, Output } from './change-writer';
+import { audiencesOf, AudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
+import { Identifiers, Membership, ProfileState, SentEntry, StateStore } from './state-store';
+import { destinationRow } from '@audience-sync/identifiers';
+
+const CHUNK = 2000;
+
+export interface RunReporter {
+  report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void>;
+}
+
+/**
+ * Turns segment events into per-audience membership changes, exactly:
+ * - event time decides (a change older than what a profile's membership already reflects is
+ *   ignored), so deltas and refreshes may interleave in any arrival order;
+ * - an audience holds a profile while it is a member of at least one segment feeding it;
+ * - what was added is remembered per audience, so a removal removes exactly that and a changed
+ *   identifier swaps the old for the new;
+ * - a refresh is staged part by part and applied only when complete; an export receives nothing
+ *   until its first refresh or on-demand run.
+ * All work is serialised: one operation at a time touches the state.
+ */
+export class MembershipEngine {
+  private readonly logger = new Logger(MembershipEngine.name);
+  private readonly configs = new Map<string, ExportConfig>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly output: Output,
+    private readonly runs: RunReporter,
+  ) {}
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  exportIds(): string[] {
+    return [...this.configs.keys()];
+  }
+
+  applyConfig(exportId: string, config: ExportConfig | null): Promise<void> {
+    return this.serial(() => this.config(exportId, config));
+  }
+
+  handleEvents(events: SegmentEvent[]): Promise<void> {
+    return this.serial(() => this.events(events));
+  }
+
+  handleRunRequest(request: RunRequest): Promise<void> {
+    return this.serial(() => this.fullSync(request));
+  }
+
+  // --- export configuration -------------------------------------------------------------------
+
+  private async config(exportId: string, config: ExportConfig | null): Promise<void> {
+    if (!config) {
+      this.configs.delete(exportId);
+      await this.store.dropSent(exportId);
+      await this.store.saveExportState(exportId, null);
+      return;
+    }
+    const previous = this.configs.get(exportId);
+    if (previous && previous.version > config.version) return;
+    this.configs.set(exportId, config);
+    const state = await this.store.exportState(exportId);
+    const { fingerprint, audienceFingerprint } = fingerprintOf(config);
+    if (!state) {
+      await this.store.saveExportState(exportId, { activated: false, fingerprint, audienceFingerprint });
+      return;
+    }
+    if (state.fingerprint === fingerprint) return;
+    if (state.audienceFingerprint !== audienceFingerprint) {
+      // Another destination audience: what was sent to the old one says nothing about the new one.
+      await this.store.dropSent(exportId);
+      await this.store.saveExportState(exportId, { activated: false, fingerprint, audienceFingerprint });
+      return;
+    }
+    await this.store.saveExportState(exportId, { ...state, fingerprint });
+    if (state.activated) await this.reconcileSent(config);
+  }
+
+  /** After a mapping or segment change: every profile sent so far is looked at again. */
+  private async reconcileSent(config: ExportConfig): Promise<void> {
+    const writer = new ChangeWriter(this.output, 'delta');
+    const current = new Set(audiencesOf(config).map((a) => a.audienceKey));
+    for (const audienceKey of await this.store.sentAudiences(config.exportId)) {
+      const audience = audiencesOf(config).find((a) => a.audienceKey === audienceKey) ?? { audienceKey, segmentIds: [] };
+      for await (const profileIds of this.store.sentProfiles(config.exportId, audienceKey, CHUNK)) {
+        await this.reconcile(config, audience, profileIds, writer);
+      }
+      if (!current.has(audienceKey)) this.logger.log(`export ${config.exportId}: segment audience ${audienceKey} left the export; its members were removed`);
+    }
+    await writer.finish();
+  }
+
+  // --- live events ----------------------------------------------------------------------------
+
+  private async events(events: SegmentEvent[]): Promise<void> {
+    const dirty = new Map<string, Set<string>>(); // segmentId -> profiles whose membership changed
+    const attributesChanged = new Set<string>();
+    const memberships = events.filter((e): e is MembershipEvent => e.type === 'membership');
+    const profileEvents = events.filter((e): e is ProfileEvent => e.type === 'profile');
+    const refreshes = events.filter((e): e is RefreshEvent => e.type === 'refresh');
+
+    const profileIds = [...new Set([...memberships.map((e) => e.profileId), ...profileEvents.map((e) => e.profileId)])];
+    const profiles = await this.store.profiles(profileIds);
+    const touchedProfiles = new Map<string, ProfileState>();
+    const applyAttributes = (profileId: string, attributes: ProfileAttributes | null | undefined, t: number) => {
+      if (!attributes || Object.keys(attributes).length === 0) return;
+      const state = profiles.get(profileId);
+      if (state && state.t > t) return;
+      const merged = mergeAttributes(state?.attributes, attributes);
+      const next = { profileId, attributes: merged, t };
+      profiles.set(profileId, next);
+      touchedProfiles.set(profileId, next);
+      attributesChanged.add(profileId);
+    };
+
+    const bySegment = groupBy(memberships, (e) => e.segmentId);
+    const changedMemberships: Membership[] = [];
+    for (const [segmentId, segmentEvents] of bySegment) {
+      const current = await this.membershipsWithImplicit(segmentId, [...new Set(segmentEvents.map((e) => e.profileId))]);
+      for (const event of segmentEvents) {
+        const t = Date.parse(event.occurredAt);
+        applyAttributes(event.profileId, event.attributes, t);
+        const existing = current.get(event.profileId);
+        if (existing && existing.t > t) continue;
+        if (!dirty.has(segmentId)) dirty.set(segmentId, new Set());
+        // Same time and status: already applied, perhaps before a crash; reconciling again is harmless.
+        dirty.get(segmentId)!.add(event.profileId);
+        if (existing && existing.t === t && existing.member === (event.status === 'entered')) continue;
+        const next: Membership = { ...existing, segmentId, profileId: event.profileId, member: event.status === 'entered', t };
+        current.set(event.profileId, next);
+        changedMemberships.push(next);
+      }
+    }
+    for (const event of profileEvents) applyAttributes(event.profileId, event.attributes, Date.parse(event.occurredAt));
+    await this.store.saveMemberships(dedupeLast(changedMemberships, (m) => `${m.segmentId}\u0000${m.profileId}`));
+    await this.store.saveProfiles([...touchedProfiles.values()]);
+
+    await this.reconcileDirty(dirty, attributesChanged);
+
+    for (const refresh of refreshes) {
+      await this.store.stagePart({ refreshId: refresh.refreshId, segmentId: refresh.segmentId, part: refresh.part, final: refresh.final, t: Date.parse(refresh.occurredAt), members: refresh.members });
+      const parts = await this.store.stagedParts(refresh.refreshId);
+      const last = parts.find((p) => p.final);
+      if (last && new Set(parts.map((p) => p.part)).size === last.part && parts.every((p) => p.part <= last.part)) {
+        await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt));
+      }
+    }
+  }
+
+  private async reconcileDirty(dirty: Map<string, Set<string>>, attributesChanged: Set<string>): Promise<void> {
+    if (dirty.size === 0 && attributesChanged.size === 0) return;
+    const writer = new ChangeWriter(this.output, 'delta');
+    for (const config of this.configs.values()) {
+      if (!(await this.store.exportState(config.exportId))?.activated) continue;
+      for (const audience of audiencesOf(config)) {
+        const candidates = new Set<string>(attributesChanged);
+        for (const s of audience.segmentIds) for (const p of dirty.get(s) ?? []) candidates.add(p);
+        const ids = [...candidates];
+        for (let i = 0; i < ids.length; i += CHUNK) await this.reconcile(config, audience, ids.slice(i, i + CHUNK), writer);
+      }
+    }
+    await writer.finish();
+  }
+
+  /**
+   * Brings one audience in line with the state for these profiles; returns how many members had
+   * no usable identifier. A row leaves the destination only when no other profile of the audience
+   * still maps to it (two profiles may share an email).
+   */
+  private async reconcile(config: ExportConfig, audience: AudienceOf, profileIds: string[], writer: ChangeWriter): Promise<number> {
+    const [memberships, profiles, sent] = await Promise.all([
+      this.store.membershipsOfProfiles(profileIds, audience.segmentIds),
+      this.store.profiles(profileIds),
+      this.store.sent(config.exportId, audience.audienceKey, profileIds),
+    ]);
+    const inAudience = new Set(memberships.filter((m) => m.member).map((m) => m.profileId));
+    const ref = this.refOf(config, audience);
+    const updates: { profileId: string; entry: SentEntry | null }[] = [];
+    const leaving = new Map<string, { profiles: Set<string>; identifiers: Identifiers }>();
+    const adds: { profileId: string; identifiers: Identifiers }[] = [];
+    const arriving = new Set<string>();
+    let unusable = 0;
+    for (const profileId of profileIds) {
+      const identifiers = inAudience.has(profileId) ? identifiersFor(config, profiles.get(profileId)?.attributes) : undefined;
+      const row = identifiers ? destinationRow(ref.destination, ref.facebookKeys, identifiers) : null;
+      if (identifiers && !row) unusable += 1;
+      const current = sent.get(profileId);
+      const desired = row && identifiers ? { row, identifiers } : null;
+      if (current?.row === desired?.row) {
+        if (desired && !sameIdentifiers(current?.identifiers, desired.identifiers)) updates.push({ profileId, entry: desired });
+        continue;
+      }
+      if (current) {
+        const entry = leaving.get(current.row) ?? { profiles: new Set<string>(), identifiers: current.identifiers };
+        entry.profiles.add(profileId);
+        leaving.set(current.row, entry);
+      }
+      if (desired) {
+        arriving.add(desired.row);
+        adds.push({ profileId, identifiers: desired.identifiers });
+      }
+      updates.push({ profileId, entry: desired });
+    }
+    const holders = leaving.size > 0 ? await this.store.rowHolders(config.exportId, audience.audienceKey, [...leaving.keys()]) : new Map<string, string[]>();
+    for (const [row, { profiles: gone, identifiers }] of leaving) {
+      const stillHeld = arriving.has(row) || (holders.get(row) ?? []).some((p) => !gone.has(p));
+      if (!stillHeld) await writer.add(ref, { op: 'remove', profileId: [...gone][0], identifiers });
+    }
+    for (const add of adds) await writer.add(ref, { op: 'add', ...add });
+    await writer.flush();
+    await this.store.saveSent(config.exportId, audience.audienceKey, updates);
+    return unusable;
+  }
+
+  // --- refreshes ------------------------------------------------------------------------------
+
+  /** Memberships, where a profile without a record is out as of the segment's latest complete refresh. */
+  private async membershipsWithImplicit(segmentId: string, profileIds: string[]): Promise<Map<string, Membership>> {
+    const [current, refreshedAt] = await Promise.all([this.store.memberships(segmentId, profileIds), this.store.refreshedAt(segmentId)]);
+    if (refreshedAt !== undefined) {
+      for (const profileId of profileIds) if (!current.has(profileId)) current.set(profileId, { segmentId, profileId, member: false, t: refreshedAt });
+    }
+    return current;
+  }
+
+  private async completeRefresh(refreshId: string, segmentId: string, t: number): Promise<void> {
+    for await (const part of this.store.stagedMembers(refreshId)) {
+      for (let i = 0; i < part.members.length; i += CHUNK) {
+        const members = part.members.slice(i, i + CHUNK);
+        const ids = members.map((m) => m.profileId);
+        const [current, profiles] = await Promise.all([this.membershipsWithImplicit(segmentId, ids), this.store.profiles(ids)]);
+        const memberships: Membership[] = [];
+        const touched: ProfileState[] = [];
+        for (const m of members) {
+          const existing = current.get(m.profileId);
+          memberships.push(existing && existing.t >= part.t ? { ...existing, refreshId } : { segmentId, profileId: m.profileId, member: true, t: part.t, refreshId });
+          const state = profiles.get(m.profileId);
+          if (m.attributes && Object.keys(m.attributes).length > 0 && (!state || state.t <= part.t)) {
+            touched.push({ profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t: part.t });
+          }
+        }
+        await this.store.saveMemberships(dedupeLast(memberships, (m) => m.profileId));
+        await this.store.saveProfiles(dedupeLast(touched, (p) => p.profileId));
+      }
+    }
+    const stale: Membership[] = [];
+    for await (const chunk of this.store.staleMembers(segmentId, refreshId, t, CHUNK)) stale.push(...chunk.map((m) => ({ ...m, member: false, t })));
+    for (let i = 0; i < stale.length; i += CHUNK) await this.store.saveMemberships(stale.slice(i, i + CHUNK));
+    await this.store.saveRefreshedAt(segmentId, t);
+
+    for (const config of this.configs.values()) {
+      if (!config.segments.some((s) => s.id === segmentId)) continue;
+      const runId = `refresh-${refreshId}-${config.exportId}`;
+      const state = (await this.store.exportState(config.exportId))!;
+      const size = await this.store.countMembers(config.segments.map((s) => s.id));
+      if (size > config.maxProfiles) {
+        await this.failRun(config, runId, 'refresh', size);
+        continue;
+      }
+      // The first refresh after an export was saved brings its whole audience in line; later ones the refreshed segment's profiles.
+      const activating = !state.activated;
+      if (activating) await this.store.saveExportState(config.exportId, { ...state, activated: true });
+      const audiences = audiencesOf(config).filter((a) => activating || a.segmentIds.includes(segmentId));
+      const writer = new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length });
+      let unusable = 0;
+      for (const audience of audiences) {
+        writer.touch(this.refOf(config, audience));
+        const profiles = activating ? this.store.currentMembers(audience.segmentIds, CHUNK) : this.store.segmentProfiles(segmentId, CHUNK);
+        for await (const ids of profiles) unusable += await this.reconcile(config, audience, ids, writer);
+      }
+      await writer.finish();
+      await this.runs.report({ runId, exportId: config.exportId, trigger: 'refresh', state: 'succeeded', counts: { ...writer.counts, invalid: unusable, failed: 0 } });
+    }
+    await this.reconcileListedElsewhere(refreshId, segmentId);
+    // Only now: a crash before this point replays the final part, which finds the parts and completes again.
+    await this.store.dropStaged(refreshId);
+  }
+
+  /** A refresh also carries attributes: audiences not fed by this segment may hold its profiles too. */
+  private async reconcileListedElsewhere(refreshId: string, segmentId: string): Promise<void> {
+    const others: { config: ExportConfig; audience: AudienceOf }[] = [];
+    for (const config of this.configs.values()) {
+      if (!(await this.store.exportState(config.exportId))?.activated) continue;
+      for (const audience of audiencesOf(config)) if (!audience.segmentIds.includes(segmentId)) others.push({ config, audience });
+    }
+    if (others.length === 0) return;
+    const writer = new ChangeWriter(this.output, 'delta');
+    for await (const part of this.store.stagedMembers(refreshId)) {
+      const withAttributes = part.members.filter((m) => m.attributes && Object.keys(m.attributes).length > 0).map((m) => m.profileId);
+      for (let i = 0; i < withAttributes.length; i += CHUNK) {
+        for (const { config, audience } of others) await this.reconcile(config, audience, withAttributes.slice(i, i + CHUNK), writer);
+      }
+    }
+    await writer.finish();
+  }
+
+  // --- on-demand full sync --------------------------------------------------------------------
+
+  private async fullSync(request: RunRequest): Promise<void> {
+    const config = this.configs.get(request.exportId);
+    if (!config) {
+      await this.runs.report({ runId: request.runId, exportId: request.exportId, trigger: 'on-demand', state: 'failed', counts: zero(), error: `export ${request.exportId} no longer exists` });
+      return;
+    }
+    const size = await this.store.countMembers(config.segments.map((s) => s.id));
+    if (size > config.maxProfiles) {
+      await this.failRun(config, request.runId, 'on-demand', size);
+      return;
+    }
+    const state = (await this.store.exportState(config.exportId))!;
+    await this.store.saveExportState(config.exportId, { ...state, activated: true });
+    await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'running', counts: zero() });
+    const audiences = audiencesOf(config);
+    const writer = new ChangeWriter(this.output, 'full-sync', { runId: request.runId, trigger: 'on-demand', audiences: audiences.length });
+    let unusable = 0;
+    for (const audience of audiences) {
+      const ref = this.refOf(config, audience);
+      writer.touch(ref);
+      for await (const ids of this.store.currentMembers(audience.segmentIds, CHUNK)) {
+        const profiles = await this.store.profiles(ids);
+        const entries: { profileId: string; entry: SentEntry | null }[] = [];
+        for (const profileId of ids) {
+          const identifiers = identifiersFor(config, profiles.get(profileId)?.attributes);
+          const row = destinationRow(ref.destination, ref.facebookKeys, identifiers);
+          if (!row) {
+            unusable += 1;
+            entries.push({ profileId, entry: null });
+            continue;
+          }
+          await writer.add(ref, { op: 'add', profileId, identifiers });
+          entries.push({ profileId, entry: { row, identifiers } });
+        }
+        await writer.flush();
+        await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
+      }
+      // The destination's replace drops everyone not in the sync; the sent state follows.
+      await this.store.dropSentExcept(config.exportId, audience.audienceKey, request.runId);
+    }
+    await writer.finish();
+    await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'succeeded', counts: { ...writer.counts, invalid: unusable, failed: 0 } });
+  }
+
+  private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand', size: number): Promise<void> {
+    const limit = config.maxProfiles.toLocaleString('en-US');
+    const destination = config.destination.type === 'facebook-ads' ? 'Facebook' : 'Microsoft Advertising';
+    const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent. Narrow its segments or split it into several exports.`;
+    this.logger.warn(`run ${runId} of export ${config.exportId} failed: over the profile limit`);
+    await this.runs.report({ runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
+  }
+
+  private refOf(config: ExportConfig, audience: AudienceOf): AudienceRef {
+    const d = config.destination;
+    return {
+      exportId: config.exportId,
+      exportVersion: config.version,
+      connectionId: config.connectionId,
+      destination: d.type,
+      audienceKey: audience.audienceKey,
+      ...(audience.audienceName ? { audienceName: audience.audienceName } : {}),
+      ...(d.type === 'facebook-ads' ? { facebookKeys: Object.keys(d.mappings) as AudienceRef['facebookKeys'] } : { acceptTerms: d.acceptCustomerMatchTerms, customerId: d.customerId, accountId: d.accountId }),
+    };
+  }
+}
+
+function zero() {
+  return { sent: 0, removed: 0, invalid: 0, failed: 0 };
+}
+
+/** Attributes merge: given fields replace, null clears a field, absent fields stay. */
+function mergeAttributes(current: ProfileAttributes | undefined, update: ProfileAttributes): ProfileAttributes {
+  const merged: ProfileAttributes = { ...current };
+  for (const [k, v] of Object.entries(update)) {
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (!out.has(k)) out.set(k, []);
+    out.get(k)!.push(item);
+  }
+  return out;
+}
+
+function dedupeLast<T>(items: T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((i) => [key(i), i])).values()];
+}

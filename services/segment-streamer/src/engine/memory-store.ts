@@ -1,0 +1,146 @@
+import { ExportState, Membership, ProfileState, SentEntry, StagedPart, StateStore } from './state-store';
+
+const key = (a: string, b: string) => `${a}\u0000${b}`;
+
+async function* chunks<T>(items: T[], size: number): AsyncIterable<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** In-memory StateStore with the same semantics as the MongoDB one; for tests and the property model. */
+export class MemoryStore implements StateStore {
+  readonly members = new Map<string, Membership>();
+  readonly profileStates = new Map<string, ProfileState>();
+  readonly sentEntries = new Map<string, { exportId: string; audienceKey: string; profileId: string; entry: SentEntry; tag?: string }>();
+  readonly staged = new Map<string, StagedPart>();
+  readonly exportStates = new Map<string, ExportState>();
+
+  async memberships(segmentId: string, profileIds: string[]) {
+    const out = new Map<string, Membership>();
+    for (const p of profileIds) {
+      const m = this.members.get(key(segmentId, p));
+      if (m) out.set(p, { ...m });
+    }
+    return out;
+  }
+
+  async membershipsOfProfiles(profileIds: string[], segmentIds: string[]) {
+    const out: Membership[] = [];
+    for (const s of segmentIds) for (const p of profileIds) {
+      const m = this.members.get(key(s, p));
+      if (m) out.push({ ...m });
+    }
+    return out;
+  }
+
+  async saveMemberships(items: Membership[]) {
+    for (const m of items) this.members.set(key(m.segmentId, m.profileId), { ...m });
+  }
+
+  staleMembers(segmentId: string, refreshId: string, before: number, chunk: number) {
+    return chunks([...this.members.values()].filter((m) => m.segmentId === segmentId && m.member && m.refreshId !== refreshId && m.t < before).map((m) => ({ ...m })), chunk);
+  }
+
+  segmentProfiles(segmentId: string, chunk: number) {
+    return chunks([...this.members.values()].filter((m) => m.segmentId === segmentId).map((m) => m.profileId).sort(), chunk);
+  }
+
+  currentMembers(segmentIds: string[], chunk: number) {
+    const set = new Set([...this.members.values()].filter((m) => m.member && segmentIds.includes(m.segmentId)).map((m) => m.profileId));
+    return chunks([...set].sort(), chunk);
+  }
+
+  async countMembers(segmentIds: string[]) {
+    return new Set([...this.members.values()].filter((m) => m.member && segmentIds.includes(m.segmentId)).map((m) => m.profileId)).size;
+  }
+
+  async profiles(profileIds: string[]) {
+    const out = new Map<string, ProfileState>();
+    for (const p of profileIds) {
+      const s = this.profileStates.get(p);
+      if (s) out.set(p, { ...s, attributes: { ...s.attributes } });
+    }
+    return out;
+  }
+
+  async saveProfiles(items: ProfileState[]) {
+    for (const p of items) this.profileStates.set(p.profileId, { ...p, attributes: { ...p.attributes } });
+  }
+
+  async sent(exportId: string, audienceKey: string, profileIds: string[]) {
+    const out = new Map<string, SentEntry>();
+    for (const p of profileIds) {
+      const e = this.sentEntries.get(key(key(exportId, audienceKey), p));
+      if (e) out.set(p, { row: e.entry.row, identifiers: { ...e.entry.identifiers } });
+    }
+    return out;
+  }
+
+  async saveSent(exportId: string, audienceKey: string, entries: { profileId: string; entry: SentEntry | null }[], tag?: string) {
+    for (const e of entries) {
+      const k = key(key(exportId, audienceKey), e.profileId);
+      if (e.entry) this.sentEntries.set(k, { exportId, audienceKey, profileId: e.profileId, entry: { row: e.entry.row, identifiers: { ...e.entry.identifiers } }, tag });
+      else this.sentEntries.delete(k);
+    }
+  }
+
+  async rowHolders(exportId: string, audienceKey: string, rows: string[]) {
+    const wanted = new Set(rows);
+    const out = new Map<string, string[]>();
+    for (const e of this.sentEntries.values()) {
+      if (e.exportId !== exportId || e.audienceKey !== audienceKey || !wanted.has(e.entry.row)) continue;
+      out.set(e.entry.row, [...(out.get(e.entry.row) ?? []), e.profileId]);
+    }
+    return out;
+  }
+
+  sentProfiles(exportId: string, audienceKey: string, chunk: number) {
+    return chunks([...this.sentEntries.values()].filter((e) => e.exportId === exportId && e.audienceKey === audienceKey).map((e) => e.profileId).sort(), chunk);
+  }
+
+  async dropSentExcept(exportId: string, audienceKey: string, tag: string) {
+    for (const [k, e] of this.sentEntries) if (e.exportId === exportId && e.audienceKey === audienceKey && e.tag !== tag) this.sentEntries.delete(k);
+  }
+
+  async dropSent(exportId: string) {
+    for (const [k, e] of this.sentEntries) if (e.exportId === exportId) this.sentEntries.delete(k);
+  }
+
+  async sentAudiences(exportId: string) {
+    return [...new Set([...this.sentEntries.values()].filter((e) => e.exportId === exportId).map((e) => e.audienceKey))];
+  }
+
+  async stagePart(part: StagedPart) {
+    this.staged.set(`${part.refreshId}:${part.part}`, part);
+  }
+
+  async stagedParts(refreshId: string) {
+    return [...this.staged.values()].filter((p) => p.refreshId === refreshId).map((p) => ({ part: p.part, final: p.final }));
+  }
+
+  async *stagedMembers(refreshId: string) {
+    for (const p of [...this.staged.values()].filter((s) => s.refreshId === refreshId).sort((a, b) => a.part - b.part)) yield p;
+  }
+
+  async dropStaged(refreshId: string) {
+    for (const [k, p] of this.staged) if (p.refreshId === refreshId) this.staged.delete(k);
+  }
+
+  readonly refreshTimes = new Map<string, number>();
+
+  async refreshedAt(segmentId: string) {
+    return this.refreshTimes.get(segmentId);
+  }
+
+  async saveRefreshedAt(segmentId: string, t: number) {
+    this.refreshTimes.set(segmentId, Math.max(t, this.refreshTimes.get(segmentId) ?? t));
+  }
+
+  async exportState(exportId: string) {
+    return this.exportStates.get(exportId);
+  }
+
+  async saveExportState(exportId: string, state: ExportState | null) {
+    if (state) this.exportStates.set(exportId, state);
+    else this.exportStates.delete(exportId);
+  }
+}

@@ -1,0 +1,85 @@
+import { ProfileAttributes, RefreshMember } from '@audience-sync/contracts';
+
+/** A profile's membership in one segment, with the event time that decided it. */
+export interface Membership {
+  segmentId: string;
+  profileId: string;
+  member: boolean;
+  /** Event time (ms) of the change that set `member`. */
+  t: number;
+  /** The last refresh that listed this profile. */
+  refreshId?: string;
+}
+
+export interface ProfileState {
+  profileId: string;
+  attributes: ProfileAttributes;
+  t: number;
+}
+
+export interface StagedPart {
+  refreshId: string;
+  segmentId: string;
+  part: number;
+  final: boolean;
+  t: number;
+  members: RefreshMember[];
+}
+
+export type Identifiers = Record<string, string>;
+
+/** What an audience was sent for a profile: the plain identifiers and the destination row they hash to. */
+export interface SentEntry {
+  identifiers: Identifiers;
+  row: string;
+}
+
+export interface ExportState {
+  activated: boolean;
+  /** What the sent state was computed for; a change asks for reconciliation. */
+  fingerprint: string;
+  audienceFingerprint: string;
+}
+
+/**
+ * The streamer's durable state. Implementations: MongoDB (the service) and memory (tests).
+ * Every method works on chunks so a 10-million-member segment never sits in memory at once.
+ */
+export interface StateStore {
+  memberships(segmentId: string, profileIds: string[]): Promise<Map<string, Membership>>;
+  membershipsOfProfiles(profileIds: string[], segmentIds: string[]): Promise<Membership[]>;
+  saveMemberships(items: Membership[]): Promise<void>;
+  /** Members of a segment that a complete refresh did not list and that are older than it. */
+  staleMembers(segmentId: string, refreshId: string, before: number, chunk: number): AsyncIterable<Membership[]>;
+  /** Every profile with a membership record in the segment, member or not. */
+  segmentProfiles(segmentId: string, chunk: number): AsyncIterable<string[]>;
+  /** Distinct current members of any of the segments, in profile id order. */
+  currentMembers(segmentIds: string[], chunk: number): AsyncIterable<string[]>;
+  countMembers(segmentIds: string[]): Promise<number>;
+
+  profiles(profileIds: string[]): Promise<Map<string, ProfileState>>;
+  saveProfiles(items: ProfileState[]): Promise<void>;
+
+  sent(exportId: string, audienceKey: string, profileIds: string[]): Promise<Map<string, SentEntry>>;
+  /** null removes the entry. `tag` marks entries written by a full sync. */
+  saveSent(exportId: string, audienceKey: string, entries: { profileId: string; entry: SentEntry | null }[], tag?: string): Promise<void>;
+  /** Which profiles of the audience were sent each of these rows. */
+  rowHolders(exportId: string, audienceKey: string, rows: string[]): Promise<Map<string, string[]>>;
+  sentProfiles(exportId: string, audienceKey: string, chunk: number): AsyncIterable<string[]>;
+  /** Drops an audience's sent entries not written with `tag` (what a replace removed). */
+  dropSentExcept(exportId: string, audienceKey: string, tag: string): Promise<void>;
+  dropSent(exportId: string): Promise<void>;
+  sentAudiences(exportId: string): Promise<string[]>;
+
+  stagePart(part: StagedPart): Promise<void>;
+  stagedParts(refreshId: string): Promise<{ part: number; final: boolean }[]>;
+  stagedMembers(refreshId: string): AsyncIterable<StagedPart>;
+  dropStaged(refreshId: string): Promise<void>;
+
+  /** Time of the segment's latest complete refresh: everyone it did not list is out as of then. */
+  refreshedAt(segmentId: string): Promise<number | undefined>;
+  saveRefreshedAt(segmentId: string, t: number): Promise<void>;
+
+  exportState(exportId: string): Promise<ExportState | undefined>;
+  saveExportState(exportId: string, state: ExportState | null): Promise<void>;
+}
