@@ -22,6 +22,7 @@ export function stackEnvironment(infra: Infrastructure, dataDir: string, env: No
     MICROSOFT_EMULATOR_PORT: msPort,
     ...(emulators ? emulatorUrls(fbPort, msPort) : {}),
     ...devSecrets(dataDir),
+    STREAMER_STATE_DIR: join(dataDir, 'segment-streamer'),
     REGISTRY_PUBLIC_URL: `http://127.0.0.1:${env.REGISTRY_PORT ?? 3000}`,
     REGISTRY_INTERNAL_URL: `http://127.0.0.1:${env.REGISTRY_PORT ?? 3000}`,
   };

@@ -2,6 +2,11 @@ import fc from 'fast-check';
 import { AudienceChangeBatch, ExportConfig, SegmentEvent } from '@audience-sync/contracts';
 import { MembershipEngine } from '../../services/segment-streamer/src/engine/membership-engine';
 import { MemoryStore } from '../../services/segment-streamer/src/engine/memory-store';
+import { LevelStore } from '../../services/segment-streamer/src/engine/level-store';
+import { StateStore } from '../../services/segment-streamer/src/engine/state-store';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 import { DestinationModel } from './destination-model';
 
@@ -93,13 +98,29 @@ class Model {
   }
 }
 
-describe('streamer + hasher against the model (property)', () => {
+const stores: [string, number, () => Promise<{ store: StateStore; close: () => Promise<void> }>][] = [
+  ['memory', 400, async () => ({ store: new MemoryStore(), close: async () => undefined })],
+  [
+    'LevelDB',
+    120,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'level-property-'));
+      const store = new LevelStore(dir);
+      await store.open();
+      return { store, close: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  ],
+];
+
+describe.each(stores)('streamer + hasher against the model (property, %s store)', (_name, numRuns, makeStore) => {
   it('audiences equal the union of current memberships with current identifiers, whatever the interleaving', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 40, maxLength: 40 }), async (ops, batchSize, times) => {
         const destination = new DestinationModel();
         const output = { send: async (batches: AudienceChangeBatch[]) => batches.forEach((b) => destination.apply(b)) };
-        const engine = new MembershipEngine(new MemoryStore(), output, { report: async () => undefined });
+        const { store, close } = await makeStore();
+        try {
+        const engine = new MembershipEngine(store, output, { report: async () => undefined });
         const model = new Model();
         let version = 1;
         for (const c of configs('PrimaryEmail', version)) await engine.applyConfig(c.exportId, c);
@@ -157,8 +178,11 @@ describe('streamer + hasher against the model (property)', () => {
         const expected = model.expected();
         for (const [audience, rows] of expected) expect([...(destination.audiences.get(audience) ?? [])].sort()).toEqual([...rows].sort());
         for (const [audience, rows] of destination.audiences) if (!expected.has(audience)) expect(rows.size).toBe(0);
+        } finally {
+          await close();
+        }
       }),
-      { numRuns: 400 },
+      { numRuns },
     );
   });
 });

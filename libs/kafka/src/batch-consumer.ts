@@ -61,7 +61,8 @@ export class BatchConsumer<T extends TopicSpec> {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      sessionTimeout: 30000,
+      // A crashed member holds its partitions until this passes; short enough for a quick takeover.
+      sessionTimeout: 10000,
       heartbeatInterval: 3000,
       allowAutoTopicCreation: false,
     });

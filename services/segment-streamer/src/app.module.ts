@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
 import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { StreamerConfig } from './config';
 import { topics } from './topics';
+import { StreamerService } from './streamer.service';
 
 @Module({})
 export class AppModule {
@@ -14,9 +14,9 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         KafkaModule.forRoot({ service: 'segment-streamer', brokers: config.KAFKA_BROKERS, topics }),
-        MongooseModule.forRoot(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }),
-        HealthModule.forRoot({ database: true }),
+        HealthModule.forRoot({ database: false }),
       ],
+      providers: [StreamerService],
     };
   }
 }

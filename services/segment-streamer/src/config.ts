@@ -5,6 +5,7 @@ import { commonConfig } from '@audience-sync/runtime';
 export const configSchema = z.object({
   ...commonConfig,
   STREAMER_PORT: env.port(3001),
-  MONGODB_URI: env.mongoUri(),
+  /** LevelDB directory for membership state; keep it on a persistent volume. */
+  STREAMER_STATE_DIR: z.string().min(1).default('.data/segment-streamer').describe('a directory for the membership state (LevelDB), kept across restarts'),
 });
 export type StreamerConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,48 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../deploy/local/process';
+import { eventually } from './env';
+
+const root = join(__dirname, '..', '..');
+
+export interface RunningService {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs a built service (dist/, made by `npm test`'s build step) as a child process, so a test can
+ * SIGKILL it like a crash. Its log goes to test-logs/<name>.log; readiness is awaited.
+ */
+export async function startService(name: string, portVariable: string, env: Record<string, string>): Promise<RunningService> {
+  const entry = join(root, 'dist', 'services', name, 'src', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`);
+  const port = await freePort();
+  mkdirSync(join(root, 'test-logs'), { recursive: true });
+  const log = createWriteStream(join(root, 'test-logs', `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see test-logs/${name}.log`);
+      return (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200;
+    },
+    60000,
+    `${name} to be ready`,
+  );
+  return {
+    name,
+    port,
+    child,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
