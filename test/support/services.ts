@@ -17,10 +17,10 @@ export interface RunningService {
  * Runs a built service (dist/, made by `npm test`'s build step) as a child process, so a test can
  * SIGKILL it like a crash. Its log goes to test-logs/<name>.log; readiness is awaited.
  */
-export async function startService(name: string, portVariable: string, env: Record<string, string>): Promise<RunningService> {
+export async function startService(name: string, portVariable: string, env: Record<string, string>, fixedPort?: number): Promise<RunningService> {
   const entry = join(root, 'dist', 'services', name, 'src', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   mkdirSync(join(root, 'test-logs'), { recursive: true });
   const log = createWriteStream(join(root, 'test-logs', `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -11,6 +11,8 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   partitions: number;
   /** `compact` where the topic is a table keyed by its message key. */
   cleanupPolicy: 'delete' | 'compact';
+  /** Largest record batch the broker accepts on this topic (refresh parts and change batches are big). */
+  maxMessageBytes?: number;
   /** A tombstone (null value) is a valid message, meaning "this key was deleted". */
   tombstones: boolean;
   /** What the message key holds; it decides ordering. */
@@ -18,6 +20,9 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   /** The one service that produces it; `upstream` for the CDP's input. */
   writer: ServiceName | 'upstream';
 }
+
+/** 16 MB: a 50,000-member refresh part, or a batch of 5,000 changes, fits with room to spare. */
+export const LARGE_MESSAGES = 16 * 1024 * 1024;
 
 export const serviceNames = ['connection-registry', 'segment-streamer', 'identifier-hasher', 'sink-facebook', 'sink-microsoft-ads'] as const;
 export type ServiceName = (typeof serviceNames)[number];
@@ -32,6 +37,7 @@ export const Topics = {
     schema: segmentEventSchema,
     partitions: 6,
     cleanupPolicy: 'delete',
+    maxMessageBytes: LARGE_MESSAGES,
     tombstones: false,
     key: 'segmentId (profileId for profile events)',
     writer: 'upstream',
@@ -59,6 +65,7 @@ export const Topics = {
     schema: audienceChangeBatchSchema,
     partitions: 6,
     cleanupPolicy: 'delete',
+    maxMessageBytes: LARGE_MESSAGES,
     tombstones: false,
     key: 'exportId/audienceKey',
     writer: 'segment-streamer',
@@ -68,6 +75,7 @@ export const Topics = {
     schema: facebookChangeBatchSchema,
     partitions: 6,
     cleanupPolicy: 'delete',
+    maxMessageBytes: LARGE_MESSAGES,
     tombstones: false,
     key: 'exportId/audienceKey',
     writer: 'identifier-hasher',
@@ -77,6 +85,7 @@ export const Topics = {
     schema: microsoftChangeBatchSchema,
     partitions: 6,
     cleanupPolicy: 'delete',
+    maxMessageBytes: LARGE_MESSAGES,
     tombstones: false,
     key: 'exportId/audienceKey',
     writer: 'identifier-hasher',

@@ -9,6 +9,26 @@ export interface OutgoingMessage<T extends TopicSpec> {
   headers?: Record<string, string>;
 }
 
+const SEND_BYTES = 4 * 1024 * 1024;
+
+function chunksBySize<T extends { value: string | null }>(messages: T[], limit: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const bytes = m.value ? Buffer.byteLength(m.value) : 0;
+    if (current.length > 0 && size + bytes > limit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export class ContractViolation extends Error {
   constructor(topic: string, reason: string) {
     super(`refusing to send a message that breaks the contract of ${topic}: ${reason}`);
@@ -42,7 +62,8 @@ export class ContractProducer {
     if (messages.length === 0) return;
     const encoded = messages.map((m) => ({ key: m.key, value: this.encode(spec, m.value), headers: m.headers }));
     await this.connect();
-    await this.producer.send({ topic: spec.name, messages: encoded, acks: -1, compression: CompressionTypes.None });
+    // One send is one record batch per partition; keep each under the topic's limit, in order.
+    for (const chunk of chunksBySize(encoded, SEND_BYTES)) await this.producer.send({ topic: spec.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
   }
 
   /** Sends bytes as they are; for dead letters, whose value is whatever arrived. */

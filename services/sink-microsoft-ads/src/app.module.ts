@@ -4,6 +4,7 @@ import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { SinkMicrosoftConfig } from './config';
 import { topics } from './topics';
+import { SinkService } from './sink.service';
 
 @Module({})
 export class AppModule {
@@ -15,6 +16,7 @@ export class AppModule {
         KafkaModule.forRoot({ service: 'sink-microsoft-ads', brokers: config.KAFKA_BROKERS, topics }),
         HealthModule.forRoot({ database: false }),
       ],
+      providers: [SinkService],
     };
   }
 }

@@ -35,7 +35,7 @@ export class ChangeWriter {
     if (change.op === 'add') this.counts.sent += 1;
     else this.counts.removed += 1;
     if (entry.changes.length >= BATCH_SIZE) this.cut(entry, false);
-    if (this.ready.length >= 20) await this.drain();
+    if (this.ready.length >= 20) await this.drain(this.mode === 'full-sync');
   }
 
   /** Opens an audience for the run even if nothing is written to it (it still gets its last batch). */
@@ -49,16 +49,26 @@ export class ChangeWriter {
    * sent, so a crash can repeat a change but never lose one.
    */
   async flush(): Promise<void> {
+    if (this.mode === 'full-sync') return; // a full sync replays whole if interrupted; see MembershipEngine.fullSync
     for (const entry of this.pending.values()) if (entry.changes.length > 0) this.cut(entry, false);
     await this.drain();
   }
 
   async finish(): Promise<void> {
     for (const entry of this.pending.values()) {
-      if (entry.changes.length > 0 || this.run || this.mode === 'full-sync') this.cut(entry, true);
+      if (this.mode === 'full-sync' && entry.changes.length === 0 && entry.seq > 0) this.markLast(entry.ref);
+      else if (entry.changes.length > 0 || this.run) this.cut(entry, true);
     }
     this.pending.clear();
     await this.drain();
+  }
+
+  /** A full sync's last batch must carry rows (a replace cannot be empty): flag the one held back. */
+  private markLast(ref: AudienceRef): void {
+    const held = this.ready.findLast((b) => b.audience.exportId === ref.exportId && b.audience.audienceKey === ref.audienceKey);
+    if (!held || held.mode.kind !== 'full-sync') throw new Error('a full sync lost its last batch');
+    held.mode = { ...held.mode, last: true };
+    if (held.run) held.run = { ...held.run, last: true };
   }
 
   private cut(entry: { ref: AudienceRef; changes: AudienceChange[]; seq: number }, last: boolean): void {
@@ -68,8 +78,19 @@ export class ChangeWriter {
     entry.changes = [];
   }
 
-  private async drain(): Promise<void> {
+  /** `holdLast`: a full sync keeps each audience's latest batch back, so finish can flag it last. */
+  private async drain(holdLast = false): Promise<void> {
     if (this.ready.length === 0) return;
-    await this.output.send(this.ready.splice(0));
+    if (!holdLast) {
+      await this.output.send(this.ready.splice(0));
+      return;
+    }
+    const lastIndex = new Map<string, number>();
+    this.ready.forEach((b, i) => lastIndex.set(`${b.audience.exportId}/${b.audience.audienceKey}`, i));
+    const keep = new Set(lastIndex.values());
+    const out = this.ready.filter((_, i) => !keep.has(i));
+    const held = this.ready.filter((_, i) => keep.has(i));
+    this.ready.splice(0, this.ready.length, ...held);
+    if (out.length > 0) await this.output.send(out);
   }
 }

@@ -319,10 +319,20 @@ export class MembershipEngine {
     await this.store.saveExportState(config.exportId, { ...state, activated: true });
     await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'running', counts: zero() });
     const audiences = audiencesOf(config);
-    const writer = new ChangeWriter(this.output, 'full-sync', { runId: request.runId, trigger: 'on-demand', audiences: audiences.length });
+    const run = { runId: request.runId, trigger: 'on-demand' as const, audiences: audiences.length };
+    // The whole sync runs inside one run-request message: if interrupted it is redelivered and
+    // starts over, so the sent state may be written ahead of the output here.
+    const writer = new ChangeWriter(this.output, 'full-sync', run);
+    const clearing = new ChangeWriter(this.output, 'delta', run);
     let unusable = 0;
     for (const audience of audiences) {
       const ref = this.refOf(config, audience);
+      if ((await this.store.countMembers(audience.segmentIds)) === 0) {
+        // A replace cannot be empty: an audience with no members is emptied by removals instead.
+        clearing.touch(ref);
+        for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, CHUNK)) await this.reconcile(config, audience, ids, clearing);
+        continue;
+      }
       writer.touch(ref);
       for await (const ids of this.store.currentMembers(audience.segmentIds, CHUNK)) {
         const profiles = await this.store.profiles(ids);
@@ -338,14 +348,15 @@ export class MembershipEngine {
           await writer.add(ref, { op: 'add', profileId, identifiers });
           entries.push({ profileId, entry: { row, identifiers } });
         }
-        await writer.flush();
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
       }
       // The destination's replace drops everyone not in the sync; the sent state follows.
       await this.store.dropSentExcept(config.exportId, audience.audienceKey, request.runId);
     }
     await writer.finish();
-    await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'succeeded', counts: { ...writer.counts, invalid: unusable, failed: 0 } });
+    await clearing.finish();
+    const counts = { sent: writer.counts.sent + clearing.counts.sent, removed: writer.counts.removed + clearing.counts.removed, invalid: unusable, failed: 0 };
+    await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'succeeded', counts });
   }
 
   private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand', size: number): Promise<void> {

@@ -1,0 +1,5 @@
+export * from './registry-client';
+export * from './backoff';
+export * from './run-tracker';
+export * from './export-table';
+export * from './sink-runner';

@@ -1,0 +1,49 @@
+import { Logger } from '@nestjs/common';
+
+export class ReauthenticationRequired extends Error {}
+
+/**
+ * The sinks' only way to credentials: short-lived access tokens from the registry's internal API
+ * (INTERNAL_API_TOKEN). Tokens stay in memory and are never logged.
+ */
+export class RegistryClient {
+  private readonly logger = new Logger(RegistryClient.name);
+  private readonly cache = new Map<string, { token: string; expiresAt: number }>();
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly internalToken: string,
+  ) {}
+
+  async accessToken(connectionId: string, forceRefresh = false): Promise<string> {
+    const cached = this.cache.get(connectionId);
+    if (!forceRefresh && cached && cached.expiresAt - Date.now() > 60_000) return cached.token;
+    const response = await fetch(`${this.baseUrl}/internal/connections/${encodeURIComponent(connectionId)}/access-token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.internalToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ forceRefresh }),
+      signal: AbortSignal.timeout(20000),
+    });
+    if (response.status === 409) throw new ReauthenticationRequired(`connection ${connectionId} needs re-authentication`);
+    if (!response.ok) throw new Error(`the registry answered ${response.status} for an access token of connection ${connectionId}`);
+    const body = (await response.json()) as { accessToken: string; expiresAt: string };
+    this.cache.set(connectionId, { token: body.accessToken, expiresAt: Date.parse(body.expiresAt) });
+    return body.accessToken;
+  }
+
+  forget(connectionId: string): void {
+    this.cache.delete(connectionId);
+  }
+
+  /** The provider rejected the credentials: the registry flags the connection and pauses its exports. */
+  async reportAuthFailure(connectionId: string, problem: string): Promise<void> {
+    this.forget(connectionId);
+    const response = await fetch(`${this.baseUrl}/internal/connections/${encodeURIComponent(connectionId)}/auth-failure`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.internalToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ problem }),
+      signal: AbortSignal.timeout(20000),
+    });
+    if (!response.ok) this.logger.warn(`could not report the auth failure of connection ${connectionId}: ${response.status}`);
+  }
+}
