@@ -1,0 +1,110 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { SegmentEvent, Topics } from '@audience-sync/contracts';
+import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
+import { projectRoot } from './paths';
+import { stackApiKeys } from './stack-env';
+
+/**
+ * `npm run demo`, against a running `npm start`: sets up a connection and an export per
+ * destination through the registry's API, publishes a sample segment, and waits until the
+ * emulated audiences hold exactly the expected members.
+ */
+const registry = `http://127.0.0.1:${process.env.REGISTRY_PORT ?? 3000}`;
+const facebook = `http://127.0.0.1:${process.env.FACEBOOK_EMULATOR_PORT ?? 4101}`;
+const microsoft = `http://127.0.0.1:${process.env.MICROSOFT_EMULATOR_PORT ?? 4102}`;
+const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`).split(',');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function adminKey(): string {
+  if (process.env.REGISTRY_API_KEY) return process.env.REGISTRY_API_KEY;
+  const file = join(process.env.AUDIENCE_SYNC_DATA_DIR ?? join(projectRoot(), '.data'), 'dev-secrets.json');
+  if (!existsSync(file)) throw new Error(`no ${file}: start the stack with npm start first (or set REGISTRY_API_KEY)`);
+  const admin = stackApiKeys(JSON.parse(readFileSync(file, 'utf8'))).find((k) => k.role === 'administrator');
+  if (!admin) throw new Error(`${file} has no administrator key`);
+  return admin.key;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${registry}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = await response.json().catch(() => undefined);
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Follows the provider's sign-in like a browser: the emulator redirects straight back. */
+async function signIn(connectionId: string): Promise<void> {
+  const { authorizeUrl } = await api('POST', `/connections/${connectionId}/authorize`);
+  const provider = await fetch(authorizeUrl, { redirect: 'manual' });
+  const landed = await fetch(provider.headers.get('location')!);
+  if (!landed.ok) throw new Error(`the OAuth callback answered ${landed.status}`);
+}
+
+const key = adminKey();
+const suffix = Date.now().toString(36);
+const vip = `demo-vip-${suffix}`;
+const news = `demo-newsletter-${suffix}`;
+const person = (i: number) => ({ PrimaryEmail: `customer${i}@example.com`, MobilePhone: `+47 400 ${String(10000 + i)}`, FirstName: ['Kari', 'Ola', 'Åse', 'Jürgen'][i % 4], LastName: `Nordmann${i}` });
+
+async function demo(): Promise<boolean> {
+  say(`registry ${registry}, Kafka ${brokers.join(',')}`);
+  const fbConnection = await api('POST', '/connections', { displayName: 'Demo Facebook Ads', destination: 'facebook-ads', consent: { agreed: true } });
+  await signIn(fbConnection.id);
+  const chosen = await api('PUT', `/connections/${fbConnection.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: `audience-sync demo ${suffix}` } });
+  const msConnection = await api('POST', '/connections', { displayName: 'Demo Microsoft Advertising', destination: 'microsoft-advertising', consent: { agreed: true } });
+  await signIn(msConnection.id);
+  say(`connections: Facebook ${fbConnection.id} (${chosen.status}), Microsoft ${msConnection.id}`);
+  const mappings = { EMAIL: 'PrimaryEmail', PHONE: 'MobilePhone', FN: 'FirstName', LN: 'LastName' };
+  const fbExport = await api('POST', '/exports', { displayName: 'Demo: VIP and newsletter to Facebook', connectionId: fbConnection.id, segments: [{ id: vip, name: 'VIP customers' }, { id: news, name: 'Newsletter' }], facebook: { keyIdentifier: 'email', mappings } });
+  const msExport = await api('POST', '/exports', { displayName: 'Demo: VIP to Microsoft', connectionId: msConnection.id, segments: [{ id: vip, name: `VIP customers ${suffix}` }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
+  say(`exports: ${fbExport.id} (Facebook), ${msExport.id} (Microsoft); saving does not run them`);
+  await new Promise((r) => setTimeout(r, 3000));
+
+  const kafka = new Kafka({ clientId: 'demo', brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  let clock = Date.now();
+  const at = () => new Date((clock += 10)).toISOString();
+  const send = (e: SegmentEvent) => producer.send({ topic: Topics.segmentEvents.name, messages: [{ key: 'segmentId' in e ? e.segmentId : e.profileId, value: JSON.stringify(e) }] });
+  const refresh = (segmentId: string, name: string, ids: number[]): SegmentEvent => ({ type: 'refresh', eventId: `${segmentId}-refresh`, occurredAt: at(), segmentId, segmentName: name, refreshId: `${segmentId}-r1`, part: 1, final: true, members: ids.map((i) => ({ profileId: `p${i}`, attributes: person(i) })) });
+  const move = (segmentId: string, i: number, status: 'entered' | 'exited'): SegmentEvent => ({ type: 'membership', eventId: `${segmentId}-${i}-${status}`, occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status, attributes: status === 'entered' ? person(i) : null });
+
+  say('publishing: a refresh of each segment (VIP 0-49, newsletter 40-59), then enters and exits');
+  await send(refresh(vip, 'VIP customers', range(0, 50)));
+  await send(refresh(news, 'Newsletter', range(40, 60)));
+  for (const e of [move(vip, 60, 'entered'), move(vip, 0, 'exited'), move(vip, 45, 'exited'), move(news, 1, 'entered')]) await send(e);
+  await producer.disconnect();
+
+  const vipMembers = [...range(1, 50).filter((i) => i !== 45), 60];
+  const union = [...new Set([...vipMembers, ...range(40, 60), 1])];
+  const fbExpected = facebookRows(['EMAIL', 'PHONE', 'FN', 'LN'], union.map((i) => ({ op: 'add' as const, profileId: '', identifiers: { EMAIL: person(i).PrimaryEmail, PHONE: person(i).MobilePhone, FN: person(i).FirstName, LN: person(i).LastName } }))).adds.length;
+  const msExpected = microsoftEmails(vipMembers.map((i) => ({ op: 'add' as const, profileId: '', identifiers: { EMAIL: person(i).PrimaryEmail } }))).adds.length;
+
+  const deadline = Date.now() + 60_000;
+  let fbCount = -1;
+  let msCount = -1;
+  while (Date.now() < deadline) {
+    fbCount = ((await (await fetch(`${facebook}/_emulator/audiences/${chosen.facebook.audienceId}?limit=1`)).json()) as { count: number }).count;
+    const { audiences } = (await (await fetch(`${microsoft}/_emulator/audiences`)).json()) as { audiences: { name: string; members: number }[] };
+    msCount = audiences.find((a) => a.name === `VIP customers ${suffix}`)?.members ?? 0;
+    if (fbCount === fbExpected && msCount === msExpected) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  say(`Facebook audience ${chosen.facebook.audienceId} ("audience-sync demo ${suffix}"): ${fbCount} members (expected ${fbExpected}: the union of both segments)`);
+  say(`Microsoft audience "VIP customers ${suffix}": ${msCount} members (expected ${msExpected})`);
+  const ok = fbCount === fbExpected && msCount === msExpected;
+  say(ok ? 'demo passed: both audiences hold exactly the expected members' : 'demo FAILED: the audiences did not match within a minute (see .data/logs)');
+  return ok;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+demo()
+  .then((ok) => process.exit(ok ? 0 : 1))
+  .catch((error: Error) => {
+    process.stderr.write(`demo failed: ${error.message}\n`);
+    process.exit(1);
+  });
