@@ -13,6 +13,8 @@ export interface Infrastructure {
   /** A MongoDB URI without a database name; see withDatabase. */
   mongoUri: string;
   sources: { kafka: InfrastructureSource; database: InfrastructureSource };
+  /** Processes started locally (the watchdog's pid), for resource measurements. */
+  pids?: { kafka: number; database: number };
   stop(): Promise<void>;
 }
 
@@ -69,12 +71,14 @@ async function startLocal(options: InfrastructureOptions, say: (line: string) =>
       envMongo ? Promise.resolve(undefined) : installFerretDb(say),
     ]);
     let kafkaBrokers = envKafka ?? [];
+    const pids = { kafka: 0, database: 0 };
     if (libs) {
       const port = options.kafkaPort ?? (ephemeral ? await freePort() : 9092);
       const controllerPort = options.kafkaControllerPort ?? (ephemeral ? await freePort() : port + 1);
       say(`starting Kafka ${ephemeral ? '(fresh data)' : `(data in ${dataDir})`} on 127.0.0.1:${port}`);
       const kafka = await startKafka(libs, { port, controllerPort, dataDir: join(dataDir, 'kafka'), logFile: join(dataDir, 'kafka.log') });
       stops.push(() => kafka.process.stop());
+      pids.kafka = kafka.process.child.pid ?? 0;
       kafkaBrokers = kafka.brokers;
     }
     let mongoUri = envMongo ? stripDatabase(envMongo) : '';
@@ -83,6 +87,7 @@ async function startLocal(options: InfrastructureOptions, say: (line: string) =>
       say(`starting FerretDB on 127.0.0.1:${port}`);
       const db = await startFerretDb(ferretdb, { port, dataDir: join(dataDir, 'ferretdb'), logFile: join(dataDir, 'ferretdb.log') });
       stops.push(() => db.process.stop());
+      pids.database = db.process.child.pid ?? 0;
       mongoUri = `mongodb://127.0.0.1:${port}`;
     }
     say(`ready: Kafka ${kafkaBrokers.join(',')}, database ${mongoUri} (logs in ${dataDir})`);
@@ -90,6 +95,7 @@ async function startLocal(options: InfrastructureOptions, say: (line: string) =>
       kafkaBrokers,
       mongoUri,
       sources: { kafka: envKafka?.length ? 'environment' : 'local', database: envMongo ? 'environment' : 'local' },
+      pids,
       stop: stopAll,
     };
   } catch (error) {

@@ -75,12 +75,12 @@ export class MemberSet {
   }
 }
 
-/** The checksum a set of member keys would have; for comparing expected audiences. */
+/** The checksum a set of distinct member keys would have; streams, for comparing expected audiences. */
 export function checksumOfKeys(keys: Iterable<string>): string {
   let size = 0;
   let a = 0;
   let b = 0;
-  for (const key of new Set(keys)) {
+  for (const key of keys) {
     const [x, y] = hashPair(key);
     a = (a + x) >>> 0;
     b = (b + y) >>> 0;

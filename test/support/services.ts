@@ -2,9 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../deploy/local/process';
+import { projectRoot } from '../../deploy/local/paths';
 import { eventually } from './env';
 
-const root = join(__dirname, '..', '..');
+const root = projectRoot();
 
 export interface RunningService {
   name: string;
