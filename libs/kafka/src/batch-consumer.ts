@@ -45,28 +45,33 @@ export interface BatchConsumerOptions<T extends TopicSpec> {
  */
 export class BatchConsumer<T extends TopicSpec> {
   private readonly logger: Logger;
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly deadLetters: string;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private stopping = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly producer: ContractProducer,
     private readonly options: BatchConsumerOptions<T>,
   ) {
     this.logger = new Logger(`Consumer:${options.groupId}`);
     this.deadLetters = deadLetterTopic(options.service).name;
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    this.consumer = this.createConsumer();
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 4 * 1024 * 1024,
       // A crashed member holds its partitions until this passes; short enough for a quick takeover.
       sessionTimeout: 10000,
       heartbeatInterval: 3000,
       allowAutoTopicCreation: false,
     });
-    this.logRebalances();
+    this.logRebalances(consumer);
+    return consumer;
   }
 
   async start(): Promise<void> {
@@ -121,7 +126,13 @@ export class BatchConsumer<T extends TopicSpec> {
     }
     if (rejected.length > 0) await this.deadLetter(batch.topic, batch.partition, rejected);
     if (valid.length > 0) {
-      await this.options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat, signal: this.abort.signal });
+      // Long work (completing a large refresh) must not cost the group membership.
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
+      try {
+        await this.options.handle(valid, { topic: batch.topic, partition: batch.partition, heartbeat, signal: this.abort.signal });
+      } finally {
+        clearInterval(beat);
+      }
     }
     if (this.abort.signal.aborted || isStale()) return;
     resolveOffset(batch.lastOffset());
@@ -154,16 +165,31 @@ export class BatchConsumer<T extends TopicSpec> {
   /** Messages this consumer sent to its dead-letter topic since start. */
   deadLettered = 0;
 
-  private logRebalances(): void {
-    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
-    this.consumer.on(REBALANCING, ({ payload }) => this.logger.log(`rebalance: group ${payload.groupId} is rebalancing (member ${payload.memberId})`));
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+  private logRebalances(consumer: Consumer): void {
+    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
+    consumer.on(REBALANCING, ({ payload }) => this.logger.log(`rebalance: group ${payload.groupId} is rebalancing (member ${payload.memberId})`));
+    consumer.on(GROUP_JOIN, ({ payload }) => {
       const assigned = Object.entries(payload.memberAssignment)
         .map(([topic, partitions]) => `${topic}[${(partitions as number[]).join(',')}]`)
         .join(' ');
       this.logger.log(`rebalance: joined group ${payload.groupId} as ${payload.isLeader ? 'leader' : 'member'} in ${payload.duration} ms; assigned ${assigned || 'nothing'}`);
     });
-    this.consumer.on(CRASH, ({ payload }) => this.logger.error(`consumer crashed (restart: ${payload.restart}): ${payload.error.message}`));
+    consumer.on(CRASH, ({ payload }) => {
+      this.logger.error(`consumer crashed (restart: ${payload.restart}): ${payload.error.message}`);
+      // kafkajs gives up on some errors; a consumer that silently stops is worse than a new one.
+      if (!payload.restart && !this.stopping) setTimeout(() => void this.recreate(), 1000);
+    });
+  }
+
+  private async recreate(): Promise<void> {
+    if (this.stopping) return;
+    this.logger.warn('recreating the consumer after a crash kafkajs does not recover from');
+    await this.consumer.disconnect().catch(() => undefined);
+    this.consumer = this.createConsumer();
+    await this.start().catch((error: Error) => {
+      this.logger.error(`could not restart the consumer: ${error.message}`);
+      setTimeout(() => void this.recreate(), 5000);
+    });
   }
 }
 

@@ -17,8 +17,6 @@ export class StreamerService implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(StreamerService.name);
   readonly engine: MembershipEngine;
   private readonly store: LevelStore;
-  /** The in-flight batch's heartbeat: completing a large refresh runs long inside one batch. */
-  private heartbeat: () => Promise<void> = async () => undefined;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -40,16 +38,15 @@ export class StreamerService implements OnApplicationBootstrap, OnApplicationShu
     await readTable(this.kafka, this.consumers, 'segment-streamer', Topics.exportConfigs, (exportId, config) => this.engine.applyConfig(exportId, config));
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
     await this.consumers
-      .create({ groupId: 'segment-streamer', topic: Topics.segmentEvents, handle: (messages, ctx) => this.during(ctx.heartbeat, () => this.engine.handleEvents(messages.map((m) => m.value))) })
+      .create({ groupId: 'segment-streamer', topic: Topics.segmentEvents, handle: (messages) => this.engine.handleEvents(messages.map((m) => m.value)) })
       .start();
     await this.consumers
       .create({
         groupId: 'segment-streamer.runs',
         topic: Topics.runRequests,
-        handle: (messages, ctx) =>
-          this.during(ctx.heartbeat, async () => {
-            for (const m of messages) await this.engine.handleRunRequest(m.value);
-          }),
+        handle: async (messages) => {
+          for (const m of messages) await this.engine.handleRunRequest(m.value);
+        },
       })
       .start();
   }
@@ -59,17 +56,7 @@ export class StreamerService implements OnApplicationBootstrap, OnApplicationShu
     await this.store.close();
   }
 
-  private async during(heartbeat: () => Promise<void>, work: () => Promise<void>): Promise<void> {
-    this.heartbeat = heartbeat;
-    try {
-      await work();
-    } finally {
-      this.heartbeat = async () => undefined;
-    }
-  }
-
   private async sendChanges(batches: AudienceChangeBatch[]): Promise<void> {
-    await this.heartbeat().catch(() => undefined);
     await this.producer.send(
       Topics.audienceChanges,
       batches.map((b) => ({ key: `${b.audience.exportId}/${b.audience.audienceKey}`, value: b })),

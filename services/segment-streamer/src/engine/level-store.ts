@@ -13,7 +13,8 @@ type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: str
  * The streamer's state on local disk in LevelDB: ordered keys make a segment's members, an
  * audience's sent entries and a row's holders prefix scans, and writes go in atomic batches.
  * Keys (\u0001-separated): m|segment|profile, p|profile, s|export|audience|profile,
- * h|export|audience|row|profile (row holders), a|export|audience, x|refresh|part, R|segment, e|export.
+ * h|export|audience|row|profile (row holders), a|export|audience, x|refresh|part (staged parts) with
+ * y|refresh|part (their numbers), R|segment, e|export.
  */
 export class LevelStore implements StateStore {
   private readonly db: ClassicLevel<string, unknown>;
@@ -49,32 +50,53 @@ export class LevelStore implements StateStore {
   }
 
   async *staleMembers(segmentId: string, refreshId: string, before: number, chunk: number) {
-    let out: Membership[] = [];
-    for await (const [key, v] of this.scan<MembershipValue>(k('m', segmentId, ''))) {
-      if (!v.m || v.r === refreshId || v.t >= before) continue;
-      out.push(toMembership(segmentId, lastPart(key), v));
-      if (out.length >= chunk) {
-        yield out;
-        out = [];
-      }
+    for await (const entries of this.scan<MembershipValue>(k('m', segmentId, ''), chunk)) {
+      const stale = entries.filter(([, v]) => v.m && v.r !== refreshId && v.t < before).map(([key, v]) => toMembership(segmentId, lastPart(key), v));
+      if (stale.length > 0) yield stale;
     }
-    if (out.length > 0) yield out;
   }
 
   segmentProfiles(segmentId: string, chunk: number) {
-    return this.chunked(this.scan<MembershipValue>(k('m', segmentId, '')), chunk, (key) => lastPart(key));
+    return this.keys(k('m', segmentId, ''), chunk);
   }
 
   /** A k-way merge of the segments' members in key order, so a profile in two segments comes once. */
   async *currentMembers(segmentIds: string[], chunk: number) {
-    const sources = segmentIds.map((s) => this.members(s)[Symbol.asyncIterator]());
-    const heads = await Promise.all(sources.map(async (it) => (await it.next()).value as string | undefined));
+    if (segmentIds.length === 1) {
+      for await (const entries of this.scan<MembershipValue>(k('m', segmentIds[0], ''), chunk)) {
+        const ids = entries.filter(([, v]) => v.m).map(([key]) => lastPart(key));
+        if (ids.length > 0) yield ids;
+      }
+      return;
+    }
+    const sources = segmentIds.map((s) => this.scan<MembershipValue>(k('m', s, ''), chunk)[Symbol.asyncIterator]());
+    const buffers: string[][] = [];
+    const refill = async (i: number) => {
+      for (;;) {
+        const next = await sources[i].next();
+        if (next.done) return (buffers[i] = []);
+        const ids = next.value.filter(([, v]) => v.m).map(([key]) => lastPart(key));
+        if (ids.length > 0) return (buffers[i] = ids);
+      }
+    };
+    await Promise.all(sources.map((_, i) => refill(i)));
+    const positions = sources.map(() => 0);
     let out: string[] = [];
     for (;;) {
       let min: string | undefined;
-      for (const h of heads) if (h !== undefined && (min === undefined || h < min)) min = h;
+      for (let i = 0; i < buffers.length; i += 1) {
+        const head = buffers[i][positions[i]];
+        if (head !== undefined && (min === undefined || head < min)) min = head;
+      }
       if (min === undefined) break;
-      for (let i = 0; i < heads.length; i += 1) if (heads[i] === min) heads[i] = (await sources[i].next()).value as string | undefined;
+      for (let i = 0; i < buffers.length; i += 1) {
+        if (buffers[i][positions[i]] !== min) continue;
+        positions[i] += 1;
+        if (positions[i] >= buffers[i].length) {
+          await refill(i);
+          positions[i] = 0;
+        }
+      }
       out.push(min);
       if (out.length >= chunk) {
         yield out;
@@ -129,27 +151,21 @@ export class LevelStore implements StateStore {
     const out = new Map<string, string[]>();
     for (const row of rows) {
       const holders: string[] = [];
-      for await (const [key] of this.scan(k('h', exportId, audienceKey, row, ''))) holders.push(lastPart(key));
+      for await (const ids of this.keys(k('h', exportId, audienceKey, row, ''), 1000)) holders.push(...ids);
       if (holders.length > 0) out.set(row, holders);
     }
     return out;
   }
 
   sentProfiles(exportId: string, audienceKey: string, chunk: number) {
-    return this.chunked(this.scan<SentValue>(k('s', exportId, audienceKey, '')), chunk, (key) => lastPart(key));
+    return this.keys(k('s', exportId, audienceKey, ''), chunk);
   }
 
   async dropSentExcept(exportId: string, audienceKey: string, tag: string) {
-    let ops: Op[] = [];
-    for await (const [key, v] of this.scan<SentValue>(k('s', exportId, audienceKey, ''))) {
-      if (v.g === tag) continue;
-      ops.push({ type: 'del', key }, { type: 'del', key: k('h', exportId, audienceKey, v.r, lastPart(key)) });
-      if (ops.length >= 10_000) {
-        await this.db.batch(ops as never);
-        ops = [];
-      }
+    for await (const entries of this.scan<SentValue>(k('s', exportId, audienceKey, ''), 5000)) {
+      const ops: Op[] = entries.filter(([, v]) => v.g !== tag).flatMap(([key, v]) => [{ type: 'del' as const, key }, { type: 'del' as const, key: k('h', exportId, audienceKey, v.r, lastPart(key)) }]);
+      if (ops.length > 0) await this.db.batch(ops as never);
     }
-    if (ops.length > 0) await this.db.batch(ops as never);
   }
 
   async dropSent(exportId: string) {
@@ -158,26 +174,31 @@ export class LevelStore implements StateStore {
 
   async sentAudiences(exportId: string) {
     const out: string[] = [];
-    for await (const [key] of this.scan(k('a', exportId, ''))) out.push(lastPart(key));
+    for await (const ids of this.keys(k('a', exportId, ''), 1000)) out.push(...ids);
     return out;
   }
 
+  /** The part itself under x|…, and a small y|… entry so listing parts never reads their members. */
   async stagePart(part: StagedPart) {
-    await this.db.put(k('x', part.refreshId, String(part.part).padStart(8, '0')), part);
+    const n = String(part.part).padStart(8, '0');
+    await this.db.batch([
+      { type: 'put', key: k('x', part.refreshId, n), value: part },
+      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final } },
+    ]);
   }
 
   async stagedParts(refreshId: string) {
     const out: { part: number; final: boolean }[] = [];
-    for await (const [, v] of this.scan<StagedPart>(k('x', refreshId, ''))) out.push({ part: v.part, final: v.final });
+    for await (const entries of this.scan<{ part: number; final: boolean }>(k('y', refreshId, ''))) out.push(...entries.map(([, v]) => v));
     return out;
   }
 
   async *stagedMembers(refreshId: string) {
-    for await (const [, v] of this.scan<StagedPart>(k('x', refreshId, ''))) yield v;
+    for await (const entries of this.scan<StagedPart>(k('x', refreshId, ''), 1)) yield entries[0][1];
   }
 
   async dropStaged(refreshId: string) {
-    await this.db.clear({ gte: k('x', refreshId, ''), lt: k('x', refreshId, END) });
+    for (const prefix of ['x', 'y']) await this.db.clear({ gte: k(prefix, refreshId, ''), lt: k(prefix, refreshId, END) });
   }
 
   async refreshedAt(segmentId: string) {
@@ -198,25 +219,31 @@ export class LevelStore implements StateStore {
     else await this.db.del(k('e', exportId));
   }
 
-  private async *members(segmentId: string): AsyncIterable<string> {
-    for await (const [key, v] of this.scan<MembershipValue>(k('m', segmentId, ''))) if (v.m) yield lastPart(key);
-  }
-
-  /** Entries whose key starts with the prefix (which ends with the separator). */
-  private scan<V>(prefix: string): AsyncIterable<[string, V]> {
-    return this.db.iterator({ gte: prefix, lt: prefix.slice(0, -1) + END }) as unknown as AsyncIterable<[string, V]>;
-  }
-
-  private async *chunked<V, T>(source: AsyncIterable<[string, V]>, chunk: number, map: (key: string, value: V) => T): AsyncIterable<T[]> {
-    let out: T[] = [];
-    for await (const [key, value] of source) {
-      out.push(map(key, value));
-      if (out.length >= chunk) {
-        yield out;
-        out = [];
+  /** Entries whose key starts with the prefix (ending with the separator), read natively in chunks. */
+  private async *scan<V>(prefix: string, chunk = 1000): AsyncIterable<[string, V][]> {
+    const iterator = this.db.iterator({ gte: prefix, lt: prefix.slice(0, -1) + END });
+    try {
+      for (;;) {
+        const entries = (await iterator.nextv(chunk)) as [string, V][];
+        if (entries.length === 0) return;
+        yield entries;
       }
+    } finally {
+      await iterator.close();
     }
-    if (out.length > 0) yield out;
+  }
+
+  private async *keys(prefix: string, chunk: number): AsyncIterable<string[]> {
+    const iterator = this.db.keys({ gte: prefix, lt: prefix.slice(0, -1) + END });
+    try {
+      for (;;) {
+        const keys = (await iterator.nextv(chunk)) as string[];
+        if (keys.length === 0) return;
+        yield keys.map(lastPart);
+      }
+    } finally {
+      await iterator.close();
+    }
   }
 }
 

@@ -222,11 +222,17 @@ export class MembershipEngine {
 
   // --- refreshes ------------------------------------------------------------------------------
 
-  /** Memberships, where a profile without a record is out as of the segment's latest complete refresh. */
+  /**
+   * Memberships as of now: a profile whose record is older than the segment's latest complete
+   * refresh (or that has none) was not listed by it, so it is out as of that refresh.
+   */
   private async membershipsWithImplicit(segmentId: string, profileIds: string[]): Promise<Map<string, Membership>> {
     const [current, refreshedAt] = await Promise.all([this.store.memberships(segmentId, profileIds), this.store.refreshedAt(segmentId)]);
     if (refreshedAt !== undefined) {
-      for (const profileId of profileIds) if (!current.has(profileId)) current.set(profileId, { segmentId, profileId, member: false, t: refreshedAt });
+      for (const profileId of profileIds) {
+        const record = current.get(profileId);
+        if (!record || record.t < refreshedAt) current.set(profileId, { ...record, segmentId, profileId, member: false, t: refreshedAt });
+      }
     }
     return current;
   }
