@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { provideInfrastructure } from './infrastructure';
 import { projectRoot } from './paths';
 import { ManagedProcess, startManaged } from './process';
-import { serviceEntry, servicePort, stackServices } from './stack';
+import { SERVICE_NODE_ARGS, serviceEntry, servicePort, stackServices } from './stack';
 import { stackApiKeys, stackEnvironment } from './stack-env';
 
 /**
@@ -47,7 +47,7 @@ async function start(): Promise<void> {
     running.push(emulators);
   }
   for (const service of stackServices) {
-    running.push(startManaged(service.name, process.execPath, [join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: { ...process.env, ...env.values } }));
+    running.push(startManaged(service.name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: { ...process.env, ...env.values } }));
   }
   for (const proc of running) {
     proc.child.once('exit', (code) => {

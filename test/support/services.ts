@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../deploy/local/process';
 import { projectRoot } from '../../deploy/local/paths';
+import { SERVICE_NODE_ARGS } from '../../deploy/local/stack';
 import { eventually } from './env';
 
 const root = projectRoot();
@@ -24,7 +25,7 @@ export async function startService(name: string, portVariable: string, env: Reco
   const port = fixedPort ?? (await freePort());
   mkdirSync(join(root, 'test-logs'), { recursive: true });
   const log = createWriteStream(join(root, 'test-logs', `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [entry], { env: { ...process.env, ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], { env: { ...process.env, ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
