@@ -3,3 +3,4 @@ export * from './backoff';
 export * from './run-tracker';
 export * from './export-table';
 export * from './sink-runner';
+export * from './start-sink';

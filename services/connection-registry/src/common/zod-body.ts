@@ -28,3 +28,8 @@ export function pageOf<T>(items: T[], query: PageQuery): Page<T> {
   const hasMore = items.length > query.limit;
   return { items: items.slice(0, query.limit), ...(hasMore ? { nextCursor: String(offset + query.limit) } : {}) };
 }
+
+/** A zod schema as the JSON schema the OpenAPI description shows for a body. */
+export function openApiSchema(s: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -3,11 +3,9 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
-import { pageOf, pageQuery, parseWith } from '../common/zod-body';
+import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
 import { chooseAudienceBody, connectionView, createConnectionBody, updateConnectionBody } from './connection.dto';
 import { ConnectionsService } from './connections.service';
-
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 
 @ApiTags('connections')
 @ApiBearerAuth()
@@ -18,7 +16,7 @@ export class ConnectionsController {
   @Post()
   @Roles('administrator')
   @ApiOperation({ summary: 'Create a connection (administrators). Consent ("I agree") is required.' })
-  @ApiBody({ schema: schema(createConnectionBody) })
+  @ApiBody({ schema: openApiSchema(createConnectionBody) })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     return connectionView(await this.connections.create(principal, parseWith(createConnectionBody, body)));
   }
@@ -37,7 +35,7 @@ export class ConnectionsController {
 
   @Patch(':id')
   @Roles('administrator')
-  @ApiBody({ schema: schema(updateConnectionBody) })
+  @ApiBody({ schema: openApiSchema(updateConnectionBody) })
   async update(@Param('id') id: string, @Body() body: unknown) {
     return connectionView(await this.connections.update(id, parseWith(updateConnectionBody, body)));
   }
@@ -79,7 +77,7 @@ export class ConnectionsController {
   @Put(':id/facebook/audience')
   @Roles('administrator')
   @ApiOperation({ summary: 'Pick an existing customer-list audience, or create one with { create: { name } }.' })
-  @ApiBody({ schema: schema(chooseAudienceBody) })
+  @ApiBody({ schema: openApiSchema(chooseAudienceBody) })
   async chooseAudience(@Param('id') id: string, @Body() body: unknown) {
     return connectionView(await this.connections.chooseFacebookAudience(id, parseWith(chooseAudienceBody, body)));
   }

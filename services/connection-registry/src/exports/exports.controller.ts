@@ -1,13 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { pageOf, pageQuery, parseWith } from '../common/zod-body';
+import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
 import { runView } from '../runs/run.view';
 import { createExportBody, exportView, updateExportBody } from './export.dto';
 import { ExportsService } from './exports.service';
-
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 
 @ApiTags('exports')
 @ApiBearerAuth()
@@ -17,7 +14,7 @@ export class ExportsController {
 
   @Post()
   @ApiOperation({ summary: 'Create an export on a connection you may use. Saving does not run it.' })
-  @ApiBody({ schema: schema(createExportBody) })
+  @ApiBody({ schema: openApiSchema(createExportBody) })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     return exportView(await this.exports.create(principal, parseWith(createExportBody, body)));
   }
@@ -34,7 +31,7 @@ export class ExportsController {
   }
 
   @Patch(':id')
-  @ApiBody({ schema: schema(updateExportBody) })
+  @ApiBody({ schema: openApiSchema(updateExportBody) })
   async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
     return exportView(await this.exports.update(principal, id, parseWith(updateExportBody, body)));
   }
