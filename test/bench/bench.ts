@@ -9,7 +9,7 @@ import { provideInfrastructure, withDatabase } from '../../deploy/local/infrastr
 import { freePort } from '../../deploy/local/process';
 import { projectRoot } from '../../deploy/local/paths';
 import { startService, RunningService } from '../support/services';
-import { cpuSeconds, leafPid, peakRssMb } from './proc-stats';
+import { AnonPeaks, cpuSeconds, leafPid, peakRssMb } from './proc-stats';
 import { expectedChecksum, FACEBOOK_MAPPINGS, profile } from './profiles';
 
 /**
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
       return id ? ((await (await fetch(`http://127.0.0.1:${msPort}/_emulator/audiences/${id}?limit=0`)).json()) as { count: number; checksum: string }) : { count: 0, checksum: '' };
     };
 
+    const anon = new AnonPeaks(procs.map((p) => p.pid));
     const cpuBefore = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
     const fbSync = FB > 0 ? await fullSync('Facebook', producer, 'bench-fb', 'fb', FB, fbCount) : undefined;
     const cpuAfterFb = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
@@ -124,7 +125,8 @@ async function main(): Promise<void> {
     const raw = await brokerOneHop(kafka, Math.min(FB || MS, 1_000_000));
     await producer.disconnect();
 
-    const resources = procs.map((p) => ({ name: p.name, peakRssMb: peakRssMb(p.pid), cpuSecondsPerMillionFacebook: FB > 0 ? round(((cpuAfterFb.get(p.name)! - cpuBefore.get(p.name)!) / FB) * 1e6, 1) : null }));
+    anon.stop();
+    const resources = procs.map((p) => ({ name: p.name, peakRssMb: peakRssMb(p.pid), peakAnonRssMb: anon.peaks.get(p.pid) ?? null, cpuSecondsPerMillionFacebook: FB > 0 ? round(((cpuAfterFb.get(p.name)! - cpuBefore.get(p.name)!) / FB) * 1e6, 1) : null }));
     const hashRate = fbExpected?.profilesPerSecond ?? msExpected?.profilesPerSecond ?? 0;
     const result = {
       machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -269,7 +271,7 @@ function printTable(r: any): void {
   line('broker one hop (same bytes)', `${r.raw.brokerOneHopProfilesPerSecond.toLocaleString('en-US')} profiles/s, ${r.raw.brokerOneHopMBPerSecond} MB/s`);
   line('normalise + hash, one core (Facebook keys)', `${r.raw.hashProfilesPerSecondOneCore.toLocaleString('en-US')} profiles/s`);
   if (r.fractions) line('Facebook pipeline as a fraction of', `broker one hop ${r.fractions.ofBrokerOneHop}, one-core hashing ${r.fractions.ofOneCoreHashing}`);
-  for (const p of r.resources) line(`  ${p.name}`, `peak RSS ${p.peakRssMb} MB${p.cpuSecondsPerMillionFacebook !== null ? `, ${p.cpuSecondsPerMillionFacebook} CPU s per million (Facebook sync)` : ''}`);
+  for (const p of r.resources) line(`  ${p.name}`, `peak RSS ${p.peakRssMb} MB (anonymous ${p.peakAnonRssMb} MB)${p.cpuSecondsPerMillionFacebook !== null ? `, ${p.cpuSecondsPerMillionFacebook} CPU s per million (Facebook sync)` : ''}`);
   line('exact', r.exact);
   process.stdout.write('\n');
 }

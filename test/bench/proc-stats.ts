@@ -9,6 +9,37 @@ export function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+/** Resident anonymous memory now (heap, buffers), without file-backed pages such as mmapped LevelDB tables. */
+export function anonRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+/** Samples anonymous RSS once a second (Linux keeps no high-water mark for it). */
+export class AnonPeaks {
+  readonly peaks = new Map<number, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(pids: number[]) {
+    const sample = () => {
+      for (const pid of pids) {
+        try {
+          this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, anonRssMb(pid)));
+        } catch {
+          /* the process is gone */
+        }
+      }
+    };
+    sample();
+    this.timer = setInterval(sample, 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
