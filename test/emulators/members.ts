@@ -49,10 +49,6 @@ export class MemberSet {
     for (const key of other.keys) this.add(key);
   }
 
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-
   page(offset: number, limit: number): string[] {
     const out: string[] = [];
     let i = 0;

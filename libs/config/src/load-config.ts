@@ -24,15 +24,11 @@ export function loadConfig<S extends z.ZodObject>(service: string, schema: S, en
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = issue.path.length > 0 ? String(issue.path[0]) : '(environment)';
-    const expectation = describe(schema.shape[variable as keyof typeof schema.shape] as z.ZodType | undefined);
+    const expectation = (schema.shape[variable as keyof typeof schema.shape] as z.ZodType | undefined)?.description;
     const reason = issue.code === 'invalid_type' && input[variable] === undefined ? 'is required but not set' : issue.message;
     return `${variable}: ${reason}${expectation ? ` (expected ${expectation})` : ''}`;
   });
   throw new ConfigError(service, problems);
-}
-
-function describe(field: z.ZodType | undefined): string | undefined {
-  return field?.description;
 }
 
 /** Reusable field types; each carries a description used in error messages. */

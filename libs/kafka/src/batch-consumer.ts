@@ -159,11 +159,7 @@ export class BatchConsumer<T extends TopicSpec> {
         },
       })),
     );
-    this.deadLettered += rejected.length;
   }
-
-  /** Messages this consumer sent to its dead-letter topic since start. */
-  deadLettered = 0;
 
   private logRebalances(consumer: Consumer): void {
     const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;

@@ -10,7 +10,6 @@ import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 @Injectable()
 export class HasherConsumer implements OnApplicationBootstrap {
   private readonly logger = new Logger(HasherConsumer.name);
-  readonly totals = { batches: 0, rows: 0, rejectedRows: 0 };
 
   constructor(
     private readonly consumers: BatchConsumers,
@@ -42,9 +41,6 @@ export class HasherConsumer implements OnApplicationBootstrap {
   }
 
   private count(rows: number, rejected: number): void {
-    this.totals.batches += 1;
-    this.totals.rows += rows;
-    this.totals.rejectedRows += rejected;
     if (rejected > 0) this.logger.debug(`rejected ${rejected} of ${rows} rows without a usable identifier`);
   }
 }

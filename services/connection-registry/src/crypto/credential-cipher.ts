@@ -13,7 +13,7 @@ export interface SealedSecret {
 
 /**
  * AES-256-GCM with the key id stored beside the ciphertext, so keys rotate: the first configured
- * key seals, every configured key opens. The connection id is bound as associated data, so a
+ * key seals, every configured key opens, and a secret moves to the new key at its next write. The connection id is bound as associated data, so a
  * sealed secret copied onto another connection does not open.
  */
 @Injectable()
@@ -41,9 +41,5 @@ export class CredentialCipher {
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
     return JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8')) as T;
-  }
-
-  needsRotation(sealed: SealedSecret): boolean {
-    return sealed.keyId !== this.activeId;
   }
 }
