@@ -19,7 +19,8 @@ type Op =
   | { kind: 'profile'; profile: string; email: string | null }
   | { kind: 'refresh'; segment: string; members: { profile: string; email?: string }[]; complete: boolean; parts: number }
   | { kind: 'run'; exportId: 'fb' | 'ms' }
-  | { kind: 'remap' };
+  | { kind: 'remap' }
+  | { kind: 'crash'; after: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constantFrom('enter' as const, 'exit' as const), segment: fc.constantFrom(...SEGMENTS), profile: fc.constantFrom(...PROFILES), email: fc.option(fc.constantFrom(...EMAILS), { nil: undefined }) }) },
@@ -36,7 +37,55 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('run' as const), exportId: fc.constantFrom('fb' as const, 'ms' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remap' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), after: fc.integer({ min: 0, max: 12 }) }) },
 );
+
+/**
+ * Crash windows that random sequences rarely hit, tried first at every effect: between dropping a
+ * stale member and removing its row, and between activating an export and sending the members of
+ * its other segments.
+ */
+const CRASH_EXAMPLES: [Op[], number, number[]][] = [
+  [{ kind: 'refresh', segment: 's1', members: [{ profile: 'p1', email: 'a@x.example' }], complete: true, parts: 1 }, { kind: 'refresh', segment: 's1', members: [], complete: true, parts: 1 }],
+  [{ kind: 'enter', segment: 's2', profile: 'p1', email: 'a@x.example' }, { kind: 'refresh', segment: 's1', members: [{ profile: 'p2', email: 'b@x.example' }], complete: true, parts: 1 }],
+].flatMap(([first, second]) => Array.from({ length: 14 }, (_, after): [Op[], number, number[]] => [[first as Op, { kind: 'crash', after }, second as Op], 1, Array.from({ length: 40 }, (_, i) => i)]));
+
+class Crash extends Error {}
+
+/**
+ * Stands in for a process killed between two effects: once armed, the n-th write to the store or
+ * send to Kafka from then on throws instead of happening, and everything in memory is thrown away.
+ */
+class CrashPoint {
+  private left: number | undefined;
+
+  arm(after: number): void {
+    this.left = after;
+  }
+
+  effect(): void {
+    if (this.left === undefined) return;
+    if (this.left === 0) {
+      this.left = undefined;
+      throw new Crash('crash');
+    }
+    this.left -= 1;
+  }
+
+  store(store: StateStore): StateStore {
+    return new Proxy(store, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        if (!/^(save|drop|stage)/.test(String(name)) || name === 'stagedParts' || name === 'stagedMembers') return value.bind(target);
+        return (...args: unknown[]) => {
+          this.effect();
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+}
 
 function configs(fbEmailAttribute: string, version: number): ExportConfig[] {
   const base = { connectionId: 'c', connectionState: 'active' as const, maxProfiles: 1000, updatedAt: new Date(0).toISOString(), version, displayName: 'x' };
@@ -117,13 +166,37 @@ describe.each(stores)('streamer + hasher against the model (property, %s store)'
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 40, maxLength: 40 }), async (ops, batchSize, times) => {
         const destination = new DestinationModel();
-        const output = { send: async (batches: AudienceChangeBatch[]) => batches.forEach((b) => destination.apply(b)) };
-        const { store, close } = await makeStore();
+        const crash = new CrashPoint();
+        const output = {
+          send: async (batches: AudienceChangeBatch[]) => {
+            crash.effect();
+            batches.forEach((b) => destination.apply(b));
+          },
+        };
+        const { store: durable, close } = await makeStore();
+        const store = crash.store(durable);
         try {
-        const engine = new MembershipEngine(store, output, { report: async () => undefined });
         const model = new Model();
         let version = 1;
-        for (const c of configs('PrimaryEmail', version)) await engine.applyConfig(c.exportId, c);
+        let current = configs('PrimaryEmail', version);
+        // A restart: a new engine over the same state, with the export table read again.
+        const start = async () => {
+          const next = new MembershipEngine(store, output, { report: async () => undefined });
+          for (const c of current) await next.applyConfig(c.exportId, c);
+          return next;
+        };
+        let engine = await start();
+        // What the consumer does after a crash: restart and have the uncommitted work again.
+        const delivered = async (work: () => Promise<void>) => {
+          for (;;) {
+            try {
+              return await work();
+            } catch (error) {
+              if (!(error instanceof Crash)) throw error;
+              engine = await start();
+            }
+          }
+        };
 
         // Distinct event times in a random order: arrival order is not event order.
         const distinct = [...new Set(times.map((t, i) => t * 100 + i))];
@@ -160,19 +233,20 @@ describe.each(stores)('streamer + hasher against the model (property, %s store)'
           const control = events[i].control;
           if (control) {
             if (control.kind === 'run') {
-              await engine.handleRunRequest({ runId: `run${i}`, exportId: control.exportId, requestedAt: new Date().toISOString() });
+              await delivered(() => engine.handleRunRequest({ runId: `run${i}`, exportId: control.exportId, requestedAt: new Date().toISOString() }));
               model.activated.add(control.exportId);
             } else if (control.kind === 'remap') {
               version += 1;
               model.fbAttribute = model.fbAttribute === 'PrimaryEmail' ? 'WorkEmail' : 'PrimaryEmail';
-              await engine.applyConfig('fb', configs(model.fbAttribute, version)[0]);
-            }
+              current = configs(model.fbAttribute, version);
+              await delivered(() => engine.applyConfig('fb', current[0]));
+            } else if (control.kind === 'crash') crash.arm(control.after);
             i += 1;
             continue;
           }
           const batch: SegmentEvent[] = [];
           while (i < events.length && events[i].event && batch.length < batchSize) batch.push(events[i++].event!);
-          await engine.handleEvents(batch);
+          await delivered(() => engine.handleEvents(batch));
         }
 
         const expected = model.expected();
@@ -182,7 +256,7 @@ describe.each(stores)('streamer + hasher against the model (property, %s store)'
           await close();
         }
       }),
-      { numRuns },
+      { numRuns, examples: CRASH_EXAMPLES },
     );
   });
 });

@@ -1,12 +1,16 @@
 import { ClassicLevel } from 'classic-level';
-import { ExportState, Membership, ProfileState, SentEntry, StagedPart, StateStore } from './state-store';
+import { rowIdentity } from '@audience-sync/identifiers';
+import { ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
 const S = '\u0001';
 const END = '\u0002';
 const k = (...parts: string[]) => parts.join(S);
+/** Under the key F. Format 2 stores compact row identities; format 1 (no marker) stored the digests. */
+const FORMAT = 2;
 
 type MembershipValue = { m: boolean; t: number; r?: string };
 type SentValue = { i: Record<string, string>; r: string; g?: string };
+type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 /**
@@ -14,7 +18,7 @@ type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: str
  * audience's sent entries and a row's holders prefix scans, and writes go in atomic batches.
  * Keys (\u0001-separated): m|segment|profile, p|profile, s|export|audience|profile,
  * h|export|audience|row|profile (row holders), a|export|audience, x|refresh|part (staged parts) with
- * y|refresh|part (their numbers), R|segment, e|export.
+ * y|refresh|part (their numbers and sizes), R|segment, e|export; F holds the format.
  */
 export class LevelStore implements StateStore {
   private readonly db: ClassicLevel<string, unknown>;
@@ -23,8 +27,26 @@ export class LevelStore implements StateStore {
     this.db = new ClassicLevel<string, unknown>(directory, { valueEncoding: 'json' });
   }
 
-  open(): Promise<void> {
-    return this.db.open();
+  async open(): Promise<void> {
+    await this.db.open();
+    await this.upgrade();
+  }
+
+  /** Rewrites a format-1 store's sent rows as identities, so existing members are not re-sent. */
+  private async upgrade(): Promise<void> {
+    if ((await this.db.get('F')) === FORMAT) return;
+    for await (const entries of this.scan<SentValue>(k('s', ''), 5000)) {
+      const ops: Op[] = [];
+      for (const [key, v] of entries) {
+        const [, exportId, audienceKey, profileId] = key.split(S);
+        const r = rowIdentity(v.r);
+        ops.push({ type: 'del', key: k('h', exportId, audienceKey, v.r, profileId) });
+        ops.push({ type: 'put', key: k('h', exportId, audienceKey, r, profileId), value: 1 });
+        ops.push({ type: 'put', key, value: { ...v, r } });
+      }
+      if (ops.length > 0) await this.db.batch(ops as never);
+    }
+    await this.db.put('F', FORMAT);
   }
 
   close(): Promise<void> {
@@ -112,6 +134,12 @@ export class LevelStore implements StateStore {
     return n;
   }
 
+  async countRecentMembers(segmentId: string, since: number) {
+    let n = 0;
+    for await (const entries of this.scan<MembershipValue>(k('m', segmentId, ''), 10_000)) for (const [, v] of entries) if (v.m && v.t >= since) n += 1;
+    return n;
+  }
+
   async profiles(profileIds: string[]) {
     const values = (await this.db.getMany(profileIds.map((p) => k('p', p)))) as ({ a: ProfileState['attributes']; t: number } | undefined)[];
     const out = new Map<string, ProfileState>();
@@ -132,13 +160,11 @@ export class LevelStore implements StateStore {
   }
 
   /** Writes the entries and keeps the row-holder index in step, in one atomic batch. */
-  async saveSent(exportId: string, audienceKey: string, entries: { profileId: string; entry: SentEntry | null }[], tag?: string) {
-    if (entries.length === 0) return;
-    const previous = (await this.db.getMany(entries.map((e) => k('s', exportId, audienceKey, e.profileId)))) as (SentValue | undefined)[];
+  async saveSent(exportId: string, audienceKey: string, updates: SentUpdate[], tag?: string) {
+    if (updates.length === 0) return;
     const ops: Op[] = [{ type: 'put', key: k('a', exportId, audienceKey), value: 1 }];
-    entries.forEach(({ profileId, entry }, i) => {
-      const old = previous[i];
-      if (old && old.r !== entry?.row) ops.push({ type: 'del', key: k('h', exportId, audienceKey, old.r, profileId) });
+    updates.forEach(({ profileId, entry, previous }) => {
+      if (previous && previous.row !== entry?.row) ops.push({ type: 'del', key: k('h', exportId, audienceKey, previous.row, profileId) });
       if (entry) {
         ops.push({ type: 'put', key: k('s', exportId, audienceKey, profileId), value: { i: entry.identifiers, r: entry.row, ...(tag ? { g: tag } : {}) } });
         ops.push({ type: 'put', key: k('h', exportId, audienceKey, entry.row, profileId), value: 1 });
@@ -183,13 +209,13 @@ export class LevelStore implements StateStore {
     const n = String(part.part).padStart(8, '0');
     await this.db.batch([
       { type: 'put', key: k('x', part.refreshId, n), value: part },
-      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final } },
+      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, members: part.members.length } },
     ]);
   }
 
   async stagedParts(refreshId: string) {
-    const out: { part: number; final: boolean }[] = [];
-    for await (const entries of this.scan<{ part: number; final: boolean }>(k('y', refreshId, ''))) out.push(...entries.map(([, v]) => v));
+    const out: PartInfo[] = [];
+    for await (const entries of this.scan<PartInfo>(k('y', refreshId, ''))) out.push(...entries.map(([, v]) => v));
     return out;
   }
 

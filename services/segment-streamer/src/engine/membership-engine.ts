@@ -2,13 +2,32 @@ import { Logger } from '@nestjs/common';
 import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
 import { ChangeWriter, Output } from './change-writer';
 import { audiencesOf, AudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
-import { Identifiers, Membership, ProfileState, SentEntry, StateStore } from './state-store';
+import { ExportState, Identifiers, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
 import { destinationRow } from '@audience-sync/identifiers';
 
 const CHUNK = 2000;
 
 export interface RunReporter {
   report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void>;
+}
+
+/** What a caller already holds for a chunk of profiles: their membership in one segment, perhaps their attributes. */
+interface Known {
+  segmentId: string;
+  member: Map<string, boolean>;
+  profiles?: Map<string, ProfileState>;
+}
+
+/** An export a completing refresh feeds, and its run. `inline`: reconciled while the parts are applied. */
+interface RefreshFeed {
+  config: ExportConfig;
+  state: ExportState;
+  activating: boolean;
+  inline: boolean;
+  audiences: AudienceOf[];
+  runId: string;
+  writer: ChangeWriter;
+  unusable: number;
 }
 
 /**
@@ -150,7 +169,7 @@ export class MembershipEngine {
       const parts = await this.store.stagedParts(refresh.refreshId);
       const last = parts.find((p) => p.final);
       if (last && new Set(parts.map((p) => p.part)).size === last.part && parts.every((p) => p.part <= last.part)) {
-        await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt));
+        await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt), parts);
       }
     }
   }
@@ -175,15 +194,18 @@ export class MembershipEngine {
    * no usable identifier. A row leaves the destination only when no other profile of the audience
    * still maps to it (two profiles may share an email).
    */
-  private async reconcile(config: ExportConfig, audience: AudienceOf, profileIds: string[], writer: ChangeWriter): Promise<number> {
+  private async reconcile(config: ExportConfig, audience: AudienceOf, profileIds: string[], writer: ChangeWriter, known?: Known): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const stored = known ? audience.segmentIds.filter((s) => s !== known.segmentId) : audience.segmentIds;
     const [memberships, profiles, sent] = await Promise.all([
-      this.store.membershipsOfProfiles(profileIds, audience.segmentIds),
-      this.store.profiles(profileIds),
+      stored.length > 0 ? this.store.membershipsOfProfiles(profileIds, stored) : Promise.resolve([]),
+      known?.profiles ?? this.store.profiles(profileIds),
       this.store.sent(config.exportId, audience.audienceKey, profileIds),
     ]);
     const inAudience = new Set(memberships.filter((m) => m.member).map((m) => m.profileId));
+    if (known && audience.segmentIds.includes(known.segmentId)) for (const p of profileIds) if (known.member.get(p)) inAudience.add(p);
     const ref = this.refOf(config, audience);
-    const updates: { profileId: string; entry: SentEntry | null }[] = [];
+    const updates: SentUpdate[] = [];
     const leaving = new Map<string, { profiles: Set<string>; identifiers: Identifiers }>();
     const adds: { profileId: string; identifiers: Identifiers }[] = [];
     const arriving = new Set<string>();
@@ -195,7 +217,7 @@ export class MembershipEngine {
       const current = sent.get(profileId);
       const desired = row && identifiers ? { row, identifiers } : null;
       if (current?.row === desired?.row) {
-        if (desired && !sameIdentifiers(current?.identifiers, desired.identifiers)) updates.push({ profileId, entry: desired });
+        if (desired && !sameIdentifiers(current?.identifiers, desired.identifiers)) updates.push({ profileId, entry: desired, previous: current });
         continue;
       }
       if (current) {
@@ -207,7 +229,7 @@ export class MembershipEngine {
         arriving.add(desired.row);
         adds.push({ profileId, identifiers: desired.identifiers });
       }
-      updates.push({ profileId, entry: desired });
+      updates.push({ profileId, entry: desired, previous: current });
     }
     const holders = leaving.size > 0 ? await this.store.rowHolders(config.exportId, audience.audienceKey, [...leaving.keys()]) : new Map<string, string[]>();
     for (const [row, { profiles: gone, identifiers }] of leaving) {
@@ -237,75 +259,117 @@ export class MembershipEngine {
     return current;
   }
 
-  private async completeRefresh(refreshId: string, segmentId: string, t: number): Promise<void> {
+  /**
+   * Applies a complete refresh in one pass over its parts: each chunk's memberships and attributes
+   * are worked out, the audiences are brought in line with them while they are at hand, and only
+   * then are they stored. An export whose size limit cannot be shown to hold beforehand is
+   * reconciled after the pass, once its exact size is known.
+   */
+  private async completeRefresh(refreshId: string, segmentId: string, t: number, parts: { members?: number }[]): Promise<void> {
+    const listed = parts.reduce((n, p) => n + (p.members ?? Infinity), 0);
+    // Members with a record newer than the refresh stay whether listed or not.
+    const recent = await this.store.countRecentMembers(segmentId, t);
+    const feeds: RefreshFeed[] = [];
+    // A refresh also carries attributes: activated audiences not fed by this segment may hold its profiles too.
+    const elsewhere: { config: ExportConfig; audience: AudienceOf }[] = [];
+    for (const config of this.configs.values()) {
+      const state = (await this.store.exportState(config.exportId))!;
+      if (state.activated) for (const audience of audiencesOf(config)) if (!audience.segmentIds.includes(segmentId)) elsewhere.push({ config, audience });
+      if (!config.segments.some((s) => s.id === segmentId)) continue;
+      // The first refresh after an export was saved brings its whole audience in line; later ones the refreshed segment's profiles.
+      const activating = !state.activated;
+      const audiences = audiencesOf(config).filter((a) => activating || a.segmentIds.includes(segmentId));
+      const runId = `refresh-${refreshId}-${config.exportId}`;
+      feeds.push({
+        config,
+        state,
+        activating,
+        audiences,
+        runId,
+        inline: listed + recent + (await this.membersOfOtherSegments(config, segmentId)) <= config.maxProfiles,
+        writer: new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length }),
+        unusable: 0,
+      });
+    }
+    const inline = feeds.filter((f) => f.inline).flatMap((feed) => feed.audiences.filter((a) => a.segmentIds.includes(segmentId)).map((audience) => ({ feed, audience })));
+    const attributesWriter = new ChangeWriter(this.output, 'delta');
+
     for await (const part of this.store.stagedMembers(refreshId)) {
       for (let i = 0; i < part.members.length; i += CHUNK) {
         const members = part.members.slice(i, i + CHUNK);
-        const ids = members.map((m) => m.profileId);
+        const ids = [...new Set(members.map((m) => m.profileId))];
         const [current, profiles] = await Promise.all([this.membershipsWithImplicit(segmentId, ids), this.store.profiles(ids)]);
-        const memberships: Membership[] = [];
-        const touched: ProfileState[] = [];
+        const memberships = new Map<string, Membership>();
+        const touched = new Map<string, ProfileState>();
         for (const m of members) {
           const existing = current.get(m.profileId);
-          memberships.push(existing && existing.t >= part.t ? { ...existing, refreshId } : { segmentId, profileId: m.profileId, member: true, t: part.t, refreshId });
+          memberships.set(m.profileId, existing && existing.t >= part.t ? { ...existing, refreshId } : { segmentId, profileId: m.profileId, member: true, t: part.t, refreshId });
           const state = profiles.get(m.profileId);
           if (m.attributes && Object.keys(m.attributes).length > 0 && (!state || state.t <= part.t)) {
-            touched.push({ profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t: part.t });
+            const next = { profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t: part.t };
+            profiles.set(m.profileId, next);
+            touched.set(m.profileId, next);
           }
         }
-        await this.store.saveMemberships(dedupeLast(memberships, (m) => m.profileId));
-        await this.store.saveProfiles(dedupeLast(touched, (p) => p.profileId));
+        const known: Known = { segmentId, member: new Map([...memberships].map(([p, m]) => [p, m.member])), profiles };
+        for (const { feed, audience } of inline) feed.unusable += await this.reconcile(feed.config, audience, ids, feed.writer, known);
+        for (const { config, audience } of elsewhere) await this.reconcile(config, audience, [...touched.keys()], attributesWriter, known);
+        await this.store.saveMemberships([...memberships.values()]);
+        await this.store.saveProfiles([...touched.values()]);
       }
     }
-    const stale: Membership[] = [];
-    for await (const chunk of this.store.staleMembers(segmentId, refreshId, t, CHUNK)) stale.push(...chunk.map((m) => ({ ...m, member: false, t })));
-    for (let i = 0; i < stale.length; i += CHUNK) await this.store.saveMemberships(stale.slice(i, i + CHUNK));
+    for await (const stale of this.store.staleMembers(segmentId, refreshId, t, CHUNK)) {
+      const ids = stale.map((m) => m.profileId);
+      const known: Known = { segmentId, member: new Map(ids.map((p) => [p, false])) };
+      for (const { feed, audience } of inline) await this.reconcile(feed.config, audience, ids, feed.writer, known);
+      // Only after the reconcile: once stored as out, a profile is no longer stale, and a crash in between would leave its row behind.
+      await this.store.saveMemberships(stale.map((m) => ({ ...m, member: false, t })));
+    }
     await this.store.saveRefreshedAt(segmentId, t);
 
-    for (const config of this.configs.values()) {
-      if (!config.segments.some((s) => s.id === segmentId)) continue;
-      const runId = `refresh-${refreshId}-${config.exportId}`;
-      const state = (await this.store.exportState(config.exportId))!;
-      const size = await this.store.countMembers(config.segments.map((s) => s.id));
-      if (size > config.maxProfiles) {
-        await this.failRun(config, runId, 'refresh', size);
-        continue;
-      }
-      // The first refresh after an export was saved brings its whole audience in line; later ones the refreshed segment's profiles.
-      const activating = !state.activated;
-      if (activating) await this.store.saveExportState(config.exportId, { ...state, activated: true });
-      const audiences = audiencesOf(config).filter((a) => activating || a.segmentIds.includes(segmentId));
-      const writer = new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length });
-      let unusable = 0;
-      for (const audience of audiences) {
-        writer.touch(this.refOf(config, audience));
-        const profiles = activating ? this.store.currentMembers(audience.segmentIds, CHUNK) : this.store.segmentProfiles(segmentId, CHUNK);
-        for await (const ids of profiles) unusable += await this.reconcile(config, audience, ids, writer);
-      }
-      await writer.finish();
-      await this.runs.report({ runId, exportId: config.exportId, trigger: 'refresh', state: 'succeeded', counts: { ...writer.counts, invalid: unusable, failed: 0 } });
-    }
-    await this.reconcileListedElsewhere(refreshId, segmentId);
+    for (const feed of feeds) await this.finishRefreshRun(feed, refreshId, segmentId, recent > 0);
+    await attributesWriter.finish();
     // Only now: a crash before this point replays the final part, which finds the parts and completes again.
     await this.store.dropStaged(refreshId);
   }
 
-  /** A refresh also carries attributes: audiences not fed by this segment may hold its profiles too. */
-  private async reconcileListedElsewhere(refreshId: string, segmentId: string): Promise<void> {
-    const others: { config: ExportConfig; audience: AudienceOf }[] = [];
-    for (const config of this.configs.values()) {
-      if (!(await this.store.exportState(config.exportId))?.activated) continue;
-      for (const audience of audiencesOf(config)) if (!audience.segmentIds.includes(segmentId)) others.push({ config, audience });
+  /**
+   * The members of the export's other segments. With the listed profiles and the refreshed
+   * segment's newer members, an upper bound of the export's size once the refresh is applied.
+   */
+  private async membersOfOtherSegments(config: ExportConfig, segmentId: string): Promise<number> {
+    let n = 0;
+    for (const { id } of config.segments) if (id !== segmentId) n += await this.store.countMembers([id]);
+    return n;
+  }
+
+  private async finishRefreshRun(feed: RefreshFeed, refreshId: string, segmentId: string, unlistedMembers: boolean): Promise<void> {
+    const { config } = feed;
+    if (!feed.inline) {
+      const size = await this.store.countMembers(config.segments.map((s) => s.id));
+      if (size > config.maxProfiles) return this.failRun(config, feed.runId, 'refresh', size);
     }
-    if (others.length === 0) return;
-    const writer = new ChangeWriter(this.output, 'delta');
-    for await (const part of this.store.stagedMembers(refreshId)) {
-      const withAttributes = part.members.filter((m) => m.attributes && Object.keys(m.attributes).length > 0).map((m) => m.profileId);
-      for (let i = 0; i < withAttributes.length; i += CHUNK) {
-        for (const { config, audience } of others) await this.reconcile(config, audience, withAttributes.slice(i, i + CHUNK), writer);
+    for (const audience of feed.audiences) {
+      feed.writer.touch(this.refOf(config, audience));
+      const fed = audience.segmentIds.includes(segmentId);
+      if (!feed.inline && fed) for await (const ids of this.store.segmentProfiles(segmentId, CHUNK)) feed.unusable += await this.reconcile(config, audience, ids, feed.writer);
+      if (feed.inline && fed && feed.activating && unlistedMembers) {
+        // Members the refresh did not list whose newer record keeps them in: with no time bound, exactly what staleMembers finds now.
+        for await (const unlisted of this.store.staleMembers(segmentId, refreshId, Infinity, CHUNK)) feed.unusable += await this.reconcile(config, audience, unlisted.map((m) => m.profileId), feed.writer);
+      }
+      const others = feed.activating ? audience.segmentIds.filter((s) => s !== segmentId) : [];
+      if (others.length === 0) continue;
+      for await (const ids of this.store.currentMembers(others, CHUNK)) {
+        // Members of the refreshed segment were reconciled already.
+        const refreshed = fed ? await this.store.memberships(segmentId, ids) : new Map<string, Membership>();
+        const rest = ids.filter((p) => !refreshed.get(p)?.member);
+        feed.unusable += await this.reconcile(config, audience, rest, feed.writer);
       }
     }
-    await writer.finish();
+    // Recorded last: a crash before this replays the refresh, which activates the export again.
+    if (feed.activating) await this.store.saveExportState(config.exportId, { ...feed.state, activated: true });
+    await feed.writer.finish();
+    await this.runs.report({ runId: feed.runId, exportId: config.exportId, trigger: 'refresh', state: 'succeeded', counts: { ...feed.writer.counts, invalid: feed.unusable, failed: 0 } });
   }
 
   // --- on-demand full sync --------------------------------------------------------------------
@@ -341,18 +405,19 @@ export class MembershipEngine {
       }
       writer.touch(ref);
       for await (const ids of this.store.currentMembers(audience.segmentIds, CHUNK)) {
-        const profiles = await this.store.profiles(ids);
-        const entries: { profileId: string; entry: SentEntry | null }[] = [];
+        const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
+        const entries: SentUpdate[] = [];
         for (const profileId of ids) {
           const identifiers = identifiersFor(config, profiles.get(profileId)?.attributes);
           const row = destinationRow(ref.destination, ref.facebookKeys, identifiers);
+          const previous = sent.get(profileId);
           if (!row) {
             unusable += 1;
-            entries.push({ profileId, entry: null });
+            entries.push({ profileId, entry: null, previous });
             continue;
           }
           await writer.add(ref, { op: 'add', profileId, identifiers });
-          entries.push({ profileId, entry: { row, identifiers } });
+          entries.push({ profileId, entry: { row, identifiers }, previous });
         }
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
       }

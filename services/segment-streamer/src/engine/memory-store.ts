@@ -1,4 +1,4 @@
-import { ExportState, Membership, ProfileState, SentEntry, StagedPart, StateStore } from './state-store';
+import { ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
 
@@ -6,7 +6,7 @@ async function* chunks<T>(items: T[], size: number): AsyncIterable<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-/** In-memory StateStore with the same semantics as the MongoDB one; for tests and the property model. */
+/** In-memory StateStore with the same semantics as the LevelDB one; for tests and the property model. */
 export class MemoryStore implements StateStore {
   readonly members = new Map<string, Membership>();
   readonly profileStates = new Map<string, ProfileState>();
@@ -53,6 +53,10 @@ export class MemoryStore implements StateStore {
     return new Set([...this.members.values()].filter((m) => m.member && segmentIds.includes(m.segmentId)).map((m) => m.profileId)).size;
   }
 
+  async countRecentMembers(segmentId: string, since: number) {
+    return [...this.members.values()].filter((m) => m.segmentId === segmentId && m.member && m.t >= since).length;
+  }
+
   async profiles(profileIds: string[]) {
     const out = new Map<string, ProfileState>();
     for (const p of profileIds) {
@@ -75,8 +79,8 @@ export class MemoryStore implements StateStore {
     return out;
   }
 
-  async saveSent(exportId: string, audienceKey: string, entries: { profileId: string; entry: SentEntry | null }[], tag?: string) {
-    for (const e of entries) {
+  async saveSent(exportId: string, audienceKey: string, updates: SentUpdate[], tag?: string) {
+    for (const e of updates) {
       const k = key(key(exportId, audienceKey), e.profileId);
       if (e.entry) this.sentEntries.set(k, { exportId, audienceKey, profileId: e.profileId, entry: { row: e.entry.row, identifiers: { ...e.entry.identifiers } }, tag });
       else this.sentEntries.delete(k);
@@ -114,7 +118,7 @@ export class MemoryStore implements StateStore {
   }
 
   async stagedParts(refreshId: string) {
-    return [...this.staged.values()].filter((p) => p.refreshId === refreshId).map((p) => ({ part: p.part, final: p.final }));
+    return [...this.staged.values()].filter((p) => p.refreshId === refreshId).map((p) => ({ part: p.part, final: p.final, members: p.members.length }));
   }
 
   async *stagedMembers(refreshId: string) {

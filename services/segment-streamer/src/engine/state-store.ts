@@ -28,10 +28,17 @@ export interface StagedPart {
 
 export type Identifiers = Record<string, string>;
 
-/** What an audience was sent for a profile: the plain identifiers and the destination row they hash to. */
+/** What an audience was sent for a profile: the plain identifiers and the identity of the destination row they hash to. */
 export interface SentEntry {
   identifiers: Identifiers;
   row: string;
+}
+
+/** A sent entry to write (null removes it), with what `sent()` returned for the profile before. */
+export interface SentUpdate {
+  profileId: string;
+  entry: SentEntry | null;
+  previous: SentEntry | undefined;
 }
 
 export interface ExportState {
@@ -42,7 +49,7 @@ export interface ExportState {
 }
 
 /**
- * The streamer's durable state. Implementations: MongoDB (the service) and memory (tests).
+ * The streamer's durable state. Implementations: LevelDB (the service) and memory (tests).
  * Every method works on chunks so a 10-million-member segment never sits in memory at once.
  */
 export interface StateStore {
@@ -56,13 +63,15 @@ export interface StateStore {
   /** Distinct current members of any of the segments, in profile id order. */
   currentMembers(segmentIds: string[], chunk: number): AsyncIterable<string[]>;
   countMembers(segmentIds: string[]): Promise<number>;
+  /** Members of the segment whose record is at least as recent as `since`. */
+  countRecentMembers(segmentId: string, since: number): Promise<number>;
 
   profiles(profileIds: string[]): Promise<Map<string, ProfileState>>;
   saveProfiles(items: ProfileState[]): Promise<void>;
 
   sent(exportId: string, audienceKey: string, profileIds: string[]): Promise<Map<string, SentEntry>>;
-  /** null removes the entry. `tag` marks entries written by a full sync. */
-  saveSent(exportId: string, audienceKey: string, entries: { profileId: string; entry: SentEntry | null }[], tag?: string): Promise<void>;
+  /** `tag` marks entries written by a full sync. */
+  saveSent(exportId: string, audienceKey: string, updates: SentUpdate[], tag?: string): Promise<void>;
   /** Which profiles of the audience were sent each of these rows. */
   rowHolders(exportId: string, audienceKey: string, rows: string[]): Promise<Map<string, string[]>>;
   sentProfiles(exportId: string, audienceKey: string, chunk: number): AsyncIterable<string[]>;
@@ -72,7 +81,8 @@ export interface StateStore {
   sentAudiences(exportId: string): Promise<string[]>;
 
   stagePart(part: StagedPart): Promise<void>;
-  stagedParts(refreshId: string): Promise<{ part: number; final: boolean }[]>;
+  /** The staged parts' numbers and sizes (`members` is missing for parts staged by an older version). */
+  stagedParts(refreshId: string): Promise<{ part: number; final: boolean; members?: number }[]>;
   stagedMembers(refreshId: string): AsyncIterable<StagedPart>;
   dropStaged(refreshId: string): Promise<void>;
 
