@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
-import { ChangeWriter, Output } from './change-writer';
+import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { audiencesOf, AudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
 import { ExportState, Identifiers, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
 import { destinationRow } from '@audience-sync/identifiers';
 
-const CHUNK = 2000;
+/** Profiles worked on at once: one output batch's worth, so a chunk's changes go out in one send. */
+const CHUNK = BATCH_SIZE;
 
 export interface RunReporter {
   report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void>;
