@@ -27,7 +27,8 @@ function layoutOf(keys: FacebookKey[]): { schema: string[]; position: Map<string
   const id = keys.join(',');
   let layout = layouts.get(id);
   if (!layout) {
-    const schema = facebookSchema(keys);
+    // Frozen: every caller gets this one array, so none may change it.
+    const schema = Object.freeze(facebookSchema(keys)) as string[];
     layout = { schema, position: new Map(schema.map((k, i) => [k, i])) };
     layouts.set(id, layout);
   }
