@@ -23,6 +23,12 @@ export const exportConfigSchema = z.object({
   displayName: z.string(),
   connectionId: z.string().min(1),
   connectionState: connectionStateSchema,
+  /**
+   * Set when the export cannot deliver until an admin acts (e.g. its Facebook audience no longer
+   * exists): what to do, in words. Like a connection needing re-authentication, the export's
+   * changes wait, uncommitted, until the registry publishes the config without it.
+   */
+  problem: z.string().min(1).max(500).optional(),
   /** Microsoft Advertising names each segment's audience after the segment. */
   segments: z.array(z.object({ id: z.string().min(1), name: z.string().min(1).max(128) })).min(1),
   maxProfiles: z.number().int().positive(),
