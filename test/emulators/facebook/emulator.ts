@@ -101,9 +101,9 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     return usage(0);
   }
 
-  function audienceOf(id: string): Audience {
+  function audienceOf(req: EmulatorRequest, id: string): Audience {
     const audience = state.audiences.get(id);
-    if (!audience) throw unknownObject(id);
+    if (!audience) throw unknownObject(id, req.method);
     return audience;
   }
 
@@ -153,7 +153,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
 
   function changeUsers(op: 'add' | 'remove') {
     return (req: EmulatorRequest, params: Params): EmulatorResponse => {
-      const audience = audienceOf(params.id);
+      const audience = audienceOf(req, params.id);
       const headers = spendCall(audience.accountId);
       const payload = parsePayload(jsonParam(req, 'payload'));
       checkUploadable(audience, payload.style);
@@ -182,7 +182,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
   }
 
   function replaceUsers(req: EmulatorRequest, params: Params): EmulatorResponse {
-    const audience = audienceOf(params.id);
+    const audience = audienceOf(req, params.id);
     const headers = spendCall(audience.accountId);
     const requested = readSession(req, true)!;
     const payload = parsePayload(jsonParam(req, 'payload'));
@@ -299,7 +299,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       '/:version/act_:account/customaudiences',
       guard((req, params) => {
         const account = state.accounts.get(params.account);
-        if (!account) throw unknownObject(`act_${params.account}`);
+        if (!account) throw unknownObject(`act_${params.account}`, req.method);
         const headers = spendCall(account.accountId);
         if (!account.termsAccepted) throw termsNotAccepted();
         const name = stringParam(req, 'name');
@@ -321,7 +321,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       '/:version/act_:account/customaudiences',
       guard((req, params) => {
         const account = state.accounts.get(params.account);
-        if (!account) throw unknownObject(`act_${params.account}`);
+        if (!account) throw unknownObject(`act_${params.account}`, req.method);
         const fields = fieldsOf(req, ['id']);
         const limit = Math.min(Number(stringParam(req, 'limit') ?? 25), 500);
         const all = [...state.audiences.values()].filter((a) => a.accountId === account.accountId);
@@ -337,7 +337,17 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     .add('POST', '/:version/:id/users', guard((req, params) => (stringParam(req, 'method')?.toUpperCase() === 'DELETE' ? changeUsers('remove') : changeUsers('add'))(req, params)))
     .add('DELETE', '/:version/:id/users', guard(changeUsers('remove')))
     .add('POST', '/:version/:id/usersreplace', guard(replaceUsers))
-    .add('GET', '/:version/:id', guard((req, params) => ({ status: 200, body: describeAudience(audienceOf(params.id), fieldsOf(req, ['id'])) })));
+    .add('GET', '/:version/:id', guard((req, params) => ({ status: 200, body: describeAudience(audienceOf(req, params.id), fieldsOf(req, ['id'])) })))
+    .add(
+      'DELETE',
+      '/:version/:id',
+      guard((req, params) => {
+        const audience = audienceOf(req, params.id);
+        const headers = spendCall(audience.accountId);
+        state.audiences.delete(audience.id);
+        return { status: 200, headers, body: { success: true } };
+      }),
+    );
 
   inspection
     .add('GET', '/_emulator/audiences', () => ({

@@ -124,6 +124,25 @@ describe('Facebook Graph API emulator contract', () => {
       expect((await call('POST', '/act_1002/customaudiences', { name: 'x', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' })).body.error).toMatchObject({ code: 200, error_subcode: 1870090 });
       expect((await call('POST', '/act_9/customaudiences', { name: 'x', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' })).body.error.code).toBe(100);
     });
+
+    it('deletes an audience; afterwards every call on it answers 100/33 as for an object that does not exist or cannot be seen', async () => {
+      const { body: created } = await call('POST', '/act_1001/customaudiences', { name: 'Doomed', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+      const id = created.id;
+      await call('POST', `/${id}/users`, { payload: payload(rows(2)) });
+      expect((await call('DELETE', `/${id}`)).body).toEqual({ success: true });
+      const gone = (method: string) => ({
+        code: 100,
+        error_subcode: 33,
+        type: 'GraphMethodException',
+        message: `Unsupported ${method} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      });
+      expect((await call('GET', `/${id}`, { fields: 'id,subtype' })).body.error).toMatchObject(gone('get'));
+      expect((await call('POST', `/${id}/users`, { payload: payload(rows(1)) })).body.error).toMatchObject(gone('post'));
+      expect((await call('DELETE', `/${id}/users`, { payload: payload(rows(1)) })).body.error).toMatchObject(gone('delete'));
+      expect((await call('POST', `/${id}/usersreplace`, { payload: payload(rows(1)), session: { session_id: 7, batch_seq: 1, last_batch_flag: true } })).body.error).toMatchObject(gone('post'));
+      expect((await call('DELETE', `/${id}`)).body.error).toMatchObject(gone('delete'));
+      expect((await call('GET', '/act_1001/customaudiences', { fields: 'id', limit: 500 })).body.data.map((a: any) => a.id)).not.toContain(id);
+    });
   });
 
   describe('adding and removing users', () => {

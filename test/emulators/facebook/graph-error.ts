@@ -38,12 +38,13 @@ export class GraphFailure extends Error {
   }
 }
 
-export const unknownObject = (id: string) =>
+/** What Graph answers for an object that does not exist, was deleted, or the token's user cannot see. */
+export const unknownObject = (id: string, method: string) =>
   new GraphFailure({
     code: 100,
     subcode: 33,
     type: 'GraphMethodException',
-    message: `Unsupported request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+    message: `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
   });
 
 export const badParameter = (message: string) => new GraphFailure({ code: 100, message: `(#100) ${message}` });
