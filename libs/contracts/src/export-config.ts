@@ -56,6 +56,8 @@ export type ExportConfig = z.infer<typeof exportConfigSchema>;
 export const runRequestSchema = z.object({
   runId: z.string().min(1),
   exportId: z.string().min(1),
+  /** The export's configuration version when the run was asked for: the pipeline waits until it has applied at least this one. */
+  exportVersion: z.number().int().min(1).optional(),
   requestedAt: z.iso.datetime({ offset: true }),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;

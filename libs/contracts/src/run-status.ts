@@ -11,6 +11,10 @@ export const runCountsSchema = z.object({
 });
 export type RunCounts = z.infer<typeof runCountsSchema>;
 
+/** A stage's counts, with why rows were invalid where it knows (e.g. `no-mapped-identifier`); the reasons add up to at most `invalid`. */
+export const stageCountsSchema = runCountsSchema.extend({ invalidByReason: z.record(z.string(), z.number().int().min(0)).optional() });
+export type StageCounts = z.infer<typeof stageCountsSchema>;
+
 /**
  * Progress of a run as one pipeline stage sees it. Counts are the stage's running totals for the
  * run (not increments), so a replayed message never double-counts.
@@ -21,7 +25,7 @@ export const runStatusSchema = z.object({
   stage: z.enum(['segment-streamer', 'sink-facebook', 'sink-microsoft-ads']),
   trigger: z.enum(['on-demand', 'refresh']).optional(),
   state: runStateSchema,
-  counts: runCountsSchema,
+  counts: stageCountsSchema,
   /** A message for the admin; never contains identifiers. */
   error: z.string().max(2000).optional(),
   at: z.iso.datetime({ offset: true }),

@@ -20,6 +20,7 @@ import { ExportsService } from './exports/exports.service';
 import { ExportConfigPublisher } from './exports/export-config.publisher';
 import { RunStatusConsumer } from './runs/run-status.consumer';
 import { InternalController } from './internal/internal.controller';
+import { ExportProblemsController } from './internal/export-problems.controller';
 
 @Module({})
 export class AppModule {
@@ -38,7 +39,7 @@ export class AppModule {
         ]),
         HealthModule.forRoot({ database: true }),
       ],
-      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController],
+      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController, ExportProblemsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },

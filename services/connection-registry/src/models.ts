@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { SealedSecret } from './crypto/credential-cipher';
-import { FacebookKey, FacebookKeyIdentifier, RunCounts, RunState } from '@audience-sync/contracts';
+import { FacebookKey, FacebookKeyIdentifier, RunState, StageCounts } from '@audience-sync/contracts';
 
 export type UsableBy = 'administrators' | 'administrators-and-contributors';
 export type DestinationType = 'facebook-ads' | 'microsoft-advertising';
@@ -15,10 +15,18 @@ export interface ConnectionDoc {
   authProblem?: string | null;
   credentials?: SealedSecret | null;
   credentialsExpireAt?: Date | null;
-  facebook?: { adAccountId: string; audienceId: string; audienceName: string } | null;
+  /** The default audience of the connection's exports. */
+  facebook?: FacebookAudience | null;
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A Facebook customer-list audience in an ad account. */
+export interface FacebookAudience {
+  adAccountId: string;
+  audienceId: string;
+  audienceName: string;
 }
 
 export interface ExportDoc {
@@ -26,9 +34,12 @@ export interface ExportDoc {
   displayName: string;
   connectionId: string;
   segments: { id: string; name: string }[];
-  facebook?: { keyIdentifier: FacebookKeyIdentifier; mappings: Partial<Record<FacebookKey, string>> } | null;
+  /** `audience`: the one this export feeds; the connection's chosen audience unless the export picked its own. */
+  facebook?: { keyIdentifier: FacebookKeyIdentifier; mappings: Partial<Record<FacebookKey, string>>; audience: FacebookAudience } | null;
   microsoft?: { customerId: string; accountId: string; emailAttribute: string } | null;
   version: number;
+  /** What an admin must do before the export can deliver again (e.g. its audience was deleted); its changes wait. */
+  problem?: string | null;
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
@@ -36,7 +47,7 @@ export interface ExportDoc {
 
 export interface StageStatus {
   state: RunState;
-  counts: RunCounts;
+  counts: StageCounts;
   error?: string;
   at: Date;
 }
@@ -86,6 +97,7 @@ export const exportSchema = new Schema<ExportDoc>(
     facebook: { type: Schema.Types.Mixed, default: null },
     microsoft: { type: Schema.Types.Mixed, default: null },
     version: { type: Number, required: true },
+    problem: { type: String, default: null },
     createdBy: String,
   },
   { timestamps: true, versionKey: false },

@@ -21,9 +21,24 @@ export const updateConnectionBody = z
   })
   .strict();
 
+const adAccountId = z.string().regex(/^(act_)?\d+$/, 'an ad account id such as act_1001');
+
+/** An existing customer-list audience, or a new one to create in the ad account. */
+export const audienceChoice = z.union([
+  z.object({ adAccountId, audienceId: z.string().regex(/^\d+$/) }).strict(),
+  z.object({ adAccountId, create: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(1000).default('') }) }).strict(),
+]);
+export type AudienceChoice = z.infer<typeof audienceChoice>;
+
+/**
+ * Which exports follow a new connection audience: all that fed the old one, none, or the listed
+ * ones. Required as soon as an export feeds the connection's audience, so moving is never a surprise.
+ */
+const moveExports = z.union([z.enum(['all', 'none']), z.array(z.string().min(1)).max(100)]).optional();
+
 export const chooseAudienceBody = z.union([
-  z.object({ adAccountId: z.string().regex(/^(act_)?\d+$/), audienceId: z.string().regex(/^\d+$/) }).strict(),
-  z.object({ adAccountId: z.string().regex(/^(act_)?\d+$/), create: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(1000).default('') }) }).strict(),
+  z.object({ adAccountId, audienceId: z.string().regex(/^\d+$/), moveExports }).strict(),
+  z.object({ adAccountId, create: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(1000).default('') }), moveExports }).strict(),
 ]);
 
 /** The one way a connection leaves the API: no credentials, ever. */

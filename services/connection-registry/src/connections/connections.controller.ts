@@ -6,12 +6,16 @@ import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
 import { chooseAudienceBody, connectionView, createConnectionBody, updateConnectionBody } from './connection.dto';
 import { ConnectionsService } from './connections.service';
+import { ExportsService } from '../exports/exports.service';
 
 @ApiTags('connections')
 @ApiBearerAuth()
 @Controller('connections')
 export class ConnectionsController {
-  constructor(private readonly connections: ConnectionsService) {}
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly exports: ExportsService,
+  ) {}
 
   @Post()
   @Roles('administrator')
@@ -76,9 +80,13 @@ export class ConnectionsController {
 
   @Put(':id/facebook/audience')
   @Roles('administrator')
-  @ApiOperation({ summary: 'Pick an existing customer-list audience, or create one with { create: { name } }.' })
+  @ApiOperation({
+    summary:
+      "Set the connection's default audience: an existing customer list, or a new one with { create: { name } }. Once exports feed the current one, say which move with moveExports (\"all\", \"none\" or export ids); each moved export gets a full sync.",
+  })
   @ApiBody({ schema: openApiSchema(chooseAudienceBody) })
-  async chooseAudience(@Param('id') id: string, @Body() body: unknown) {
-    return connectionView(await this.connections.chooseFacebookAudience(id, parseWith(chooseAudienceBody, body)));
+  async chooseAudience(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    const { connection, moved, staying } = await this.exports.chooseConnectionAudience(principal, id, parseWith(chooseAudienceBody, body));
+    return { ...connectionView(connection), exportsMoved: moved, exportsStaying: staying };
   }
 }

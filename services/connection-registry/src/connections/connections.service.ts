@@ -9,11 +9,11 @@ import { Principal } from '../auth/principal';
 import { conflict, forbidden, invalid, notFound } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
 import { CredentialCipher } from '../crypto/credential-cipher';
-import { ConnectionDoc, ExportDoc, Models, OAuthStateDoc } from '../models';
+import { ConnectionDoc, ExportDoc, FacebookAudience, Models, OAuthStateDoc } from '../models';
 import { FacebookClient, FacebookTokenRejected } from '../oauth/facebook-client';
 import { MicrosoftClient, MicrosoftGrantRejected } from '../oauth/microsoft-client';
 import { ExportConfigPublisher } from '../exports/export-config.publisher';
-import { chooseAudienceBody, createConnectionBody, updateConnectionBody } from './connection.dto';
+import { AudienceChoice, createConnectionBody, updateConnectionBody } from './connection.dto';
 import { connectionStatus } from './connection-status';
 
 interface FacebookSecret {
@@ -127,10 +127,12 @@ export class ConnectionsService {
   }
 
   async facebookAdAccounts(id: string) {
+    await this.facebookConnection(id);
     return this.withFacebookToken(id, (token) => this.facebook.adAccounts(token));
   }
 
   async facebookAudiences(id: string, adAccountId: string) {
+    await this.facebookConnection(id);
     const audiences = await this.withFacebookToken(id, (token) => this.facebook.audiences(token, adAccountId.replace(/^act_/, '')));
     return audiences.map((a) => ({
       ...a,
@@ -139,26 +141,41 @@ export class ConnectionsService {
     }));
   }
 
-  /** Picks an existing customer-list audience or creates one; other subtypes are refused with the reason. */
-  async chooseFacebookAudience(id: string, body: z.infer<typeof chooseAudienceBody>): Promise<ConnectionDoc> {
+  /**
+   * A Facebook connection, or 409: a route for one destination must never send another
+   * destination's token to the wrong platform (which would also flag the connection).
+   */
+  async facebookConnection(id: string): Promise<ConnectionDoc> {
     const doc = await this.connections.findById(id).lean();
     if (!doc) throw notFound('connection', id);
-    if (doc.destination !== 'facebook-ads') throw invalid(`connection ${id} is a ${doc.destination} connection; audiences are chosen only on Facebook connections`);
-    const adAccountId = body.adAccountId.replace(/^act_/, '');
-    const chosen = await this.withFacebookToken(id, async (token) => {
-      if ('create' in body) {
-        const audienceId = await this.facebook.createAudience(token, adAccountId, body.create.name, body.create.description);
-        return { audienceId, audienceName: body.create.name };
+    if (doc.destination !== 'facebook-ads') {
+      throw conflict(`connection ${id} is a ${doc.destination} connection; the /facebook routes work only on facebook-ads connections. Use a Facebook connection, or create one with POST /connections`);
+    }
+    return doc;
+  }
+
+  /** An existing customer-list audience checked with Graph, or a new one created; other subtypes are refused with the reason. */
+  async resolveFacebookAudience(id: string, choice: AudienceChoice): Promise<FacebookAudience> {
+    await this.facebookConnection(id);
+    const adAccountId = choice.adAccountId.replace(/^act_/, '');
+    return this.withFacebookToken(id, async (token) => {
+      if ('create' in choice) {
+        const audienceId = await this.facebook.createAudience(token, adAccountId, choice.create.name, choice.create.description);
+        return { adAccountId, audienceId, audienceName: choice.create.name };
       }
-      const audience = await this.facebook.audience(token, body.audienceId);
+      const audience = await this.facebook.audience(token, choice.audienceId);
       if (audience.subtype !== 'CUSTOM') {
         throw invalid(`the Facebook audience ${audience.id} is a ${audience.subtype} audience; exports need a customer-list audience (subtype CUSTOM): pick another or create a new one`);
       }
-      return { audienceId: audience.id, audienceName: audience.name };
+      return { adAccountId, audienceId: audience.id, audienceName: audience.name };
     });
-    await this.connections.updateOne({ _id: id }, { $set: { facebook: { adAccountId, ...chosen } } });
-    await this.publisher.publishForConnection(id);
-    return (await this.connections.findById(id).lean())!;
+  }
+
+  /** The connection's default audience, for exports that do not pick their own. */
+  async setFacebookAudience(id: string, audience: FacebookAudience): Promise<ConnectionDoc> {
+    const doc = await this.connections.findByIdAndUpdate(id, { $set: { facebook: audience } }, { new: true }).lean();
+    if (!doc) throw notFound('connection', id);
+    return doc;
   }
 
   /** For the sinks: a usable access token. Microsoft's is refreshed (and the rotated refresh token stored) when due. */

@@ -46,13 +46,14 @@ function toConfig(e: ExportDoc, c: ConnectionDoc): ExportConfig {
     connectionId: c._id,
     connectionState: connectionStatus(c).state === 'needs-reauthentication' ? ('needs-reauthentication' as const) : ('active' as const),
     segments: e.segments.map((s) => ({ id: s.id, name: s.name })),
+    ...(e.problem ? { problem: e.problem } : {}),
     maxProfiles: PROFILE_LIMITS[c.destination],
     updatedAt: new Date(e.updatedAt).toISOString(),
   };
   if (c.destination === 'facebook-ads') {
     return {
       ...base,
-      destination: { type: 'facebook-ads', adAccountId: c.facebook!.adAccountId, audienceId: c.facebook!.audienceId, keyIdentifier: e.facebook!.keyIdentifier, mappings: e.facebook!.mappings },
+      destination: { type: 'facebook-ads', adAccountId: e.facebook!.audience.adAccountId, audienceId: e.facebook!.audience.audienceId, keyIdentifier: e.facebook!.keyIdentifier, mappings: e.facebook!.mappings },
     };
   }
   return { ...base, destination: { type: 'microsoft-advertising', customerId: e.microsoft!.customerId, accountId: e.microsoft!.accountId, emailAttribute: e.microsoft!.emailAttribute, acceptCustomerMatchTerms: Boolean(c.consent?.agreedAt) } };

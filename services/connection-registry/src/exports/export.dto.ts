@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { facebookKeySchema } from '@audience-sync/contracts';
 import { ExportDoc } from '../models';
+import { audienceChoice } from '../connections/connection.dto';
 
 const attribute = z.string().trim().min(1).max(200);
 const segment = z.object({ id: z.string().trim().min(1).max(200), name: z.string().trim().min(1).max(128) });
@@ -10,6 +11,8 @@ export const facebookExportBody = z.object({
   keyIdentifier: z.enum(['email', 'name-and-address', 'phone']),
   /** Facebook key → the profile attribute that holds it. DOB is split into DOBY/DOBM/DOBD. */
   mappings: z.partialRecord(facebookKeySchema, attribute),
+  /** The audience this export feeds; the connection's chosen audience when left out. */
+  audience: audienceChoice.optional(),
 });
 
 export const microsoftExportBody = z.object({
@@ -37,7 +40,15 @@ export const REQUIRED_KEYS = {
   'name-and-address': ['FN', 'LN', 'ZIP'],
 } as const;
 
-export function exportView(e: ExportDoc) {
+/**
+ * One export as the API shows it, with the audiences it feeds: Facebook one customer list (and the
+ * other exports feeding it, whose members it also holds), Microsoft one list per segment, named
+ * after the segment. `problem` says what to do while its changes wait.
+ */
+export function exportView(e: ExportDoc, sharedWith: string[] = []) {
+  const audiences = e.facebook
+    ? [{ adAccountId: e.facebook.audience.adAccountId, audienceId: e.facebook.audience.audienceId, name: e.facebook.audience.audienceName, alsoFedBy: sharedWith }]
+    : e.segments.map((s) => ({ customerId: e.microsoft!.customerId, accountId: e.microsoft!.accountId, name: s.name, segmentId: s.id }));
   return {
     id: e._id,
     displayName: e.displayName,
@@ -45,6 +56,9 @@ export function exportView(e: ExportDoc) {
     segments: e.segments,
     facebook: e.facebook ?? undefined,
     microsoft: e.microsoft ?? undefined,
+    audiences,
+    state: e.problem ? ('needs-attention' as const) : ('active' as const),
+    problem: e.problem ?? undefined,
     version: e.version,
     createdBy: e.createdBy,
     createdAt: e.createdAt,

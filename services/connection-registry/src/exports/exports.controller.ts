@@ -5,6 +5,7 @@ import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body'
 import { runView } from '../runs/run.view';
 import { createExportBody, exportView, updateExportBody } from './export.dto';
 import { ExportsService } from './exports.service';
+import { ExportDoc } from '../models';
 
 @ApiTags('exports')
 @ApiBearerAuth()
@@ -16,24 +17,30 @@ export class ExportsController {
   @ApiOperation({ summary: 'Create an export on a connection you may use. Saving does not run it.' })
   @ApiBody({ schema: openApiSchema(createExportBody) })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    return exportView(await this.exports.create(principal, parseWith(createExportBody, body)));
+    return this.view(await this.exports.create(principal, parseWith(createExportBody, body)));
   }
 
   @Get()
   async list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
-    return pageOf((await this.exports.list(principal, page)).map(exportView), page);
+    const docs = await this.exports.list(principal, page);
+    const shared = await this.exports.sharingAudience(docs);
+    return pageOf(docs.map((e) => exportView(e, shared.get(e._id))), page);
   }
 
   @Get(':id')
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return exportView((await this.exports.visible(principal, id)).exportDoc);
+    return this.view((await this.exports.visible(principal, id)).exportDoc);
   }
 
   @Patch(':id')
   @ApiBody({ schema: openApiSchema(updateExportBody) })
   async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
-    return exportView(await this.exports.update(principal, id, parseWith(updateExportBody, body)));
+    return this.view(await this.exports.update(principal, id, parseWith(updateExportBody, body)));
+  }
+
+  private async view(doc: ExportDoc) {
+    return exportView(doc, (await this.exports.sharingAudience([doc])).get(doc._id));
   }
 
   @Delete(':id')

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
@@ -10,14 +10,25 @@ import { conflict, invalid, notFound } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
 import { ConnectionsService } from '../connections/connections.service';
 import { connectionStatus } from '../connections/connection-status';
-import { ConnectionDoc, ExportDoc, Models, RunDoc } from '../models';
+import { AudienceChoice, chooseAudienceBody } from '../connections/connection.dto';
+import { ConnectionDoc, ExportDoc, FacebookAudience, Models, RunDoc } from '../models';
 import { createExportBody, REQUIRED_KEYS, updateExportBody } from './export.dto';
 import { ExportConfigPublisher } from './export-config.publisher';
 
 type ExportFields = Pick<ExportDoc, 'displayName' | 'segments' | 'facebook' | 'microsoft'>;
 
+export interface AudienceMove {
+  connection: ConnectionDoc;
+  /** Exports now feeding the new audience, each with the run that brings it in line. */
+  moved: { exportId: string; runId: string }[];
+  /** Exports that keep feeding the audience they fed before. */
+  staying: string[];
+}
+
 @Injectable()
-export class ExportsService {
+export class ExportsService implements OnModuleInit {
+  private readonly logger = new Logger(ExportsService.name);
+
   constructor(
     @InjectModel(Models.export) private readonly exports: Model<ExportDoc>,
     @InjectModel(Models.connection) private readonly connectionModel: Model<ConnectionDoc>,
@@ -33,7 +44,7 @@ export class ExportsService {
       throw invalid('the export is invalid', [{ path: 'connectionId', message: `no connection ${body.connectionId} that you may use` }]);
     });
     this.connections.assertUsable(principal, connection);
-    const fields = this.validate(connection, body);
+    const fields = await this.validate(connection, body);
     const doc = await this.exports.create({ _id: randomUUID(), connectionId: connection._id, ...fields, version: 1, createdBy: principal.name });
     const saved = doc.toObject();
     await this.publisher.publish(saved, connection);
@@ -57,8 +68,9 @@ export class ExportsService {
   async update(principal: Principal, id: string, body: z.infer<typeof updateExportBody>): Promise<ExportDoc> {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
-    const fields = this.validate(connection, { ...exportDoc, facebook: exportDoc.facebook ?? undefined, microsoft: exportDoc.microsoft ?? undefined, ...body });
-    const updated = await this.exports.findOneAndUpdate({ _id: id, version: exportDoc.version }, { $set: fields, $inc: { version: 1 } }, { new: true }).lean();
+    const fields = await this.validate(connection, { ...exportDoc, facebook: exportDoc.facebook ?? undefined, microsoft: exportDoc.microsoft ?? undefined, ...body }, exportDoc.facebook?.audience);
+    // A change is the admin acting on the export: a problem it had is taken as dealt with.
+    const updated = await this.exports.findOneAndUpdate({ _id: id, version: exportDoc.version }, { $set: { ...fields, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
     if (!updated) throw conflict(`export ${id} was changed by someone else meanwhile; read it again and retry`);
     await this.publisher.publish(updated, connection);
     return updated;
@@ -76,10 +88,91 @@ export class ExportsService {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
     const status = connectionStatus(connection);
-    if (status.state !== 'ready') throw conflict(`export ${id} cannot run: connection ${connection._id} is not ready (${status.message})`);
-    const run = await this.runs.create({ _id: randomUUID(), exportId: exportDoc._id, trigger: 'on-demand', requestedBy: principal.name, stages: {} });
-    await this.producer.send(Topics.runRequests, [{ key: exportDoc._id, value: { runId: run._id, exportId: exportDoc._id, requestedAt: new Date().toISOString() } }]);
-    return { run: run.toObject(), destination: connection.destination };
+    // An export with its own audience does not need the connection's default one.
+    if (status.state !== 'ready' && status.state !== 'awaiting-audience') throw conflict(`export ${id} cannot run: connection ${connection._id} is not ready (${status.message})`);
+    if (exportDoc.problem) throw conflict(`export ${id} cannot run: ${exportDoc.problem}`);
+    return { run: await this.requestRun(exportDoc, principal.name), destination: connection.destination };
+  }
+
+  /** A full sync, asked of the pipeline once it has the export's current configuration. */
+  private async requestRun(exportDoc: ExportDoc, requestedBy: string): Promise<RunDoc> {
+    const run = await this.runs.create({ _id: randomUUID(), exportId: exportDoc._id, trigger: 'on-demand', requestedBy, stages: {} });
+    await this.producer.send(Topics.runRequests, [{ key: exportDoc._id, value: { runId: run._id, exportId: exportDoc._id, exportVersion: exportDoc.version, requestedAt: new Date().toISOString() } }]);
+    return run.toObject();
+  }
+
+  /**
+   * A new default audience for a Facebook connection. Exports that fed the old one move only when
+   * the admin says so (`moveExports`); each moved export gets a full sync so the new audience
+   * holds its members. The old audience is left as it is.
+   */
+  async chooseConnectionAudience(principal: Principal, connectionId: string, body: z.infer<typeof chooseAudienceBody>): Promise<AudienceMove> {
+    const connection = await this.connections.facebookConnection(connectionId);
+    const onConnection = await this.exports.find({ connectionId }).lean();
+    const following = onConnection.filter((e) => connection.facebook && e.facebook?.audience.audienceId === connection.facebook.audienceId);
+    const { moveExports, ...choice } = body;
+    if (moveExports === undefined && following.length > 0) {
+      throw conflict(
+        `${following.length} export(s) feed the connection's audience ${connection.facebook!.audienceId} (${following.map((e) => e._id).join(', ')}); say which move to the new audience: "moveExports": "all", "none", or a list of export ids`,
+      );
+    }
+    const chosen = moveExports === undefined || moveExports === 'none' ? [] : moveExports === 'all' ? following : this.pick(onConnection, moveExports);
+    const audience = await this.connections.resolveFacebookAudience(connectionId, choice);
+    const updated = await this.connections.setFacebookAudience(connectionId, audience);
+    const moved: AudienceMove['moved'] = [];
+    for (const e of chosen) {
+      if (e.facebook!.audience.audienceId === audience.audienceId) continue;
+      const doc = await this.exports.findOneAndUpdate({ _id: e._id }, { $set: { 'facebook.audience': audience, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
+      if (!doc) continue; // deleted meanwhile
+      await this.publisher.publish(doc, updated);
+      moved.push({ exportId: doc._id, runId: (await this.requestRun(doc, principal.name))._id });
+      this.logger.log(`export ${doc._id} moved to Facebook audience ${audience.audienceId}`);
+    }
+    const movedIds = new Set(moved.map((m) => m.exportId));
+    return { connection: updated, moved, staying: following.filter((e) => !movedIds.has(e._id)).map((e) => e._id) };
+  }
+
+  private pick(onConnection: ExportDoc[], ids: string[]): ExportDoc[] {
+    const byId = new Map(onConnection.map((e) => [e._id, e]));
+    const unknown = ids.filter((id) => !byId.has(id));
+    if (unknown.length > 0) throw invalid('the audience choice is invalid', unknown.map((id) => ({ path: 'moveExports', message: `export ${id} is not an export of this connection` })));
+    return ids.map((id) => byId.get(id)!);
+  }
+
+  /** Other exports feeding the same Facebook audience: it holds the union of their members. */
+  async sharingAudience(exportDocs: ExportDoc[]): Promise<Map<string, string[]>> {
+    const audienceIds = [...new Set(exportDocs.flatMap((e) => (e.facebook ? [e.facebook.audience.audienceId] : [])))];
+    const out = new Map<string, string[]>();
+    if (audienceIds.length === 0) return out;
+    const feeders = await this.exports.find({ 'facebook.audience.audienceId': { $in: audienceIds } }, { _id: 1, facebook: 1 }).lean();
+    for (const e of exportDocs) {
+      if (!e.facebook) continue;
+      out.set(e._id, feeders.filter((f) => f._id !== e._id && f.facebook?.audience.audienceId === e.facebook!.audience.audienceId).map((f) => f._id));
+    }
+    return out;
+  }
+
+  /** A sink found the export cannot deliver until an admin acts; its changes wait meanwhile. */
+  async reportProblem(id: string, problem: string): Promise<void> {
+    const doc = await this.exports.findOneAndUpdate({ _id: id }, { $set: { problem } }, { new: true }).lean();
+    if (!doc) throw notFound('export', id);
+    const connection = await this.connectionModel.findById(doc.connectionId).lean();
+    if (connection) await this.publisher.publish(doc, connection);
+    this.logger.warn(`export ${id} needs attention: ${problem}`);
+  }
+
+  /**
+   * Exports saved before each export named its own audience fed their connection's: they keep
+   * feeding exactly that one.
+   */
+  async onModuleInit(): Promise<void> {
+    const legacy = await this.exports.find({ facebook: { $ne: null }, 'facebook.audience': { $exists: false } }).lean();
+    for (const e of legacy) {
+      const connection = await this.connectionModel.findById(e.connectionId).lean();
+      if (!connection?.facebook) continue;
+      await this.exports.updateOne({ _id: e._id }, { $set: { 'facebook.audience': connection.facebook } });
+    }
+    if (legacy.length > 0) this.logger.log(`${legacy.length} Facebook export(s) now name the audience they feed`);
   }
 
   async runsOf(principal: Principal, id: string, page: PageQuery): Promise<{ runs: RunDoc[]; destination: ConnectionDoc['destination'] }> {
@@ -93,7 +186,7 @@ export class ExportsService {
   }
 
   /** Per-destination rules; every problem is reported with its field path. */
-  private validate(connection: ConnectionDoc, body: Partial<z.infer<typeof createExportBody>>): ExportFields {
+  private async validate(connection: ConnectionDoc, body: Partial<z.infer<typeof createExportBody>> & { facebook?: { audience?: unknown } }, current?: FacebookAudience): Promise<ExportFields> {
     const problems: { path: string; message: string }[] = [];
     const segments = body.segments ?? [];
     if (new Set(segments.map((s) => s.id)).size !== segments.length) problems.push({ path: 'segments', message: 'a segment is listed twice' });
@@ -104,18 +197,23 @@ export class ExportsService {
         for (const key of REQUIRED_KEYS[body.facebook.keyIdentifier]) {
           if (!body.facebook.mappings[key]) problems.push({ path: `facebook.mappings.${key}`, message: `key identifier "${body.facebook.keyIdentifier}" needs ${key} mapped to a profile attribute` });
         }
+        if (!body.facebook.audience && !current && !connection.facebook?.audienceId) {
+          problems.push({ path: 'facebook.audience', message: `connection ${connection._id} has no audience yet; choose one with PUT /connections/${connection._id}/facebook/audience, or give this export its own with facebook.audience` });
+        }
       }
-      if (!connection.facebook?.audienceId) problems.push({ path: 'connectionId', message: `connection ${connection._id} has no audience yet; choose one with PUT /connections/${connection._id}/facebook/audience` });
     } else {
       if (body.facebook) problems.push({ path: 'facebook', message: 'this is a Microsoft Advertising connection; send a microsoft block instead' });
       if (!body.microsoft) problems.push({ path: 'microsoft', message: 'a Microsoft Advertising export needs { customerId, accountId, emailAttribute }' });
     }
     if (problems.length > 0) throw invalid('the export is invalid', problems);
-    return {
-      displayName: body.displayName!,
-      segments,
-      facebook: connection.destination === 'facebook-ads' ? body.facebook! : null,
-      microsoft: connection.destination === 'microsoft-advertising' ? body.microsoft! : null,
-    };
+    if (connection.destination !== 'facebook-ads') return { displayName: body.displayName!, segments, facebook: null, microsoft: body.microsoft! };
+    const { audience: choice, ...facebook } = body.facebook!;
+    // A stored audience is kept as it is; a choice is checked with Graph (customer lists only).
+    const audience = isStored(choice) ? choice : choice ? await this.connections.resolveFacebookAudience(connection._id, choice as AudienceChoice) : (current ?? connection.facebook!);
+    return { displayName: body.displayName!, segments, facebook: { ...facebook, audience }, microsoft: null };
   }
+}
+
+function isStored(choice: unknown): choice is FacebookAudience {
+  return typeof choice === 'object' && choice !== null && 'audienceName' in choice;
 }

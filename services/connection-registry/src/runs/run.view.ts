@@ -1,8 +1,25 @@
-import { RunCounts, RunState } from '@audience-sync/contracts';
-import { RunDoc } from '../models';
+import { RunState, StageCounts } from '@audience-sync/contracts';
+import { RunDoc, StageStatus } from '../models';
 
 const SINK = { 'facebook-ads': 'sink-facebook', 'microsoft-advertising': 'sink-microsoft-ads' } as const;
-const zero: RunCounts = { sent: 0, removed: 0, invalid: 0, failed: 0 };
+const zero: StageCounts = { sent: 0, removed: 0, invalid: 0, failed: 0 };
+
+/** Invalid rows the sink counted without a reason: the hasher found nothing usable, or the platform refused them. */
+const DOWNSTREAM = 'rejected-by-hasher-or-platform';
+
+/**
+ * The run's counts: what the sink delivered, and every invalid row whichever stage dropped it
+ * (the streamer's members without a usable identifier included), by reason.
+ */
+function runCounts(upstream: StageStatus | undefined, sink: StageStatus | undefined): StageCounts {
+  if (!sink) return upstream?.counts ?? zero;
+  const reasons: Record<string, number> = { ...upstream?.counts.invalidByReason };
+  const explained = Object.values(sink.counts.invalidByReason ?? {}).reduce((a, b) => a + b, 0);
+  for (const [reason, n] of Object.entries(sink.counts.invalidByReason ?? {})) reasons[reason] = (reasons[reason] ?? 0) + n;
+  if (sink.counts.invalid > explained) reasons[DOWNSTREAM] = (reasons[DOWNSTREAM] ?? 0) + sink.counts.invalid - explained;
+  const invalid = sink.counts.invalid + (upstream?.counts.invalid ?? 0);
+  return { sent: sink.counts.sent, removed: sink.counts.removed, invalid, failed: sink.counts.failed, ...(invalid > 0 ? { invalidByReason: reasons } : {}) };
+}
 
 /** One run as the history shows it: the destination's sink decides success; any stage can fail it. */
 export function runView(run: RunDoc, destination: keyof typeof SINK) {
@@ -14,7 +31,7 @@ export function runView(run: RunDoc, destination: keyof typeof SINK) {
   if (failed) state = 'failed';
   else if (sink?.state === 'succeeded') state = 'succeeded';
   else if (Object.keys(stages).length > 0) state = 'running';
-  const counts = sink?.counts ?? upstream?.counts ?? zero;
+  const counts = runCounts(upstream, sink);
   return {
     id: run._id,
     exportId: run.exportId,

@@ -35,6 +35,16 @@ export function audiencesOf(config: ExportConfig): AudienceOf[] {
   return config.segments.map((s) => ({ audienceKey: s.id, audienceName: s.name, segmentIds: [s.id] }));
 }
 
+/**
+ * The audience at the destination: several exports may feed one (two exports choosing the same
+ * Facebook audience, or Microsoft segments of the same name in one account), which then holds the
+ * union of their members.
+ */
+export function destinationAudienceOf(config: ExportConfig, audience: AudienceOf): string {
+  const d = config.destination;
+  return d.type === 'facebook-ads' ? `fb:${d.audienceId}` : `ms:${d.customerId}:${d.accountId}:${audience.audienceName ?? audience.audienceKey}`;
+}
+
 /** What the sent state depends on: a change means every sent entry must be looked at again. */
 export function fingerprintOf(config: ExportConfig): { fingerprint: string; audienceFingerprint: string } {
   const d = config.destination;

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
-import { audiencesOf, AudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
+import { audiencesOf, AudienceOf, destinationAudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
+import { DropReason, Drops } from './drops';
 import { ExportState, Identifiers, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
 import { destinationRow } from '@audience-sync/identifiers';
 
@@ -28,7 +29,7 @@ interface RefreshFeed {
   audiences: AudienceOf[];
   runId: string;
   writer: ChangeWriter;
-  unusable: number;
+  drops: Drops;
 }
 
 /**
@@ -71,7 +72,12 @@ export class MembershipEngine {
     return this.serial(() => this.events(events));
   }
 
-  handleRunRequest(request: RunRequest): Promise<void> {
+  /** Waits (outside the queue, so configurations keep arriving) until the configuration the run was asked with is here. */
+  async handleRunRequest(request: RunRequest, waitMs = 30000): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (request.exportVersion && (this.configs.get(request.exportId)?.version ?? 0) < request.exportVersion && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return this.serial(() => this.fullSync(request));
   }
 
@@ -191,12 +197,13 @@ export class MembershipEngine {
   }
 
   /**
-   * Brings one audience in line with the state for these profiles; returns how many members had
-   * no usable identifier. A row leaves the destination only when no other profile of the audience
-   * still maps to it (two profiles may share an email).
+   * Brings one audience in line with the state for these profiles, counting members with no
+   * usable identifier in `drops`. A row leaves the destination only when no other profile of the
+   * audience still maps to it (two profiles may share an email), and no other export feeding the
+   * same destination audience holds it.
    */
-  private async reconcile(config: ExportConfig, audience: AudienceOf, profileIds: string[], writer: ChangeWriter, known?: Known): Promise<number> {
-    if (profileIds.length === 0) return 0;
+  private async reconcile(config: ExportConfig, audience: AudienceOf, profileIds: string[], writer: ChangeWriter, known?: Known, drops?: Drops): Promise<void> {
+    if (profileIds.length === 0) return;
     const stored = known ? audience.segmentIds.filter((s) => s !== known.segmentId) : audience.segmentIds;
     const [memberships, profiles, sent] = await Promise.all([
       stored.length > 0 ? this.store.membershipsOfProfiles(profileIds, stored) : Promise.resolve([]),
@@ -210,11 +217,10 @@ export class MembershipEngine {
     const leaving = new Map<string, { profiles: Set<string>; identifiers: Identifiers }>();
     const adds: { profileId: string; identifiers: Identifiers }[] = [];
     const arriving = new Set<string>();
-    let unusable = 0;
     for (const profileId of profileIds) {
       const identifiers = inAudience.has(profileId) ? identifiersFor(config, profiles.get(profileId)?.attributes) : undefined;
       const row = identifiers ? destinationRow(ref.destination, ref.facebookKeys, identifiers) : null;
-      if (identifiers && !row) unusable += 1;
+      if (identifiers && !row) drops?.add(dropReason(identifiers));
       const current = sent.get(profileId);
       const desired = row && identifiers ? { row, identifiers } : null;
       if (current?.row === desired?.row) {
@@ -233,14 +239,35 @@ export class MembershipEngine {
       updates.push({ profileId, entry: desired, previous: current });
     }
     const holders = leaving.size > 0 ? await this.store.rowHolders(config.exportId, audience.audienceKey, [...leaving.keys()]) : new Map<string, string[]>();
-    for (const [row, { profiles: gone, identifiers }] of leaving) {
-      const stillHeld = arriving.has(row) || (holders.get(row) ?? []).some((p) => !gone.has(p));
-      if (!stillHeld) await writer.add(ref, { op: 'remove', profileId: [...gone][0], identifiers });
+    const candidates = [...leaving].filter(([row, { profiles: gone }]) => !arriving.has(row) && !(holders.get(row) ?? []).some((p) => !gone.has(p)));
+    const elsewhere = candidates.length > 0 ? await this.heldByOtherExports(config, audience, candidates.map(([row]) => row)) : new Set<string>();
+    for (const [row, { profiles: gone, identifiers }] of candidates) {
+      if (!elsewhere.has(row)) await writer.add(ref, { op: 'remove', profileId: [...gone][0], identifiers });
     }
     for (const add of adds) await writer.add(ref, { op: 'add', ...add });
     await writer.flush();
     await this.store.saveSent(config.exportId, audience.audienceKey, updates);
-    return unusable;
+  }
+
+  /** The other activated exports' audiences that are the same destination audience as this one. */
+  private async sharers(config: ExportConfig, audience: AudienceOf): Promise<{ config: ExportConfig; audience: AudienceOf }[]> {
+    const target = destinationAudienceOf(config, audience);
+    const out: { config: ExportConfig; audience: AudienceOf }[] = [];
+    for (const other of this.configs.values()) {
+      if (other.exportId === config.exportId || other.destination.type !== config.destination.type) continue;
+      const same = audiencesOf(other).filter((a) => destinationAudienceOf(other, a) === target);
+      if (same.length > 0 && (await this.store.exportState(other.exportId))?.activated) for (const a of same) out.push({ config: other, audience: a });
+    }
+    return out;
+  }
+
+  /** Rows another export still holds in the same destination audience: removing them would take its members. */
+  private async heldByOtherExports(config: ExportConfig, audience: AudienceOf, rows: string[]): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const other of await this.sharers(config, audience)) {
+      for (const [row, profiles] of await this.store.rowHolders(other.config.exportId, other.audience.audienceKey, rows)) if (profiles.length > 0) held.add(row);
+    }
+    return held;
   }
 
   // --- refreshes ------------------------------------------------------------------------------
@@ -289,7 +316,7 @@ export class MembershipEngine {
         runId,
         inline: listed + recent + (await this.membersOfOtherSegments(config, segmentId)) <= config.maxProfiles,
         writer: new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length }),
-        unusable: 0,
+        drops: new Drops(),
       });
     }
     const inline = feeds.filter((f) => f.inline).flatMap((feed) => feed.audiences.filter((a) => a.segmentIds.includes(segmentId)).map((audience) => ({ feed, audience })));
@@ -313,7 +340,7 @@ export class MembershipEngine {
           }
         }
         const known: Known = { segmentId, member: new Map([...memberships].map(([p, m]) => [p, m.member])), profiles };
-        for (const { feed, audience } of inline) feed.unusable += await this.reconcile(feed.config, audience, ids, feed.writer, known);
+        for (const { feed, audience } of inline) await this.reconcile(feed.config, audience, ids, feed.writer, known, feed.drops);
         for (const { config, audience } of elsewhere) await this.reconcile(config, audience, [...touched.keys()], attributesWriter, known);
         await this.store.saveMemberships([...memberships.values()]);
         await this.store.saveProfiles([...touched.values()]);
@@ -353,10 +380,10 @@ export class MembershipEngine {
     for (const audience of feed.audiences) {
       feed.writer.touch(this.refOf(config, audience));
       const fed = audience.segmentIds.includes(segmentId);
-      if (!feed.inline && fed) for await (const ids of this.store.segmentProfiles(segmentId, CHUNK)) feed.unusable += await this.reconcile(config, audience, ids, feed.writer);
+      if (!feed.inline && fed) for await (const ids of this.store.segmentProfiles(segmentId, CHUNK)) await this.reconcile(config, audience, ids, feed.writer, undefined, feed.drops);
       if (feed.inline && fed && feed.activating && unlistedMembers) {
         // Members the refresh did not list whose newer record keeps them in: with no time bound, exactly what staleMembers finds now.
-        for await (const unlisted of this.store.staleMembers(segmentId, refreshId, Infinity, CHUNK)) feed.unusable += await this.reconcile(config, audience, unlisted.map((m) => m.profileId), feed.writer);
+        for await (const unlisted of this.store.staleMembers(segmentId, refreshId, Infinity, CHUNK)) await this.reconcile(config, audience, unlisted.map((m) => m.profileId), feed.writer, undefined, feed.drops);
       }
       const others = feed.activating ? audience.segmentIds.filter((s) => s !== segmentId) : [];
       if (others.length === 0) continue;
@@ -364,13 +391,13 @@ export class MembershipEngine {
         // Members of the refreshed segment were reconciled already.
         const refreshed = fed ? await this.store.memberships(segmentId, ids) : new Map<string, Membership>();
         const rest = ids.filter((p) => !refreshed.get(p)?.member);
-        feed.unusable += await this.reconcile(config, audience, rest, feed.writer);
+        await this.reconcile(config, audience, rest, feed.writer, undefined, feed.drops);
       }
     }
     // Recorded last: a crash before this replays the refresh, which activates the export again.
     if (feed.activating) await this.store.saveExportState(config.exportId, { ...feed.state, activated: true });
     await feed.writer.finish();
-    await this.runs.report({ runId: feed.runId, exportId: config.exportId, trigger: 'refresh', state: 'succeeded', counts: { ...feed.writer.counts, invalid: feed.unusable, failed: 0 } });
+    await this.runs.report({ runId: feed.runId, exportId: config.exportId, trigger: 'refresh', state: 'succeeded', counts: { ...feed.writer.counts, invalid: feed.drops.total, invalidByReason: feed.drops.byReason, failed: 0 } });
   }
 
   // --- on-demand full sync --------------------------------------------------------------------
@@ -394,17 +421,20 @@ export class MembershipEngine {
     // The whole sync runs inside one run-request message: if interrupted it is redelivered and
     // starts over, so the sent state may be written ahead of the output here.
     const writer = new ChangeWriter(this.output, 'full-sync', run);
-    const clearing = new ChangeWriter(this.output, 'delta', run);
-    let unusable = 0;
+    // Removals, and audiences a replace must not touch: empty ones (a replace cannot be empty) and
+    // those other exports also feed (a replace would drop their members).
+    const deltas = new ChangeWriter(this.output, 'delta', run);
+    const drops = new Drops();
     for (const audience of audiences) {
       const ref = this.refOf(config, audience);
       if ((await this.store.countMembers(audience.segmentIds)) === 0) {
-        // A replace cannot be empty: an audience with no members is emptied by removals instead.
-        clearing.touch(ref);
-        for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, CHUNK)) await this.reconcile(config, audience, ids, clearing);
+        deltas.touch(ref);
+        for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, CHUNK)) await this.reconcile(config, audience, ids, deltas);
         continue;
       }
-      writer.touch(ref);
+      const shared = (await this.sharers(config, audience)).length > 0;
+      const out = shared ? deltas : writer;
+      out.touch(ref);
       for await (const ids of this.store.currentMembers(audience.segmentIds, CHUNK)) {
         const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
         const entries: SentUpdate[] = [];
@@ -413,21 +443,28 @@ export class MembershipEngine {
           const row = destinationRow(ref.destination, ref.facebookKeys, identifiers);
           const previous = sent.get(profileId);
           if (!row) {
-            unusable += 1;
+            drops.add(dropReason(identifiers));
             entries.push({ profileId, entry: null, previous });
             continue;
           }
-          await writer.add(ref, { op: 'add', profileId, identifiers });
+          await out.add(ref, { op: 'add', profileId, identifiers });
           entries.push({ profileId, entry: { row, identifiers }, previous });
         }
+        await out.flush();
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
       }
-      // The destination's replace drops everyone not in the sync; the sent state follows.
-      await this.store.dropSentExcept(config.exportId, audience.audienceKey, request.runId);
+      if (!shared) {
+        // The destination's replace drops everyone not in the sync; the sent state follows.
+        await this.store.dropSentExcept(config.exportId, audience.audienceKey, request.runId);
+        continue;
+      }
+      // Without a replace, what this export sent for profiles no longer in it is removed one by
+      // one, unless another export feeding the audience holds the row.
+      for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, CHUNK)) await this.reconcile(config, audience, ids, deltas);
     }
     await writer.finish();
-    await clearing.finish();
-    const counts = { sent: writer.counts.sent + clearing.counts.sent, removed: writer.counts.removed + clearing.counts.removed, invalid: unusable, failed: 0 };
+    await deltas.finish();
+    const counts = { sent: writer.counts.sent + deltas.counts.sent, removed: writer.counts.removed + deltas.counts.removed, invalid: drops.total, invalidByReason: drops.byReason, failed: 0 };
     await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'succeeded', counts });
   }
 
@@ -451,6 +488,10 @@ export class MembershipEngine {
       ...(d.type === 'facebook-ads' ? { facebookKeys: Object.keys(d.mappings) as AudienceRef['facebookKeys'] } : { acceptTerms: d.acceptCustomerMatchTerms, customerId: d.customerId, accountId: d.accountId }),
     };
   }
+}
+
+function dropReason(identifiers: Identifiers): string {
+  return Object.keys(identifiers).length === 0 ? DropReason.noIdentifier : DropReason.unusable;
 }
 
 function zero() {
