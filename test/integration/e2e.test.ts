@@ -185,6 +185,76 @@ describe('end to end: segment events in, correct audiences at both destinations 
     expect(partial).toBeLessThan(ids.length);
   });
 
+  it('several exports on one Facebook connection: each feeds its own audience, a shared one holds the union, a run never takes another export\'s members', async () => {
+    const [a, b, c] = [uniqueName('own-a'), uniqueName('own-b'), uniqueName('shared-c')];
+    const A = await facebookExport([a]);
+    const newList = { adAccountId: 'act_1001', create: { name: uniqueName('list-b') } };
+    const refused = await stack.api('PUT', `/connections/${A.connectionId}/facebook/audience`, newList);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/moveExports/);
+    const chosen = await stack.api('PUT', `/connections/${A.connectionId}/facebook/audience`, { ...newList, moveExports: 'none' });
+    expect(chosen.status).toBe(200);
+    expect(chosen.body.exportsStaying).toEqual([A.exportId]);
+    const audienceB = chosen.body.facebook.audienceId as string;
+    const mappings = { keyIdentifier: 'email', mappings: { EMAIL: 'PrimaryEmail', PHONE: 'MobilePhone' } };
+    const B = await stack.api('POST', '/exports', { displayName: 'fb-b', connectionId: A.connectionId, segments: [{ id: b, name: b }], facebook: mappings });
+    expect(B.status).toBe(201);
+    expect(B.body.audiences[0].audienceId).toBe(audienceB);
+    expect((await stack.api('GET', `/exports/${A.exportId}`)).body.audiences[0].audienceId).toBe(A.audienceId);
+    await settle();
+
+    await stack.publish([...refresh(a, range(0, 300)), ...refresh(b, range(300, 600))]);
+    const rows = (ids: number[]) => ids.map((i) => fbRow(attrs(i)));
+    await fbAudience(A.audienceId, rows(range(0, 300)));
+    await fbAudience(audienceB, rows(range(300, 600)));
+    const runA = await stack.api('POST', `/exports/${A.exportId}/runs`);
+    await eventually(async () => (await stack.runs(A.exportId)).find((r) => r.id === runA.body.id)?.state === 'succeeded', 60000, 'the run of export A to succeed');
+    expect(sorted(await stack.facebookMembers(A.audienceId))).toEqual(sorted(rows(range(0, 300))));
+    expect(sorted(await stack.facebookMembers(audienceB))).toEqual(sorted(rows(range(300, 600))));
+
+    // Export C picks audience B itself: B holds the union, and no run or exit of one takes the other's members.
+    const C = await stack.api('POST', '/exports', { displayName: 'fb-c', connectionId: A.connectionId, segments: [{ id: c, name: c }], facebook: { ...mappings, audience: { adAccountId: 'act_1001', audienceId: audienceB } } });
+    expect(C.status).toBe(201);
+    expect(C.body.audiences[0]).toMatchObject({ audienceId: audienceB, alsoFedBy: [B.body.id] });
+    await settle();
+    await stack.publish(refresh(c, range(500, 700)));
+    await fbAudience(audienceB, rows(range(300, 700)));
+    for (const exportId of [B.body.id, C.body.id]) {
+      const run = await stack.api('POST', `/exports/${exportId}/runs`);
+      await eventually(async () => (await stack.runs(exportId)).find((r) => r.id === run.body.id)?.state === 'succeeded', 60000, `the run of export ${exportId} to succeed`);
+      expect(sorted(await stack.facebookMembers(audienceB))).toEqual(sorted(rows(range(300, 700))));
+    }
+    await stack.publish([member(b, 550, 'exited'), member(b, 301, 'exited'), member(c, 650, 'exited')]);
+    await fbAudience(audienceB, rows(range(300, 700).filter((i) => i !== 301 && i !== 650)));
+
+    // Moving export A to a new connection audience brings that audience in line; the old one is left as it was.
+    const moved = await stack.api('PUT', `/connections/${A.connectionId}/facebook/audience`, { adAccountId: 'act_1001', create: { name: uniqueName('list-d') }, moveExports: [A.exportId] });
+    expect(moved.status).toBe(200);
+    expect(moved.body.exportsMoved.map((m: { exportId: string }) => m.exportId)).toEqual([A.exportId]);
+    expect(moved.body.exportsStaying).toEqual([B.body.id]);
+    const audienceD = moved.body.facebook.audienceId as string;
+    await fbAudience(audienceD, rows(range(0, 300)));
+    await eventually(async () => (await stack.runs(A.exportId)).find((r) => r.id === moved.body.exportsMoved[0].runId)?.state === 'succeeded', 60000, 'the move\'s run to succeed');
+    expect((await stack.api('GET', `/exports/${A.exportId}`)).body.audiences[0].audienceId).toBe(audienceD);
+    expect(sorted(await stack.facebookMembers(A.audienceId))).toEqual(sorted(rows(range(0, 300))));
+  });
+
+  it('a run counts the members the streamer dropped for want of a usable identifier, with reasons', async () => {
+    const seg = uniqueName('drops');
+    const { exportId, audienceId } = await facebookExport([seg]);
+    const refreshId = uniqueName('r');
+    const members = [
+      ...range(0, 5).map((i) => ({ profileId: `p${i}`, attributes: attrs(i) })),
+      { profileId: 'no-email-1', attributes: { FirstName: 'Ola' } },
+      { profileId: 'no-email-2', attributes: null },
+      { profileId: 'bad-email', attributes: { PrimaryEmail: 'not-an-email' } },
+    ];
+    await stack.publish([{ type: 'refresh', eventId: refreshId, occurredAt: at(), segmentId: seg, segmentName: seg, refreshId, part: 1, final: true, members }]);
+    await fbAudience(audienceId, range(0, 5).map((i) => fbRow(attrs(i))));
+    const run = await eventually(async () => (await stack.runs(exportId)).find((r) => r.state === 'succeeded'), 60000, 'the refresh run to succeed');
+    expect(run.counts).toMatchObject({ sent: 5, invalid: 3, invalidByReason: { 'no-mapped-identifier': 2, 'unusable-identifier': 1 } });
+  });
+
   it('deleting an export stops its deliveries', async () => {
     const seg = uniqueName('gone');
     const { exportId, audienceId } = await facebookExport([seg]);

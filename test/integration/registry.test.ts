@@ -5,6 +5,7 @@ import { ContractProducer } from '@audience-sync/kafka';
 import { Emulators, startEmulators } from '../emulators/main';
 import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
 import { eventually, testBrokers, uniqueName } from '../support/env';
+import { ExportsService } from '../../services/connection-registry/src/exports/exports.service';
 
 const CUSTOM = '23850000000000001';
 const LOOKALIKE = '23850000000000003';
@@ -210,6 +211,79 @@ describe('connection registry over HTTP', () => {
     expect(refused.body.error.message).toMatch(/cascade=true/);
     expect((await admin('DELETE', `/connections/${ms.id}?cascade=true`)).status).toBe(204);
     await eventually(() => configs.get(two.body.id) === null, 10000, 'the cascaded tombstone');
+  });
+
+  it('refuses a route of one destination on a connection of another, and leaves that connection as it was', async () => {
+    const ms = await microsoftConnection();
+    for (const [method, path, body] of [
+      ['GET', `/connections/${ms.id}/facebook/ad-accounts`],
+      ['GET', `/connections/${ms.id}/facebook/audiences?adAccountId=act_1001`],
+      ['PUT', `/connections/${ms.id}/facebook/audience`, { adAccountId: 'act_1001', audienceId: CUSTOM }],
+    ] as const) {
+      const answer = await admin(method, path, body);
+      expect(answer.status).toBe(409);
+      expect(answer.body.error.message).toMatch(/is a microsoft-advertising connection; the \/facebook routes work only on facebook-ads connections/);
+    }
+    expect((await admin('GET', `/connections/${ms.id}`)).body.status).toBe('ready');
+  });
+
+  it('gives each Facebook export the audience it feeds, and moves exports to a new connection audience only when told which', async () => {
+    const fb = await facebookConnection();
+    const body = (extra: object = {}) => ({ displayName: 'x', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' }, ...extra } });
+    const first = await admin('POST', '/exports', body());
+    expect(first.body.audiences).toEqual([{ adAccountId: '1001', audienceId: CUSTOM, name: expect.any(String), alsoFedBy: [] }]);
+    const own = await admin('POST', '/exports', body({ audience: { adAccountId: 'act_1001', create: { name: 'own list' } } }));
+    expect(own.status).toBe(201);
+    expect(own.body.audiences[0]).toMatchObject({ name: 'own list', alsoFedBy: [] });
+    expect((await admin('POST', '/exports', body({ audience: { adAccountId: 'act_1001', audienceId: LOOKALIKE } }))).status).toBe(400);
+    const second = await admin('POST', '/exports', body());
+    expect((await admin('GET', `/exports/${first.body.id}`)).body.audiences[0].alsoFedBy).toEqual([second.body.id]);
+
+    const unsaid = await admin('PUT', `/connections/${fb.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: 'next' } });
+    expect(unsaid.status).toBe(409);
+    expect(unsaid.body.error.message).toContain(first.body.id);
+    expect((await admin('PUT', `/connections/${fb.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: 'next' }, moveExports: ['nope'] })).status).toBe(400);
+    const moved = await admin('PUT', `/connections/${fb.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: 'next' }, moveExports: [second.body.id] });
+    expect(moved.status).toBe(200);
+    expect(moved.body.exportsMoved).toEqual([{ exportId: second.body.id, runId: expect.any(String) }]);
+    expect(moved.body.exportsStaying).toEqual([first.body.id]);
+    const next = moved.body.facebook.audienceId;
+    expect((await admin('GET', `/exports/${second.body.id}`)).body).toMatchObject({ version: 2, audiences: [{ audienceId: next }] });
+    expect((await admin('GET', `/exports/${first.body.id}`)).body.audiences[0].audienceId).toBe(CUSTOM);
+    expect((await admin('GET', `/exports/${own.body.id}`)).body.audiences[0].name).toBe('own list');
+    await eventually(() => configs.get(second.body.id)?.destination.audienceId === next, 10000, 'the moved export\'s configuration');
+    expect(configs.get(first.body.id).destination.audienceId).toBe(CUSTOM);
+    expect((await admin('GET', `/exports/${second.body.id}/runs`)).body.items[0]).toMatchObject({ id: moved.body.exportsMoved[0].runId, trigger: 'on-demand' });
+  });
+
+  it('names the audience of exports saved before exports had their own: the one their connection had', async () => {
+    const fb = await facebookConnection();
+    const db = await mongoose.createConnection(registry.mongoUri).asPromise();
+    const id = uniqueName('legacy');
+    await db.collection('exports').insertOne({ _id: id as never, displayName: 'old', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' } }, microsoft: null, version: 3, createdBy: 'alice', createdAt: new Date(), updatedAt: new Date() });
+    await registry.app.get(ExportsService).onModuleInit();
+    await db.close();
+    expect((await admin('GET', `/exports/${id}`)).body.audiences[0]).toMatchObject({ adAccountId: '1001', audienceId: CUSTOM });
+  });
+
+  it('shows a problem a sink reported on an export, refuses its runs, and clears it when the export is changed', async () => {
+    const fb = await facebookConnection();
+    const created = await admin('POST', '/exports', { displayName: 'x', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' } } });
+    const report = (token: string | undefined) =>
+      fetch(`${registry.url}/internal/exports/${created.body.id}/problem`, { method: 'POST', headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' }, body: JSON.stringify({ problem: 'the audience no longer exists; choose another' }) });
+    expect((await report(undefined)).status).toBe(401);
+    expect((await report(keys.admin)).status).toBe(401);
+    expect((await report(keys.internal)).status).toBe(204);
+    expect((await admin('GET', `/exports/${created.body.id}`)).body).toMatchObject({ state: 'needs-attention', problem: 'the audience no longer exists; choose another' });
+    await eventually(() => configs.get(created.body.id)?.problem === 'the audience no longer exists; choose another', 10000, 'the problem on the configuration');
+    const run = await admin('POST', `/exports/${created.body.id}/runs`);
+    expect(run.status).toBe(409);
+    expect(run.body.error.message).toMatch(/the audience no longer exists/);
+    const changed = await admin('PATCH', `/exports/${created.body.id}`, { facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' }, audience: { adAccountId: 'act_1001', create: { name: 'replacement' } } } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ state: 'active', audiences: [{ name: 'replacement' }] });
+    expect(changed.body.problem).toBeUndefined();
+    await eventually(() => configs.get(created.body.id)?.version === 2 && configs.get(created.body.id).problem === undefined, 10000, 'the configuration without the problem');
   });
 
   it('paginates lists and serves the OpenAPI description', async () => {
