@@ -1,0 +1,100 @@
+import { AudienceChangeBatch, ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { MembershipEngine } from './membership-engine';
+import { MemoryStore } from './memory-store';
+
+/**
+ * Destination audiences by their own id (not by export), so two exports feeding one audience meet
+ * there as they do at Facebook: adds and removes in order, a full sync replacing the audience.
+ */
+class Destination {
+  readonly audiences = new Map<string, Set<string>>();
+  private readonly replacing = new Map<string, Set<string>>();
+  readonly modes: string[] = [];
+
+  apply(batch: AudienceChangeBatch): void {
+    const id = batch.audience.audienceKey;
+    const rows = (op: 'add' | 'remove') => batch.changes.filter((c) => c.op === op).map((c) => c.identifiers.EMAIL.toLowerCase());
+    this.modes.push(`${batch.audience.exportId}:${batch.mode.kind}`);
+    if (batch.mode.kind === 'full-sync') {
+      if (batch.mode.seq === 1) this.replacing.set(id, new Set());
+      for (const row of rows('add')) this.replacing.get(id)!.add(row);
+      if (batch.mode.last) this.audiences.set(id, this.replacing.get(id)!);
+      return;
+    }
+    const members = this.audiences.get(id) ?? new Set<string>();
+    this.audiences.set(id, members);
+    for (const row of rows('remove')) members.delete(row);
+    for (const row of rows('add')) members.add(row);
+  }
+
+  members(id: string): string[] {
+    return [...(this.audiences.get(id) ?? [])].sort();
+  }
+}
+
+const config = (exportId: string, segmentId: string, audienceId: string): ExportConfig => ({
+  exportId,
+  version: 1,
+  displayName: exportId,
+  connectionId: 'c1',
+  connectionState: 'active',
+  segments: [{ id: segmentId, name: segmentId }],
+  maxProfiles: 1000,
+  updatedAt: '2026-11-01T00:00:00Z',
+  destination: { type: 'facebook-ads', adAccountId: '1', audienceId, keyIdentifier: 'email', mappings: { EMAIL: 'Email' } },
+});
+
+let clock = Date.parse('2026-11-01T00:00:00Z');
+const at = () => new Date((clock += 1000)).toISOString();
+const email = (i: number) => `p${i}@example.com`;
+const refresh = (segmentId: string, ids: number[]): SegmentEvent => ({
+  type: 'refresh', eventId: `r-${segmentId}-${clock}`, occurredAt: at(), segmentId, segmentName: segmentId, refreshId: `r-${segmentId}-${clock}`, part: 1, final: true,
+  members: ids.map((i) => ({ profileId: `p${i}`, attributes: { Email: email(i) } })),
+});
+const exit = (segmentId: string, i: number): SegmentEvent => ({ type: 'membership', eventId: `x-${segmentId}-${i}`, occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status: 'exited' });
+
+describe('exports that feed one destination audience', () => {
+  let destination: Destination;
+  let engine: MembershipEngine;
+  const runs: RunStatus['counts'][] = [];
+
+  beforeEach(async () => {
+    destination = new Destination();
+    engine = new MembershipEngine(new MemoryStore(), { send: async (batches) => batches.forEach((b) => destination.apply(b)) }, { report: async (s) => void runs.push(s.counts) });
+    await engine.applyConfig('A', config('A', 'a', 'shared'));
+    await engine.applyConfig('B', config('B', 'b', 'shared'));
+    await engine.handleEvents([refresh('a', [1, 2, 3]), refresh('b', [3, 4, 5])]);
+  });
+
+  it('holds the union, and an exit removes a row only when no other export holds it', async () => {
+    expect(destination.members('shared')).toEqual([1, 2, 3, 4, 5].map(email).sort());
+    await engine.handleEvents([exit('a', 3), exit('b', 4)]);
+    expect(destination.members('shared')).toEqual([1, 2, 3, 5].map(email).sort());
+    await engine.handleEvents([exit('b', 3)]);
+    expect(destination.members('shared')).toEqual([1, 2, 5].map(email).sort());
+  });
+
+  it('an on-demand run of one export does not replace the audience, so the other export keeps its members', async () => {
+    await engine.handleEvents([exit('a', 2)]);
+    await engine.handleRunRequest({ runId: 'run-A', exportId: 'A', requestedAt: at() });
+    expect(destination.members('shared')).toEqual([1, 3, 4, 5].map(email).sort());
+    expect(destination.modes.filter((m) => m.startsWith('A:'))).not.toContain('A:full-sync');
+    expect(runs.at(-1)).toMatchObject({ sent: 2, removed: 0, invalid: 0 });
+  });
+
+  it('an export alone on its audience is still replaced by an on-demand run', async () => {
+    await engine.applyConfig('B', { ...config('B', 'b', 'own'), version: 2 });
+    await engine.handleEvents([refresh('b', [4, 5])]);
+    await engine.handleRunRequest({ runId: 'run-B', exportId: 'B', requestedAt: at() });
+    expect(destination.modes.at(-1)).toBe('B:full-sync');
+    expect(destination.members('own')).toEqual([4, 5].map(email).sort());
+  });
+
+  it('a run waits for the configuration version it was asked with', async () => {
+    const asked = engine.handleRunRequest({ runId: 'run-moved', exportId: 'A', exportVersion: 2, requestedAt: at() });
+    await new Promise((r) => setTimeout(r, 100));
+    await engine.applyConfig('A', { ...config('A', 'a', 'moved'), version: 2 });
+    await asked;
+    expect(destination.members('moved')).toEqual([1, 2, 3].map(email).sort());
+  });
+});
