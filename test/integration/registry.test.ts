@@ -184,17 +184,18 @@ describe('connection registry over HTTP', () => {
     expect(run.status).toBe(202);
     expect(run.body).toMatchObject({ exportId: created.body.id, trigger: 'on-demand', state: 'pending', requestedBy: 'alice' });
     const producer = registry.app.get(ContractProducer);
-    const status = (stage: 'segment-streamer' | 'sink-microsoft-ads', state: 'running' | 'succeeded', sent: number) => ({
+    const status = (stage: 'segment-streamer' | 'sink-microsoft-ads', state: 'running' | 'succeeded', sent: number, invalidByReason?: Record<string, number>) => ({
       key: run.body.id,
-      value: { runId: run.body.id, exportId: created.body.id, stage, state, counts: { sent, removed: 1, invalid: 2, failed: 0 }, at: new Date().toISOString() },
+      value: { runId: run.body.id, exportId: created.body.id, stage, state, counts: { sent, removed: 1, invalid: 2, failed: 0, ...(invalidByReason ? { invalidByReason } : {}) }, at: new Date().toISOString() },
     });
-    await producer.send(Topics.runStatusFromStreamer, [status('segment-streamer', 'succeeded', 10)]);
+    await producer.send(Topics.runStatusFromStreamer, [status('segment-streamer', 'succeeded', 10, { 'no-mapped-identifier': 2 })]);
     await producer.send(Topics.runStatusFromMicrosoft, [status('sink-microsoft-ads', 'running', 4), status('sink-microsoft-ads', 'succeeded', 10)]);
     const done = await eventually(async () => {
       const history = await admin('GET', `/exports/${created.body.id}/runs`);
       return history.body.items[0]?.state === 'succeeded' ? history.body.items[0] : undefined;
     }, 20000, 'the run to succeed in the history');
-    expect(done.counts).toEqual({ sent: 10, removed: 1, invalid: 2, failed: 0 });
+    // The streamer's drops never reach the sink: the run counts both stages' invalid rows, by reason.
+    expect(done.counts).toEqual({ sent: 10, removed: 1, invalid: 4, failed: 0, invalidByReason: { 'no-mapped-identifier': 2, 'rejected-by-hasher-or-platform': 2 } });
   });
 
   it('publishes a tombstone before acknowledging a deletion, and refuses deleting a used connection without cascade', async () => {
@@ -229,6 +230,8 @@ describe('connection registry over HTTP', () => {
 
   it('gives each Facebook export the audience it feeds, and moves exports to a new connection audience only when told which', async () => {
     const fb = await facebookConnection();
+    // An audience of its own, so exports of other tests on the shared emulator's audiences do not count.
+    const CUSTOM = (await admin('PUT', `/connections/${fb.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: 'first' } })).body.facebook.audienceId;
     const body = (extra: object = {}) => ({ displayName: 'x', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' }, ...extra } });
     const first = await admin('POST', '/exports', body());
     expect(first.body.audiences).toEqual([{ adAccountId: '1001', audienceId: CUSTOM, name: expect.any(String), alsoFedBy: [] }]);
