@@ -46,4 +46,23 @@ export class RegistryClient {
     });
     if (!response.ok) this.logger.warn(`could not report the auth failure of connection ${connectionId}: ${response.status}`);
   }
+
+  /**
+   * The export cannot deliver until an admin acts: the registry shows the problem on the export and
+   * publishes its config with it, which holds the export's changes. Not reaching the registry is
+   * logged, not thrown: the caller tries the delivery again and reports again.
+   */
+  async reportExportProblem(exportId: string, problem: string): Promise<void> {
+    try {
+      const response = await fetch(`${this.baseUrl}/internal/exports/${encodeURIComponent(exportId)}/problem`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.internalToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ problem }),
+        signal: AbortSignal.timeout(20000),
+      });
+      if (!response.ok) this.logger.warn(`could not report the problem of export ${exportId}: the registry answered ${response.status}`);
+    } catch (error) {
+      this.logger.warn(`could not report the problem of export ${exportId}: ${(error as Error).message}`);
+    }
+  }
 }

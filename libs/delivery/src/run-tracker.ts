@@ -7,6 +7,8 @@ interface Tracked {
   finished: Set<string>;
   counts: RunCounts;
   failed?: string;
+  /** Failed permanently: its later batches are not sent. */
+  abandoned: boolean;
   lastReport: number;
 }
 
@@ -14,7 +16,9 @@ export type Publish = (status: Omit<RunStatus, 'at'>) => Promise<void>;
 
 /**
  * A run's progress as one sink sees it: totals per run, done when every audience of the run has
- * seen its last batch, failed at the first permanent error (later batches of it are skipped).
+ * seen its last batch, failed at the first error an admin must see. After a permanent failure its
+ * later batches are skipped; after one whose changes wait (an audience to choose again) they are
+ * still delivered, and the failed run's final totals are reported when it is done.
  * In memory: after a restart the totals start again from the replayed batches.
  */
 export class RunTracker {
@@ -28,14 +32,14 @@ export class RunTracker {
   private get(run: RunContext, exportId: string): Tracked {
     let tracked = this.runs.get(run.runId);
     if (!tracked) {
-      tracked = { exportId, trigger: run.trigger, audiences: run.audiences, finished: new Set(), counts: { sent: 0, removed: 0, invalid: 0, failed: 0 }, lastReport: 0 };
+      tracked = { exportId, trigger: run.trigger, audiences: run.audiences, finished: new Set(), counts: { sent: 0, removed: 0, invalid: 0, failed: 0 }, abandoned: false, lastReport: 0 };
       this.runs.set(run.runId, tracked);
     }
     return tracked;
   }
 
-  hasFailed(run: RunContext | undefined): boolean {
-    return Boolean(run && this.runs.get(run.runId)?.failed);
+  isAbandoned(run: RunContext | undefined): boolean {
+    return Boolean(run && this.runs.get(run.runId)?.abandoned);
   }
 
   async record(run: RunContext | undefined, exportId: string, audienceKey: string, delta: Partial<RunCounts>): Promise<void> {
@@ -44,20 +48,18 @@ export class RunTracker {
     for (const [k, v] of Object.entries(delta) as [keyof RunCounts, number][]) tracked.counts[k] += v;
     if (run.last) tracked.finished.add(audienceKey);
     const done = tracked.finished.size >= tracked.audiences;
-    if (tracked.failed) {
-      if (done) this.runs.delete(run.runId);
-      return;
-    }
     if (done) {
-      await this.report(run.runId, tracked, 'succeeded');
+      await this.report(run.runId, tracked, tracked.failed ? 'failed' : 'succeeded');
       this.runs.delete(run.runId);
-    } else if (Date.now() - tracked.lastReport > 1000) await this.report(run.runId, tracked, 'running');
+    } else if (!tracked.failed && Date.now() - tracked.lastReport > 1000) await this.report(run.runId, tracked, 'running');
   }
 
-  async fail(run: RunContext | undefined, exportId: string, error: string, failedRows: number): Promise<void> {
+  /** Fails the run (the first error is the one shown); `abandon` skips its later batches. */
+  async fail(run: RunContext | undefined, exportId: string, error: string, failedRows: number, abandon = true): Promise<void> {
     if (!run) return;
     const tracked = this.get(run, exportId);
     tracked.counts.failed += failedRows;
+    tracked.abandoned ||= abandon;
     if (tracked.failed) return;
     tracked.failed = error;
     await this.report(run.runId, tracked, 'failed');

@@ -11,6 +11,20 @@ export class PermanentFailure extends Error {}
 /** The provider rejected the credentials; the connection was flagged and its exports wait. */
 export class AuthenticationLost extends Error {}
 
+/**
+ * The export's audience is gone or out of reach (deleted at the platform, or not visible to the
+ * connection's user): the run fails with `message`, the registry shows `problem` (what to do, no
+ * identifiers) on the export, and the export's changes wait until an admin fixes it.
+ */
+export class AudienceUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly problem: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface HashedBatch {
   audience: AudienceRef;
   run?: RunContext;
@@ -19,13 +33,25 @@ export interface HashedBatch {
   removes: unknown[];
 }
 
-export type Deliver<B extends HashedBatch> = (batch: B, config: ExportConfig, ctx: BatchContext) => Promise<Omit<RunCounts, 'invalid'> & { invalid: number }>;
+/** What a sink knows of its platform. */
+export interface Destination<B extends HashedBatch> {
+  /** Whether the export's config still names the audience this batch was made for. */
+  names(batch: B, config: ExportConfig): boolean;
+  /** Sends the batch to the audience the config names, never to one taken from the message alone. */
+  deliver(batch: B, config: ExportConfig, ctx: BatchContext): Promise<RunCounts>;
+}
+
+/** Where a sink reports an export that cannot deliver until an admin acts. */
+export interface ProblemReporter {
+  reportExportProblem(exportId: string, problem: string): Promise<void>;
+}
 
 /**
- * The loop both sinks share, per batch in partition order: skip deleted exports, wait while the
- * connection needs re-authentication (keeping the changes), skip the rest of a failed run,
- * deliver, and fold the outcome into the run's progress. Errors other than permanent ones leave
- * the batch uncommitted, so it is delivered again.
+ * The loop both sinks share, per batch in partition order: skip deleted exports; wait for a config
+ * at least as new as the batch's, and while the connection needs re-authentication or the export
+ * carries a problem (keeping the changes); skip batches for an audience the config no longer names
+ * and the rest of a permanently failed run; deliver, and fold the outcome into the run's progress.
+ * Errors other than permanent ones leave the batch uncommitted, so it is delivered again.
  */
 export class SinkRunner<B extends HashedBatch> {
   private readonly logger = new Logger(SinkRunner.name);
@@ -33,27 +59,40 @@ export class SinkRunner<B extends HashedBatch> {
   constructor(
     private readonly table: ExportTable,
     private readonly tracker: RunTracker,
-    private readonly deliver: Deliver<B>,
+    private readonly destination: Destination<B>,
+    private readonly registry: ProblemReporter,
   ) {}
 
   async handle(messages: ReceivedMessage<B>[], ctx: BatchContext): Promise<void> {
     for (const { value: batch } of messages) {
-      const { exportId, audienceKey } = batch.audience;
+      const { exportId, exportVersion, audienceKey } = batch.audience;
       const rows = batch.adds.length + batch.removes.length;
       for (;;) {
-        const config = await this.table.whenDeliverable(exportId, ctx.heartbeat, ctx.signal);
+        const config = await this.table.whenDeliverable(exportId, exportVersion, ctx.heartbeat, ctx.signal);
         if (!config) break; // deleted: nothing more is sent for it
-        if (this.tracker.hasFailed(batch.run)) {
+        if (!this.destination.names(batch, config) && !this.table.heldByProblem(exportId, exportVersion)) {
+          this.logger.log(`export ${exportId}: a batch made under version ${exportVersion} is for an audience its version ${config.version} no longer names; not sent`);
+          await this.tracker.record(batch.run, exportId, audienceKey, {});
+          break;
+        }
+        if (this.tracker.isAbandoned(batch.run)) {
           await this.tracker.record(batch.run, exportId, audienceKey, { failed: rows });
           break;
         }
         try {
-          const result = await this.deliver(batch, config, ctx);
+          const result = await this.destination.deliver(batch, config, ctx);
           await this.tracker.record(batch.run, exportId, audienceKey, { ...result, invalid: result.invalid + batch.counts.rejectedRows });
           break;
         } catch (error) {
           if (error instanceof AuthenticationLost) {
-            await this.awaitPause(exportId, ctx);
+            await this.awaitFlag(exportId, (c) => c.connectionState !== 'active', ctx);
+            continue;
+          }
+          if (error instanceof AudienceUnavailable) {
+            this.logger.warn(`export ${exportId}: ${error.problem}`);
+            await this.registry.reportExportProblem(exportId, error.problem);
+            await this.tracker.fail(batch.run, exportId, error.message, 0, false);
+            await this.awaitFlag(exportId, (c) => Boolean(c.problem), ctx);
             continue;
           }
           if (!(error instanceof PermanentFailure)) throw error;
@@ -66,10 +105,10 @@ export class SinkRunner<B extends HashedBatch> {
     }
   }
 
-  /** After reporting lost credentials: give the registry's flag time to arrive, then wait for it to clear. */
-  private async awaitPause(exportId: string, ctx: BatchContext): Promise<void> {
+  /** After reporting: give the registry's flag time to arrive in the table, so the wait that follows holds. */
+  private async awaitFlag(exportId: string, flagged: (config: ExportConfig) => boolean, ctx: BatchContext): Promise<void> {
     const until = Date.now() + 15000;
-    while (Date.now() < until && this.table.get(exportId)?.connectionState === 'active') {
+    for (let config = this.table.get(exportId); config && !flagged(config) && Date.now() < until; config = this.table.get(exportId)) {
       await ctx.heartbeat().catch(() => undefined);
       await sleep(250, ctx.signal);
     }

@@ -4,7 +4,7 @@ import { BatchConsumers, ContractProducer, readTable } from '@audience-sync/kafk
 import { ExportTable } from './export-table';
 import { RegistryClient } from './registry-client';
 import { RunTracker } from './run-tracker';
-import { Deliver, HashedBatch, SinkRunner } from './sink-runner';
+import { Destination, HashedBatch, SinkRunner } from './sink-runner';
 
 export interface SinkDefinition<B extends HashedBatch> {
   service: Extract<ServiceName, 'sink-facebook' | 'sink-microsoft-ads'>;
@@ -13,16 +13,16 @@ export interface SinkDefinition<B extends HashedBatch> {
   concurrency: number;
   registryUrl: string;
   internalToken: string;
-  /** The destination's delivery, given the registry client for access tokens. */
-  delivery: (registry: RegistryClient) => Deliver<B>;
+  /** The destination, given the registry client for access tokens. */
+  destination: (registry: RegistryClient) => Destination<B>;
 }
 
 /** What both sinks do at start: read the export table to the end, then consume their changes. */
 export async function startSink<B extends HashedBatch>(kafka: Kafka, consumers: BatchConsumers, producer: ContractProducer, sink: SinkDefinition<B>): Promise<ExportTable> {
   const table = new ExportTable();
-  const deliver = sink.delivery(new RegistryClient(sink.registryUrl, sink.internalToken));
+  const registry = new RegistryClient(sink.registryUrl, sink.internalToken);
   const tracker = new RunTracker(sink.service, (status) => producer.send(sink.runStatus, [{ key: status.runId, value: { ...status, at: new Date().toISOString() } }]));
-  const runner = new SinkRunner<B>(table, tracker, deliver);
+  const runner = new SinkRunner<B>(table, tracker, sink.destination(registry), registry);
   await readTable(kafka, consumers, sink.service, Topics.exportConfigs, async (exportId, config) => table.apply(exportId, config));
   await consumers
     .create({ groupId: sink.service, topic: sink.changes, partitionsConsumedConcurrently: sink.concurrency, shutdownGraceMs: 15000, handle: (messages, ctx) => runner.handle(messages as never, ctx) })
