@@ -25,10 +25,7 @@ export class SinkService implements OnApplicationBootstrap {
       concurrency: this.config.SINK_FACEBOOK_CONCURRENCY,
       registryUrl: this.config.REGISTRY_INTERNAL_URL,
       internalToken: this.config.INTERNAL_API_TOKEN,
-      delivery: (registry) => {
-        const delivery = new FacebookDelivery(new GraphClient(this.config, registry));
-        return (batch, config, ctx) => delivery.deliver(batch, config, ctx);
-      },
+      destination: (registry) => new FacebookDelivery(new GraphClient(this.config, registry)),
     });
   }
 }
