@@ -1,6 +1,6 @@
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
-import { PermanentFailure } from '@audience-sync/delivery';
+import { Destination, PermanentFailure } from '@audience-sync/delivery';
 import { Account, AdApiError, CampaignApiError, CampaignClient } from './campaign-client';
 
 const MAX_ITEMS = 1000;
@@ -16,10 +16,22 @@ interface Applied {
  * items a call. A full sync sends Replace first and Add for the rest. PartialErrors are mapped back
  * to the items by Index and counted.
  */
-export class CustomerMatchDelivery {
+export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> {
   private readonly audienceIds = new Map<string, string>();
 
   constructor(private readonly client: CampaignClient) {}
+
+  /**
+   * A Microsoft audience is a segment's list in the export's customer and account. A batch made for
+   * another account is stale, and so is one for a segment the export no longer has, unless it was
+   * made under the current version: the streamer clearing the list of a segment that left.
+   */
+  names(batch: MicrosoftChangeBatch, config: ExportConfig): boolean {
+    if (config.destination.type !== 'microsoft-advertising') return false;
+    const { customerId, accountId, exportVersion, audienceKey } = batch.audience;
+    if ((customerId ?? config.destination.customerId) !== config.destination.customerId || (accountId ?? config.destination.accountId) !== config.destination.accountId) return false;
+    return exportVersion === config.version || config.segments.some((s) => s.id === audienceKey);
+  }
 
   async deliver(batch: MicrosoftChangeBatch, config: ExportConfig, ctx: BatchContext) {
     if (config.destination.type !== 'microsoft-advertising') throw new PermanentFailure(`export ${config.exportId} is not a Microsoft Advertising export`);

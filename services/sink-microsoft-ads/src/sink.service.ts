@@ -25,10 +25,7 @@ export class SinkService implements OnApplicationBootstrap {
       concurrency: this.config.SINK_MICROSOFT_CONCURRENCY,
       registryUrl: this.config.REGISTRY_INTERNAL_URL,
       internalToken: this.config.INTERNAL_API_TOKEN,
-      delivery: (registry) => {
-        const delivery = new CustomerMatchDelivery(new CampaignClient(this.config, registry));
-        return (batch, config, ctx) => delivery.deliver(batch, config, ctx);
-      },
+      destination: (registry) => new CustomerMatchDelivery(new CampaignClient(this.config, registry)),
     });
   }
 }
