@@ -24,6 +24,12 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
 /** 16 MB: a 50,000-member refresh part, or a batch of 5,000 changes, fits with room to spare. */
 export const LARGE_MESSAGES = 16 * 1024 * 1024;
 
+/** The broker's default `max.message.bytes`, which holds for a topic without `maxMessageBytes`. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1048588;
+
+/** What a dead letter adds to the record it copies: its headers (the reason is capped) and framing. */
+const DEAD_LETTER_HEADROOM = 64 * 1024;
+
 export const serviceNames = ['connection-registry', 'segment-streamer', 'identifier-hasher', 'sink-facebook', 'sink-microsoft-ads'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
@@ -108,13 +114,20 @@ function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> 
   });
 }
 
-/** Messages a service's consumers could not accept, with the reason in headers; the value is the original bytes. */
+/**
+ * Messages a service's consumers could not accept, with the reason in headers; the value is the
+ * original bytes. Whatever an input topic accepts must fit here, or the dead-letter send fails and
+ * the partition stops, so the limit follows the largest topic (a consumer truncates what a
+ * compressed input batch inflated beyond it).
+ */
 export function deadLetterTopic(service: ServiceName): TopicSpec<z.ZodUnknown> {
+  const largestInput = Math.max(...Object.values(Topics).map((t: TopicSpec) => t.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
   return {
     name: `dead-letters.${service}.v1`,
     schema: z.unknown(),
     partitions: 1,
     cleanupPolicy: 'delete',
+    maxMessageBytes: largestInput + DEAD_LETTER_HEADROOM,
     tombstones: true,
     key: 'the original key',
     writer: service,
@@ -127,6 +140,10 @@ export const DeadLetterHeaders = {
   sourcePartition: 'x-dead-letter-source-partition',
   sourceOffset: 'x-dead-letter-source-offset',
   consumerGroup: 'x-dead-letter-consumer-group',
+  /** `true` when the value (and, past half the room, the key) was cut to fit the dead-letter topic. */
+  truncated: 'x-dead-letter-truncated',
+  /** The original value's size in bytes, on truncated copies. */
+  originalSize: 'x-dead-letter-original-size',
 } as const;
 
 export type MessageOf<T extends TopicSpec> = z.infer<T['schema']>;

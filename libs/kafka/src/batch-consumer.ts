@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { DeadLetterHeaders, MessageOf, ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
-import { ContractProducer } from './contract-producer';
+import { DeadLetterHeaders, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, MessageOf, ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
+import { ContractProducer, RawMessage, recordBytes } from './contract-producer';
 import { formatIssues } from './format-issues';
 
 export interface ReceivedMessage<T> {
@@ -46,7 +46,7 @@ export interface BatchConsumerOptions<T extends TopicSpec> {
 export class BatchConsumer<T extends TopicSpec> {
   private readonly logger: Logger;
   private consumer: Consumer;
-  private readonly deadLetters: string;
+  private readonly deadLetters: TopicSpec;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private stopping = false;
@@ -57,7 +57,7 @@ export class BatchConsumer<T extends TopicSpec> {
     private readonly options: BatchConsumerOptions<T>,
   ) {
     this.logger = new Logger(`Consumer:${options.groupId}`);
-    this.deadLetters = deadLetterTopic(options.service).name;
+    this.deadLetters = deadLetterTopic(options.service);
     this.consumer = this.createConsumer();
   }
 
@@ -145,19 +145,23 @@ export class BatchConsumer<T extends TopicSpec> {
     for (const r of rejected) {
       this.logger.warn(`dead-lettered ${topic}[${partition}]@${r.message.offset}: ${r.reason}`);
     }
+    const limit = this.deadLetters.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     await this.producer.sendRaw(
-      this.deadLetters,
-      rejected.map(({ message, reason }) => ({
-        key: message.key,
-        value: message.value,
-        headers: {
-          [DeadLetterHeaders.reason]: reason,
-          [DeadLetterHeaders.sourceTopic]: topic,
-          [DeadLetterHeaders.sourcePartition]: String(partition),
-          [DeadLetterHeaders.sourceOffset]: message.offset,
-          [DeadLetterHeaders.consumerGroup]: this.options.groupId,
-        },
-      })),
+      this.deadLetters.name,
+      rejected.map(({ message, reason }) =>
+        fitted(
+          message,
+          {
+            [DeadLetterHeaders.reason]: reason.length > REASON_MAX_CHARS ? `${reason.slice(0, REASON_MAX_CHARS)}…` : reason,
+            [DeadLetterHeaders.sourceTopic]: topic,
+            [DeadLetterHeaders.sourcePartition]: String(partition),
+            [DeadLetterHeaders.sourceOffset]: message.offset,
+            [DeadLetterHeaders.consumerGroup]: this.options.groupId,
+          },
+          limit,
+        ),
+      ),
+      limit,
     );
   }
 
@@ -187,6 +191,23 @@ export class BatchConsumer<T extends TopicSpec> {
       setTimeout(() => void this.recreate(), 5000);
     });
   }
+}
+
+/** Field paths can hold long attribute names; the header stays small whatever arrived. */
+const REASON_MAX_CHARS = 1000;
+
+/**
+ * A rejected message as its dead letter: the bytes as they arrived, or, when those cannot fit the
+ * dead-letter topic (a compressed input batch can inflate past any limit), the first bytes that
+ * do, marked as truncated with the original size. The key is cut only past half the room.
+ */
+function fitted(message: KafkaMessage, headers: Record<string, string>, limit: number): RawMessage {
+  const whole = { key: message.key, value: message.value, headers };
+  if (recordBytes(whole) <= limit) return whole;
+  const marked = { ...headers, [DeadLetterHeaders.truncated]: 'true', [DeadLetterHeaders.originalSize]: String(message.value?.length ?? 0) };
+  const room = limit - recordBytes({ key: null, value: null, headers: marked });
+  const key = message.key?.subarray(0, Math.floor(room / 2)) ?? null;
+  return { key, value: message.value?.subarray(0, room - (key?.length ?? 0)) ?? null, headers: marked };
 }
 
 type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };

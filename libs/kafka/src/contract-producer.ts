@@ -11,22 +11,38 @@ export interface OutgoingMessage<T extends TopicSpec> {
 
 const SEND_BYTES = 4 * 1024 * 1024;
 
-function chunksBySize<T extends { value: string | null }>(messages: T[], limit: number): T[][] {
+function chunksBySize<T>(messages: T[], limit: number, bytes: (m: T) => number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;
   for (const m of messages) {
-    const bytes = m.value ? Buffer.byteLength(m.value) : 0;
-    if (current.length > 0 && size + bytes > limit) {
+    const b = bytes(m);
+    if (current.length > 0 && size + b > limit) {
       chunks.push(current);
       current = [];
       size = 0;
     }
     current.push(m);
-    size += bytes;
+    size += b;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+export interface RawMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Kafka's framing around a record in a batch of its own: the 61-byte batch header and the record's fields, with room to spare. */
+export const RECORD_FRAMING_BYTES = 128;
+
+/** What one record takes in a record batch, at most. */
+export function recordBytes(m: RawMessage): number {
+  let headers = 0;
+  for (const [name, value] of Object.entries(m.headers)) headers += Buffer.byteLength(name) + Buffer.byteLength(value) + 10;
+  return (m.key?.length ?? 0) + (m.value?.length ?? 0) + headers + RECORD_FRAMING_BYTES;
 }
 
 export class ContractViolation extends Error {
@@ -63,14 +79,17 @@ export class ContractProducer {
     const encoded = messages.map((m) => ({ key: m.key, value: this.encode(spec, m.value), headers: m.headers }));
     await this.connect();
     // One send is one record batch per partition; keep each under the topic's limit, in order.
-    for (const chunk of chunksBySize(encoded, SEND_BYTES)) await this.producer.send({ topic: spec.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+    for (const chunk of chunksBySize(encoded, SEND_BYTES, (m) => (m.value ? Buffer.byteLength(m.value) : 0))) await this.producer.send({ topic: spec.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
   }
 
-  /** Sends bytes as they are; for dead letters, whose value is whatever arrived. */
-  async sendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: Record<string, string> }[]): Promise<void> {
+  /**
+   * Sends bytes as they are; for dead letters, whose value is whatever arrived. Each send stays
+   * within `maxBatchBytes`, the topic's `max.message.bytes`, which limits a whole record batch.
+   */
+  async sendRaw(topic: string, messages: RawMessage[], maxBatchBytes: number): Promise<void> {
     if (messages.length === 0) return;
     await this.connect();
-    await this.producer.send({ topic, messages, acks: -1 });
+    for (const chunk of chunksBySize(messages, maxBatchBytes, recordBytes)) await this.producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
   }
 
   private encode<T extends TopicSpec>(spec: T, value: MessageOf<T> | null): string | null {
