@@ -3,6 +3,7 @@ import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafka
 import { DeadLetterHeaders, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, MessageOf, ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
 import { ContractProducer, RawMessage, recordBytes } from './contract-producer';
 import { formatIssues } from './format-issues';
+import { ConsumerProgress } from './kafka-health';
 
 export interface ReceivedMessage<T> {
   key: string | null;
@@ -41,7 +42,8 @@ export interface BatchConsumerOptions<T extends TopicSpec> {
  * kafkajs `eachBatch` consumption with the guarantees the pipeline relies on: messages are
  * validated against the topic's schema, failures go to the service's dead-letter topic with the
  * reason in headers (the batch goes on), and offsets are committed only after the handler
- * succeeded. A handler error leaves the batch uncommitted, so kafkajs fetches it again.
+ * succeeded. A handler error leaves the batch uncommitted, so kafkajs fetches it again; a batch
+ * that keeps failing shows on readiness through ConsumerProgress.
  */
 export class BatchConsumer<T extends TopicSpec> {
   private readonly logger: Logger;
@@ -55,6 +57,7 @@ export class BatchConsumer<T extends TopicSpec> {
     private readonly kafka: Kafka,
     private readonly producer: ContractProducer,
     private readonly options: BatchConsumerOptions<T>,
+    private readonly progress: ConsumerProgress,
   ) {
     this.logger = new Logger(`Consumer:${options.groupId}`);
     this.deadLetters = deadLetterTopic(options.service);
@@ -99,6 +102,7 @@ export class BatchConsumer<T extends TopicSpec> {
       this.abort.abort();
     }
     await this.consumer.disconnect();
+    this.progress.assigned(this.options.groupId, this.options.topic.name, []);
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -106,8 +110,19 @@ export class BatchConsumer<T extends TopicSpec> {
     return work.finally(() => this.inFlight.delete(work));
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    try {
+      if (await this.processMessages(payload)) this.progress.progressed(this.options.groupId, batch.topic, batch.partition);
+    } catch (error) {
+      this.progress.failed(this.options.groupId, batch.topic, batch.partition, batch.firstOffset()!, error);
+      throw error;
+    }
+  }
+
+  /** Validates, dead-letters, handles and commits one batch; false when it was abandoned or went stale. */
+  private async processMessages({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<boolean> {
     const spec = this.options.topic;
     const valid: ReceivedMessage<never>[] = [];
     const rejected: { message: KafkaMessage; reason: string }[] = [];
@@ -134,11 +149,12 @@ export class BatchConsumer<T extends TopicSpec> {
         clearInterval(beat);
       }
     }
-    if (this.abort.signal.aborted || isStale()) return;
+    if (this.abort.signal.aborted || isStale()) return false;
     resolveOffset(batch.lastOffset());
     if (this.options.commit !== false) {
       await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
     }
+    return true;
   }
 
   private async deadLetter(topic: string, partition: number, rejected: { message: KafkaMessage; reason: string }[]): Promise<void> {
@@ -169,6 +185,7 @@ export class BatchConsumer<T extends TopicSpec> {
     const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
     consumer.on(REBALANCING, ({ payload }) => this.logger.log(`rebalance: group ${payload.groupId} is rebalancing (member ${payload.memberId})`));
     consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.progress.assigned(this.options.groupId, this.options.topic.name, (payload.memberAssignment[this.options.topic.name] as number[] | undefined) ?? []);
       const assigned = Object.entries(payload.memberAssignment)
         .map(([topic, partitions]) => `${topic}[${(partitions as number[]).join(',')}]`)
         .join(' ');

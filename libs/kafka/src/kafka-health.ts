@@ -56,6 +56,81 @@ export class KafkaHealth implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+/** A partition whose batch keeps failing at one offset; nothing of the messages themselves. */
+export interface StuckPartition {
+  group: string;
+  topic: string;
+  partition: number;
+  /** The first offset of the batch that fails. */
+  offset: string;
+  /** The error's class (and Kafka error type), never its message: that may quote message content. */
+  error: string;
+  failures: number;
+  since: string;
+}
+
+/** Failures in a row at one offset before readiness says so: kafkajs retries a failed batch within a second or two. */
+const STUCK_AFTER_FAILURES = 3;
+
+/**
+ * Whether every consumer makes progress. A batch that fails again and again at the same offset
+ * (its handler, or the dead-letter send) holds its partition still while the broker answers, so
+ * the cluster probe alone says "ready". Readiness turns down after a few failures in a row and
+ * up again once the partition moves on, is handed to another member, or its consumer stops.
+ */
+@Injectable()
+export class ConsumerProgress {
+  private readonly logger = new Logger(ConsumerProgress.name);
+  private readonly failing = new Map<string, StuckPartition>();
+
+  constructor(private readonly indicators: HealthIndicatorService) {}
+
+  failed(group: string, topic: string, partition: number, offset: string, error: unknown): void {
+    const key = partitionKey(group, topic, partition);
+    const previous = this.failing.get(key);
+    const entry: StuckPartition =
+      previous?.offset === offset
+        ? { ...previous, error: errorClass(error), failures: previous.failures + 1 }
+        : { group, topic, partition, offset, error: errorClass(error), failures: 1, since: new Date().toISOString() };
+    this.failing.set(key, entry);
+    if (entry.failures === STUCK_AFTER_FAILURES) {
+      this.logger.error(`${group} is stuck on ${topic}[${partition}]@${offset}: ${entry.error} ${entry.failures} times in a row; not ready until it moves on`);
+    }
+  }
+
+  progressed(group: string, topic: string, partition: number): void {
+    const key = partitionKey(group, topic, partition);
+    const entry = this.failing.get(key);
+    if (!entry) return;
+    this.failing.delete(key);
+    if (entry.failures >= STUCK_AFTER_FAILURES) this.logger.log(`${group} moved on from ${topic}[${partition}]@${entry.offset} after ${entry.failures} failures`);
+  }
+
+  /** After a rebalance: partitions another member now owns are not this one's to report. */
+  assigned(group: string, topic: string, partitions: number[]): void {
+    for (const [key, entry] of this.failing) {
+      if (entry.group === group && entry.topic === topic && !partitions.includes(entry.partition)) this.failing.delete(key);
+    }
+  }
+
+  check(key = 'consumers') {
+    const session = this.indicators.check(key);
+    const stuck = [...this.failing.values()].filter((e) => e.failures >= STUCK_AFTER_FAILURES);
+    if (stuck.length === 0) return session.up();
+    return session.down({ message: `${stuck.length} partition(s) cannot make progress: a batch keeps failing at the same offset`, stuck });
+  }
+}
+
+function partitionKey(group: string, topic: string, partition: number): string {
+  return JSON.stringify([group, topic, partition]);
+}
+
+function errorClass(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const type = (error as { type?: unknown }).type;
+  return typeof type === 'string' ? `${error.name} (${type})` : error.name;
+}
+
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

@@ -5,7 +5,7 @@ import { ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contract
 import { createKafka } from './kafka-client';
 import { ContractProducer } from './contract-producer';
 import { BatchConsumer, BatchConsumerOptions } from './batch-consumer';
-import { KafkaHealth } from './kafka-health';
+import { ConsumerProgress, KafkaHealth } from './kafka-health';
 import { ensureTopics } from './topic-admin';
 
 export const KAFKA = Symbol('KAFKA');
@@ -27,10 +27,11 @@ export class BatchConsumers implements BeforeApplicationShutdown {
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(KAFKA_OPTIONS) private readonly options: KafkaModuleOptions,
     private readonly producer: ContractProducer,
+    private readonly progress: ConsumerProgress,
   ) {}
 
   create<T extends TopicSpec>(options: Omit<BatchConsumerOptions<T>, 'service'>): BatchConsumer<T> {
-    const consumer = new BatchConsumer(this.kafka, this.producer, { ...options, service: this.options.service });
+    const consumer = new BatchConsumer(this.kafka, this.producer, { ...options, service: this.options.service }, this.progress);
     this.consumers.push(consumer as unknown as BatchConsumer<TopicSpec>);
     return consumer;
   }
@@ -75,10 +76,11 @@ export class KafkaModule {
             new KafkaHealth(createKafka({ clientId: `${options.service}-health`, brokers: options.brokers }, 0), indicators),
           inject: [HealthIndicatorService],
         },
+        ConsumerProgress,
         BatchConsumers,
         KafkaLifecycle,
       ],
-      exports: [KAFKA, ContractProducer, BatchConsumers, KafkaHealth],
+      exports: [KAFKA, ContractProducer, BatchConsumers, KafkaHealth, ConsumerProgress],
     };
   }
 }

@@ -1,0 +1,103 @@
+import { Test } from '@nestjs/testing';
+import { INestApplication } from '@nestjs/common';
+import { Kafka, logLevel } from 'kafkajs';
+import { z } from 'zod';
+import { TopicSpec } from '@audience-sync/contracts';
+import { BatchConsumers, KafkaModule } from '@audience-sync/kafka';
+import { HealthModule } from '@audience-sync/runtime';
+import { eventually, testBrokers, uniqueName } from '../support/env';
+
+const schema = z.object({ email: z.string() });
+
+class DownstreamRejected extends Error {
+  override name = 'DownstreamRejected';
+}
+
+interface ReadyBody {
+  status: string;
+  error?: Record<string, { status: string; stuck?: { group: string; topic: string; partition: number; offset: string; error: string; failures: number }[] }>;
+  info?: Record<string, { status: string }>;
+}
+
+/** A consumer that keeps failing on one offset is not ready, says where and why, and recovers by itself. */
+describe('readiness follows consumer progress', () => {
+  const topic: TopicSpec<typeof schema> = { name: `${uniqueName('stuck')}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher' };
+  let app: INestApplication;
+  let url: string;
+  let raw: Kafka;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [KafkaModule.forRoot({ service: 'identifier-hasher', brokers: testBrokers(), topics: [topic] }), HealthModule.forRoot({ database: false })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error'] });
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+    raw = new Kafka({ clientId: 'test-consumer-readiness', brokers: testBrokers(), logLevel: logLevel.NOTHING });
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const ready = async (): Promise<{ status: number; body: ReadyBody; text: string }> => {
+    const response = await fetch(`${url}/health/ready`);
+    const text = await response.text();
+    return { status: response.status, body: JSON.parse(text) as ReadyBody, text };
+  };
+
+  async function committedOffset(groupId: string): Promise<string> {
+    const admin = raw.admin();
+    await admin.connect();
+    try {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic.name] });
+      return entry.partitions[0].offset;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it('turns /health/ready to 503 naming topic, partition, offset and error class while a batch keeps failing, and 200 once it succeeds', async () => {
+    const producer = raw.producer();
+    await producer.connect();
+    await producer.send({ topic: topic.name, messages: [{ key: 'secret-key', value: JSON.stringify({ email: 'kari@example.no' }) }] });
+    await producer.disconnect();
+    await eventually(async () => (await ready()).status === 200, 15000, 'ready before the consumer starts');
+
+    let failing = true;
+    let attempts = 0;
+    const groupId = uniqueName('group-stuck');
+    const consumer = app.get(BatchConsumers).create({
+      groupId,
+      topic,
+      handle: async (messages) => {
+        attempts += 1;
+        if (failing) throw new DownstreamRejected(`rejected ${messages[0].value.email}`);
+      },
+    });
+    await consumer.start();
+    try {
+      const stuck = await eventually(async () => {
+        const r = await ready();
+        return r.status === 503 ? r : undefined;
+      }, 30000, 'readiness to turn 503');
+      expect(stuck.body.info?.kafka.status).toBe('up');
+      expect(stuck.body.error?.consumers.stuck).toEqual([
+        expect.objectContaining({ group: groupId, topic: topic.name, partition: 0, offset: '0', error: 'DownstreamRejected', failures: expect.any(Number) }),
+      ]);
+      expect(stuck.text).not.toContain('kari');
+      expect(stuck.text).not.toContain('secret-key');
+      const attemptsWhenStuck = attempts;
+
+      failing = false;
+      await eventually(async () => (await ready()).status === 200, 30000, 'ready again after the batch succeeded');
+      expect(attempts).toBeGreaterThan(attemptsWhenStuck);
+      expect(await committedOffset(groupId)).toBe('1');
+    } finally {
+      await consumer.stop();
+    }
+    // A stopped consumer is not stuck any more.
+    expect((await ready()).status).toBe(200);
+  });
+});
