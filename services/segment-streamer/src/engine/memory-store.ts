@@ -1,6 +1,8 @@
-import { ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
+import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
-const key = (a: string, b: string) => `${a}\u0000${b}`;
+/** A JSON array: any characters in the ids, and still one key per combination. */
+const key = (...ids: string[]) => JSON.stringify(ids);
+const sorted = (ids: string[]) => ids.sort(compareIds);
 
 async function* chunks<T>(items: T[], size: number): AsyncIterable<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
@@ -41,12 +43,12 @@ export class MemoryStore implements StateStore {
   }
 
   segmentProfiles(segmentId: string, chunk: number) {
-    return chunks([...this.members.values()].filter((m) => m.segmentId === segmentId).map((m) => m.profileId).sort(), chunk);
+    return chunks(sorted([...this.members.values()].filter((m) => m.segmentId === segmentId).map((m) => m.profileId)), chunk);
   }
 
   currentMembers(segmentIds: string[], chunk: number) {
     const set = new Set([...this.members.values()].filter((m) => m.member && segmentIds.includes(m.segmentId)).map((m) => m.profileId));
-    return chunks([...set].sort(), chunk);
+    return chunks(sorted([...set]), chunk);
   }
 
   async countMembers(segmentIds: string[]) {
@@ -73,7 +75,7 @@ export class MemoryStore implements StateStore {
   async sent(exportId: string, audienceKey: string, profileIds: string[]) {
     const out = new Map<string, SentEntry>();
     for (const p of profileIds) {
-      const e = this.sentEntries.get(key(key(exportId, audienceKey), p));
+      const e = this.sentEntries.get(key(exportId, audienceKey, p));
       if (e) out.set(p, { row: e.entry.row, identifiers: { ...e.entry.identifiers } });
     }
     return out;
@@ -81,7 +83,7 @@ export class MemoryStore implements StateStore {
 
   async saveSent(exportId: string, audienceKey: string, updates: SentUpdate[], tag?: string) {
     for (const e of updates) {
-      const k = key(key(exportId, audienceKey), e.profileId);
+      const k = key(exportId, audienceKey, e.profileId);
       if (e.entry) this.sentEntries.set(k, { exportId, audienceKey, profileId: e.profileId, entry: { row: e.entry.row, identifiers: { ...e.entry.identifiers } }, tag });
       else this.sentEntries.delete(k);
     }
@@ -98,7 +100,7 @@ export class MemoryStore implements StateStore {
   }
 
   sentProfiles(exportId: string, audienceKey: string, chunk: number) {
-    return chunks([...this.sentEntries.values()].filter((e) => e.exportId === exportId && e.audienceKey === audienceKey).map((e) => e.profileId).sort(), chunk);
+    return chunks(sorted([...this.sentEntries.values()].filter((e) => e.exportId === exportId && e.audienceKey === audienceKey).map((e) => e.profileId)), chunk);
   }
 
   async dropSentExcept(exportId: string, audienceKey: string, tag: string) {
@@ -114,7 +116,7 @@ export class MemoryStore implements StateStore {
   }
 
   async stagePart(part: StagedPart) {
-    this.staged.set(`${part.refreshId}:${part.part}`, part);
+    this.staged.set(key(part.refreshId, String(part.part)), part);
   }
 
   async stagedParts(refreshId: string) {

@@ -49,6 +49,26 @@ export interface ExportState {
 }
 
 /**
+ * The order in which stores return ids: by code point, which is LevelDB's byte order for UTF-8
+ * keys. JavaScript's `<` compares UTF-16 units and puts '😀' (a surrogate pair) before '\uFFFD'.
+ */
+export function compareIds(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+/** Moves surrogates (U+D800–DFFF) above U+E000–FFFF, as the code points they encode are. */
+function codePointRank(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+/**
  * The streamer's durable state. Implementations: LevelDB (the service) and memory (tests).
  * Every method works on chunks so a 10-million-member segment never sits in memory at once.
  */
@@ -60,7 +80,7 @@ export interface StateStore {
   staleMembers(segmentId: string, refreshId: string, before: number, chunk: number): AsyncIterable<Membership[]>;
   /** Every profile with a membership record in the segment, member or not. */
   segmentProfiles(segmentId: string, chunk: number): AsyncIterable<string[]>;
-  /** Distinct current members of any of the segments, in profile id order. */
+  /** Distinct current members of any of the segments, in profile id order (compareIds). */
   currentMembers(segmentIds: string[], chunk: number): AsyncIterable<string[]>;
   countMembers(segmentIds: string[]): Promise<number>;
   /** Members of the segment whose record is at least as recent as `since`. */
