@@ -1,12 +1,7 @@
 import { ClassicLevel } from 'classic-level';
-import { rowIdentity } from '@audience-sync/identifiers';
-import { ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
-
-const S = '\u0001';
-const END = '\u0002';
-const k = (...parts: string[]) => parts.join(S);
-/** Under the key F. Format 2 stores compact row identities; format 1 (no marker) stored the digests. */
-const FORMAT = 2;
+import { below, k, lastPart } from './level-keys';
+import { upgradeState } from './level-store-upgrade';
+import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
 type MembershipValue = { m: boolean; t: number; r?: string };
 type SentValue = { i: Record<string, string>; r: string; g?: string };
@@ -14,16 +9,13 @@ type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 /**
- * The streamer's state on local disk in LevelDB: ordered keys make a segment's members, an
- * audience's sent entries and a row's holders prefix scans, and writes go in atomic batches.
- * Keys (\u0001-separated): m|segment|profile, p|profile, s|export|audience|profile,
- * h|export|audience|row|profile (row holders), a|export|audience, x|refresh|part (staged parts) with
- * y|refresh|part (their numbers and sizes), R|segment, e|export; F holds the format.
+ * The streamer's state on local disk in LevelDB: ordered keys (level-keys.ts) make a segment's
+ * members, an audience's sent entries and a row's holders range scans, and writes go in atomic batches.
  */
 export class LevelStore implements StateStore {
   private readonly db: ClassicLevel<string, unknown>;
 
-  constructor(directory: string) {
+  constructor(private readonly directory: string) {
     // A 32 MB write buffer (LevelDB's default is 4 MB) means fewer, larger flushes: about a fifth
     // less CPU for a refresh. Fewer open tables bound the memory-mapped table files counted in RSS.
     this.db = new ClassicLevel<string, unknown>(directory, { valueEncoding: 'json', writeBufferSize: 32 * 1024 * 1024, maxOpenFiles: 50 });
@@ -31,24 +23,7 @@ export class LevelStore implements StateStore {
 
   async open(): Promise<void> {
     await this.db.open();
-    await this.upgrade();
-  }
-
-  /** Rewrites a format-1 store's sent rows as identities, so existing members are not re-sent. */
-  private async upgrade(): Promise<void> {
-    if ((await this.db.get('F')) === FORMAT) return;
-    for await (const entries of this.scan<SentValue>(k('s', ''), 5000)) {
-      const ops: Op[] = [];
-      for (const [key, v] of entries) {
-        const [, exportId, audienceKey, profileId] = key.split(S);
-        const r = rowIdentity(v.r);
-        ops.push({ type: 'del', key: k('h', exportId, audienceKey, v.r, profileId) });
-        ops.push({ type: 'put', key: k('h', exportId, audienceKey, r, profileId), value: 1 });
-        ops.push({ type: 'put', key, value: { ...v, r } });
-      }
-      if (ops.length > 0) await this.db.batch(ops as never);
-    }
-    await this.db.put('F', FORMAT);
+    await upgradeState(this.db, this.directory);
   }
 
   close(): Promise<void> {
@@ -74,26 +49,26 @@ export class LevelStore implements StateStore {
   }
 
   async *staleMembers(segmentId: string, refreshId: string, before: number, chunk: number) {
-    for await (const entries of this.scan<MembershipValue>(k('m', segmentId, ''), chunk)) {
+    for await (const entries of this.scan<MembershipValue>(k('m', segmentId), chunk)) {
       const stale = entries.filter(([, v]) => v.m && v.r !== refreshId && v.t < before).map(([key, v]) => toMembership(segmentId, lastPart(key), v));
       if (stale.length > 0) yield stale;
     }
   }
 
   segmentProfiles(segmentId: string, chunk: number) {
-    return this.keys(k('m', segmentId, ''), chunk);
+    return this.keys(k('m', segmentId), chunk);
   }
 
-  /** A k-way merge of the segments' members in key order, so a profile in two segments comes once. */
+  /** A k-way merge of the segments' members in key order (compareIds), so a profile in two segments comes once. */
   async *currentMembers(segmentIds: string[], chunk: number) {
     if (segmentIds.length === 1) {
-      for await (const entries of this.scan<MembershipValue>(k('m', segmentIds[0], ''), chunk)) {
+      for await (const entries of this.scan<MembershipValue>(k('m', segmentIds[0]), chunk)) {
         const ids = entries.filter(([, v]) => v.m).map(([key]) => lastPart(key));
         if (ids.length > 0) yield ids;
       }
       return;
     }
-    const sources = segmentIds.map((s) => this.scan<MembershipValue>(k('m', s, ''), chunk)[Symbol.asyncIterator]());
+    const sources = segmentIds.map((s) => this.scan<MembershipValue>(k('m', s), chunk)[Symbol.asyncIterator]());
     const buffers: string[][] = [];
     const refill = async (i: number) => {
       for (;;) {
@@ -110,7 +85,7 @@ export class LevelStore implements StateStore {
       let min: string | undefined;
       for (let i = 0; i < buffers.length; i += 1) {
         const head = buffers[i][positions[i]];
-        if (head !== undefined && (min === undefined || head < min)) min = head;
+        if (head !== undefined && (min === undefined || compareIds(head, min) < 0)) min = head;
       }
       if (min === undefined) break;
       for (let i = 0; i < buffers.length; i += 1) {
@@ -138,7 +113,7 @@ export class LevelStore implements StateStore {
 
   async countRecentMembers(segmentId: string, since: number) {
     let n = 0;
-    for await (const entries of this.scan<MembershipValue>(k('m', segmentId, ''), 10_000)) for (const [, v] of entries) if (v.m && v.t >= since) n += 1;
+    for await (const entries of this.scan<MembershipValue>(k('m', segmentId), 10_000)) for (const [, v] of entries) if (v.m && v.t >= since) n += 1;
     return n;
   }
 
@@ -179,30 +154,33 @@ export class LevelStore implements StateStore {
     const out = new Map<string, string[]>();
     for (const row of rows) {
       const holders: string[] = [];
-      for await (const ids of this.keys(k('h', exportId, audienceKey, row, ''), 1000)) holders.push(...ids);
+      for await (const ids of this.keys(k('h', exportId, audienceKey, row), 1000)) holders.push(...ids);
       if (holders.length > 0) out.set(row, holders);
     }
     return out;
   }
 
   sentProfiles(exportId: string, audienceKey: string, chunk: number) {
-    return this.keys(k('s', exportId, audienceKey, ''), chunk);
+    return this.keys(k('s', exportId, audienceKey), chunk);
   }
 
   async dropSentExcept(exportId: string, audienceKey: string, tag: string) {
-    for await (const entries of this.scan<SentValue>(k('s', exportId, audienceKey, ''), 5000)) {
+    for await (const entries of this.scan<SentValue>(k('s', exportId, audienceKey), 5000)) {
       const ops: Op[] = entries.filter(([, v]) => v.g !== tag).flatMap(([key, v]) => [{ type: 'del' as const, key }, { type: 'del' as const, key: k('h', exportId, audienceKey, v.r, lastPart(key)) }]);
       if (ops.length > 0) await this.db.batch(ops as never);
     }
   }
 
   async dropSent(exportId: string) {
-    for (const prefix of ['s', 'h', 'a']) await this.db.clear({ gte: k(prefix, exportId, ''), lt: k(prefix, exportId, END) });
+    for (const type of ['s', 'h', 'a']) await this.db.clear(below(k(type, exportId)));
   }
 
+  /** The audiences' a|… keys stay when their last entry goes, so an audience counts while it has one. */
   async sentAudiences(exportId: string) {
     const out: string[] = [];
-    for await (const ids of this.keys(k('a', exportId, ''), 1000)) out.push(...ids);
+    for await (const ids of this.keys(k('a', exportId), 1000)) {
+      for (const audienceKey of ids) if ((await this.db.keys({ ...below(k('s', exportId, audienceKey)), limit: 1 }).all()).length > 0) out.push(audienceKey);
+    }
     return out;
   }
 
@@ -217,16 +195,22 @@ export class LevelStore implements StateStore {
 
   async stagedParts(refreshId: string) {
     const out: PartInfo[] = [];
-    for await (const entries of this.scan<PartInfo>(k('y', refreshId, ''))) out.push(...entries.map(([, v]) => v));
+    for await (const entries of this.scan<PartInfo>(k('y', refreshId))) out.push(...entries.map(([, v]) => v));
     return out;
   }
 
   async *stagedMembers(refreshId: string) {
-    for await (const entries of this.scan<StagedPart>(k('x', refreshId, ''), 1)) yield entries[0][1];
+    for await (const entries of this.scan<StagedPart>(k('x', refreshId), 1)) yield entries[0][1];
   }
 
+  /**
+   * In one batch: part numbers left without their parts would make a replayed final part look
+   * like a complete refresh that lists nobody else.
+   */
   async dropStaged(refreshId: string) {
-    for (const prefix of ['x', 'y']) await this.db.clear({ gte: k(prefix, refreshId, ''), lt: k(prefix, refreshId, END) });
+    const ops: Op[] = [];
+    for (const type of ['y', 'x']) for await (const key of this.db.keys(below(k(type, refreshId)))) ops.push({ type: 'del', key });
+    if (ops.length > 0) await this.db.batch(ops as never);
   }
 
   async refreshedAt(segmentId: string) {
@@ -247,9 +231,9 @@ export class LevelStore implements StateStore {
     else await this.db.del(k('e', exportId));
   }
 
-  /** Entries whose key starts with the prefix (ending with the separator), read natively in chunks. */
-  private async *scan<V>(prefix: string, chunk = 1000): AsyncIterable<[string, V][]> {
-    const iterator = this.db.iterator({ gte: prefix, lt: prefix.slice(0, -1) + END });
+  /** The entries below a key (see `below`), read natively in chunks. */
+  private async *scan<V>(parent: string, chunk = 1000): AsyncIterable<[string, V][]> {
+    const iterator = this.db.iterator(below(parent));
     try {
       for (;;) {
         const entries = (await iterator.nextv(chunk)) as [string, V][];
@@ -261,8 +245,9 @@ export class LevelStore implements StateStore {
     }
   }
 
-  private async *keys(prefix: string, chunk: number): AsyncIterable<string[]> {
-    const iterator = this.db.keys({ gte: prefix, lt: prefix.slice(0, -1) + END });
+  /** The last id of each key below a key. */
+  private async *keys(parent: string, chunk: number): AsyncIterable<string[]> {
+    const iterator = this.db.keys(below(parent));
     try {
       for (;;) {
         const keys = (await iterator.nextv(chunk)) as string[];
@@ -273,10 +258,6 @@ export class LevelStore implements StateStore {
       await iterator.close();
     }
   }
-}
-
-function lastPart(key: string): string {
-  return key.slice(key.lastIndexOf(S) + 1);
 }
 
 function toMembership(segmentId: string, profileId: string, v: MembershipValue): Membership {
