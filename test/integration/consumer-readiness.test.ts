@@ -3,7 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { TopicSpec } from '@audience-sync/contracts';
-import { BatchConsumers, KafkaModule } from '@audience-sync/kafka';
+import { BatchConsumers, ContractProducer, KafkaModule, ensureTopics } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
@@ -21,7 +21,8 @@ interface ReadyBody {
 
 /** A consumer that keeps failing on one offset is not ready, says where and why, and recovers by itself. */
 describe('readiness follows consumer progress', () => {
-  const topic: TopicSpec<typeof schema> = { name: `${uniqueName('stuck')}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher' };
+  const spec = (prefix: string): TopicSpec<typeof schema> => ({ name: `${uniqueName(prefix)}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher' });
+  const topic = spec('stuck');
   let app: INestApplication;
   let url: string;
   let raw: Kafka;
@@ -99,5 +100,28 @@ describe('readiness follows consumer progress', () => {
     }
     // A stopped consumer is not stuck any more.
     expect((await ready()).status).toBe(200);
+  });
+
+  it('names the broker\'s refusal when the output of a batch is too large for its topic', async () => {
+    const input = spec('oversized-in');
+    const output = spec('oversized-out'); // Kafka's default 1 MB limit
+    await ensureTopics(raw, [input, output]);
+    const producer = app.get(ContractProducer);
+    await producer.send(input, [{ key: null, value: { email: 'kari@example.no' } }]);
+    const consumer = app.get(BatchConsumers).create({
+      groupId: uniqueName('group-oversized'),
+      topic: input,
+      handle: async (messages) => producer.send(output, messages.map((m) => ({ key: null, value: { email: m.value.email.repeat(100_000) } }))),
+    });
+    await consumer.start();
+    try {
+      const stuck = await eventually(async () => {
+        const r = await ready();
+        return r.status === 503 ? r : undefined;
+      }, 30000, 'readiness to turn 503');
+      expect(stuck.body.error?.consumers.stuck).toEqual([expect.objectContaining({ topic: input.name, partition: 0, offset: '0', error: 'KafkaJSProtocolError (MESSAGE_TOO_LARGE)' })]);
+    } finally {
+      await consumer.stop();
+    }
   });
 });

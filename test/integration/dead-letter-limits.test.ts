@@ -3,10 +3,16 @@ import { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { DeadLetterHeaders, Topics, TopicSpec, deadLetterTopic, serviceNames } from '@audience-sync/contracts';
-import { BatchConsumers, KafkaModule } from '@audience-sync/kafka';
+import { BatchConsumers, KafkaModule, ensureTopics } from '@audience-sync/kafka';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const MB = 1024 * 1024;
+/**
+ * The largest value one record with a 5-byte key and no headers can carry on segment-events.v1:
+ * the topic limits the record batch (16,777,216 bytes), which adds 61 bytes of batch header and
+ * 18 of record framing (length, attributes, deltas, the key and its length, the value's length).
+ */
+const LARGEST_VALUE = 16 * MB - 79;
 /** Kafka's default `max.message.bytes` (a topic without an override accepts no larger record batch). */
 const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1048588;
 
@@ -60,9 +66,26 @@ describe('dead letters of any size the input topic accepts', () => {
     }
   });
 
-  it('dead-letters a 1.1 MB and a 15 MB non-JSON message whole, a compressed 40 MB one truncated, an over-long id with its rule, and goes on', async () => {
+  it('accepts a record batch of exactly 16 MiB on a topic with segment-events.v1\'s limit and refuses one byte more', async () => {
+    const limits = { ...Topics.segmentEvents, name: `${uniqueName('segment-events-limit')}.v1`, partitions: 1 };
+    await ensureTopics(raw, [limits]);
+    const producer = raw.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: limits.name, acks: -1, messages: [{ key: 'loyal', value: Buffer.alloc(LARGEST_VALUE, 'x') }] });
+      await expect(producer.send({ topic: limits.name, acks: -1, messages: [{ key: 'loyal', value: Buffer.alloc(LARGEST_VALUE + 1, 'x') }] })).rejects.toMatchObject({
+        name: 'KafkaJSProtocolError',
+        type: 'MESSAGE_TOO_LARGE',
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  it('dead-letters a 1.1 MB, a 15 MB and a largest-possible non-JSON message whole, a compressed 40 MB one truncated, an over-long id with its rule, and goes on', async () => {
     const medium = randomBytes(Math.round(1.1 * MB));
     const large = randomBytes(15 * MB);
+    const largest = randomBytes(LARGEST_VALUE);
     const huge = Buffer.alloc(40 * MB, '{');
     const good = (n: number) => ({ key: 'loyal', value: JSON.stringify(membership(`good-${n}`, 'p-1')) });
     const sends = [
@@ -71,9 +94,11 @@ describe('dead letters of any size the input topic accepts', () => {
       { messages: [good(1)] },
       { messages: [{ key: 'loyal', value: large }] },
       { messages: [good(2)] },
+      { messages: [{ key: 'loyal', value: largest }] },
+      { messages: [good(3)] },
       // The topic's limit counts the compressed batch: 40 MB of one byte repeated fits in a few KB.
       { messages: [{ key: 'loyal', value: huge }], compression: CompressionTypes.GZIP },
-      { messages: [good(3)] },
+      { messages: [good(4)] },
       { messages: [{ key: 'loyal', value: JSON.stringify(membership('long-id', 'p'.repeat(201))) }] },
       { messages: [{ key: 'loyal', value: JSON.stringify(membership('longest-id', 'p'.repeat(200))) }] },
     ];
@@ -110,10 +135,10 @@ describe('dead letters of any size the input topic accepts', () => {
     });
     await consumer.start();
     try {
-      await eventually(() => handled.length >= 5 && dead.length >= 4, 60000, 'the good messages and four dead letters');
-      expect(handled).toEqual(['good-0', 'good-1', 'good-2', 'good-3', 'longest-id']);
-      expect(dead.map((d) => d.offset)).toEqual(['1', '3', '5', '7']);
-      const [first, second, third, fourth] = dead;
+      await eventually(() => handled.length >= 6 && dead.length >= 5, 60000, 'the good messages and five dead letters');
+      expect(handled).toEqual(['good-0', 'good-1', 'good-2', 'good-3', 'good-4', 'longest-id']);
+      expect(dead.map((d) => d.offset)).toEqual(['1', '3', '5', '7', '9']);
+      const [first, second, largestCopy, third, fourth] = dead;
 
       expect(first.reason).toBe('value is not valid JSON');
       expect(first.value.equals(medium)).toBe(true);
@@ -121,6 +146,9 @@ describe('dead letters of any size the input topic accepts', () => {
 
       expect(second.value.equals(large)).toBe(true);
       expect(second.truncated).toBeUndefined();
+
+      expect(largestCopy.value.equals(largest)).toBe(true);
+      expect(largestCopy.truncated).toBeUndefined();
 
       expect(third.reason).toBe('value is not valid JSON');
       expect(third.truncated).toBe('true');
