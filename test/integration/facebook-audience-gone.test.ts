@@ -2,15 +2,28 @@ import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
-import { ExportConfig, FacebookChangeBatch, RunStatus, Topics } from '@audience-sync/contracts';
+import { ExportConfig, FacebookChangeBatch, RunStatus, SegmentEvent, Topics } from '@audience-sync/contracts';
+import { facebookRows } from '@audience-sync/identifiers';
 import { Emulators, startEmulators } from '../emulators/main';
 import { memberKey } from '../emulators/members';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 import { RunningService, startService } from '../support/services';
+import { Stack } from '../support/stack';
 
 const digest = (i: number) => createHash('sha256').update(`gone${i}@example.com`).digest('hex');
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const sorted = (xs: string[]) => [...xs].sort();
+
+/**
+ * The sinks' consumer group is shared by every test file (and the describes below): batches left
+ * behind before a sink starts are not its test's. Explicit offsets: kafkajs' resetOffsets commits
+ * -1, which a consumer reading from the beginning takes as the beginning.
+ */
+async function skipEarlierBatches(admin: Admin): Promise<void> {
+  if (!(await admin.listTopics()).includes(Topics.facebookChanges.name)) return;
+  const ends = await admin.fetchTopicOffsets(Topics.facebookChanges.name);
+  await admin.setOffsets({ groupId: 'sink-facebook', topic: Topics.facebookChanges.name, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+}
 
 /**
  * sink-facebook as a process against the Facebook emulator, with a small stand-in for the
@@ -91,8 +104,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
       });
     });
     await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
-    // The sinks' consumer group is shared by every test file: batches other files left behind are not this test's.
-    if ((await admin.listTopics()).includes(Topics.facebookChanges.name)) await admin.resetOffsets({ groupId: 'sink-facebook', topic: Topics.facebookChanges.name });
+    await skipEarlierBatches(admin);
     sink = await startService('sink-facebook', 'SINK_FACEBOOK_PORT', {
       KAFKA_BROKERS: testBrokers().join(','),
       REGISTRY_INTERNAL_URL: `http://127.0.0.1:${(registry.address() as AddressInfo).port}`,
@@ -145,5 +157,56 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
     expect(final.error).toBe(failed.error);
     await eventually(async () => (await committed(waiting.partition)) > waiting.offset + 2, 15000, 'the batches to be committed');
     expect(problems).toHaveLength(1);
+  });
+});
+
+/** The same through the whole product: the registry flags the export and the admin's change clears it. */
+describe('a Facebook audience deleted mid-stream, end to end', () => {
+  const stack = new Stack();
+  let clock = Date.parse('2026-11-02T00:00:00Z');
+  const attrs = (i: number) => ({ PrimaryEmail: `gone-e2e${i}@example.com` });
+  const row = (i: number) => memberKey(facebookRows(['EMAIL'], [{ op: 'add', profileId: '', identifiers: { EMAIL: attrs(i).PrimaryEmail } }]).adds[0]);
+  const refresh = (segmentId: string, ids: number[]): SegmentEvent[] => {
+    const refreshId = uniqueName('r');
+    return [{ type: 'refresh', eventId: refreshId, occurredAt: new Date((clock += 1000)).toISOString(), segmentId, segmentName: segmentId, refreshId, part: 1, final: true, members: ids.map((i) => ({ profileId: `p${i}`, attributes: attrs(i) })) }];
+  };
+  const holds = (audienceId: string, ids: number[]) =>
+    eventually(async () => JSON.stringify(sorted(await stack.facebookMembers(audienceId))) === JSON.stringify(sorted(ids.map(row))), 60000, `audience ${audienceId} to hold ${ids.length} rows`);
+
+  beforeAll(async () => {
+    const admin = new Kafka({ clientId: 'audience-gone-e2e', brokers: testBrokers(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await skipEarlierBatches(admin);
+    await admin.disconnect();
+    await stack.start();
+  }, 180000);
+  afterAll(() => stack.stop());
+
+  it('the run fails with what to do, the export needs attention, and after the admin chooses a new audience every row arrives there', async () => {
+    const seg = uniqueName('gone');
+    const connectionId = await stack.connect('facebook-ads', { adAccountId: 'act_1001', create: { name: uniqueName('first') } } as never);
+    const first = (await stack.api('GET', `/connections/${connectionId}`)).body.facebook.audienceId as string;
+    const mappings = { EMAIL: 'PrimaryEmail' };
+    const created = await stack.api('POST', '/exports', { displayName: 'gone', connectionId, segments: [{ id: seg, name: seg }], facebook: { keyIdentifier: 'email', mappings } });
+    const exportId = created.body.id as string;
+    await new Promise((r) => setTimeout(r, 2500));
+    await stack.publish(refresh(seg, range(0, 10)));
+    await holds(first, range(0, 10));
+
+    await fetch(`${stack.emulators.facebook.url}/v24.0/${first}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.emulators.facebook.state.issueToken(true, 60)}` } });
+    await stack.publish(refresh(seg, range(0, 25)));
+    const failed = await eventually(async () => (await stack.runs(exportId)).find((r) => r.state === 'failed'), 60000, 'the refresh run to fail');
+    expect(failed.error).toMatch(/it was deleted, or the connection's Facebook user cannot see it.*Choose another customer-list audience or create one for the export/s);
+    expect((await stack.api('GET', `/exports/${exportId}`)).body).toMatchObject({ state: 'needs-attention', problem: expect.stringMatching(/nothing is dropped/) });
+
+    const changed = await stack.api('PATCH', `/exports/${exportId}`, { facebook: { keyIdentifier: 'email', mappings, audience: { adAccountId: 'act_1001', create: { name: uniqueName('second') } } } });
+    expect(changed.body.state).toBe('active');
+    const second = changed.body.audiences[0].audienceId as string;
+    await holds(second, range(10, 25)); // the changes that waited
+    const run = await stack.api('POST', `/exports/${exportId}/runs`);
+    expect(run.status).toBe(202);
+    const finished = await eventually(async () => (await stack.runs(exportId)).find((r) => r.id === run.body.id && ['succeeded', 'failed'].includes(r.state)), 60000, 'the on-demand run to end');
+    expect(finished).toMatchObject({ state: 'succeeded' });
+    await holds(second, range(0, 25));
   });
 });
