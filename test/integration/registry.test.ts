@@ -286,7 +286,14 @@ describe('connection registry over HTTP', () => {
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ state: 'active', audiences: [{ name: 'replacement' }] });
     expect(changed.body.problem).toBeUndefined();
-    await eventually(() => configs.get(created.body.id)?.version === 2 && configs.get(created.body.id).problem === undefined, 10000, 'the configuration without the problem');
+    // The new audience holds nothing yet: the change started a full sync.
+    expect((await admin('GET', `/exports/${created.body.id}/runs`)).body.items[0]).toMatchObject({ id: changed.body.startedRun, trigger: 'on-demand', requestedBy: 'alice' });
+    expect((await admin('PATCH', `/exports/${created.body.id}`, { displayName: 'renamed' })).body.startedRun).toBeUndefined();
+    const refill = await fetch(`${registry.url}/internal/exports/${created.body.id}/runs`, { method: 'POST', headers: { authorization: `Bearer ${keys.internal}`, 'content-type': 'application/json' }, body: JSON.stringify({ requestedBy: 'sink-microsoft-ads' }) });
+    expect(refill.status).toBe(202);
+    const { runId } = (await refill.json()) as { runId: string };
+    expect((await admin('GET', `/exports/${created.body.id}/runs`)).body.items[0]).toMatchObject({ id: runId, requestedBy: 'sink-microsoft-ads' });
+    await eventually(() => configs.get(created.body.id)?.version >= 2 && configs.get(created.body.id).problem === undefined, 10000, 'the configuration without the problem');
   });
 
   it('paginates lists and serves the OpenAPI description', async () => {

@@ -20,7 +20,7 @@ import { ExportsService } from './exports/exports.service';
 import { ExportConfigPublisher } from './exports/export-config.publisher';
 import { RunStatusConsumer } from './runs/run-status.consumer';
 import { InternalController } from './internal/internal.controller';
-import { ExportProblemsController } from './internal/export-problems.controller';
+import { InternalExportsController } from './internal/internal-exports.controller';
 
 @Module({})
 export class AppModule {
@@ -39,7 +39,7 @@ export class AppModule {
         ]),
         HealthModule.forRoot({ database: true }),
       ],
-      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController, ExportProblemsController],
+      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController, InternalExportsController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },

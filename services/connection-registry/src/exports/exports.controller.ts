@@ -34,9 +34,11 @@ export class ExportsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change an export. A new audience (or one that needed attention) gets a full sync at once: `startedRun` names it.' })
   @ApiBody({ schema: openApiSchema(updateExportBody) })
   async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
-    return this.view(await this.exports.update(principal, id, parseWith(updateExportBody, body)));
+    const { startedRun, ...updated } = await this.exports.update(principal, id, parseWith(updateExportBody, body));
+    return { ...(await this.view(updated)), ...(startedRun ? { startedRun } : {}) };
   }
 
   private async view(doc: ExportDoc) {

@@ -65,7 +65,8 @@ export class ExportsService implements OnModuleInit {
     return { exportDoc, connection };
   }
 
-  async update(principal: Principal, id: string, body: z.infer<typeof updateExportBody>): Promise<ExportDoc> {
+  /** Returns the run it started when the change needs the audience filled again. */
+  async update(principal: Principal, id: string, body: z.infer<typeof updateExportBody>): Promise<ExportDoc & { startedRun?: string }> {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
     const fields = await this.validate(connection, { ...exportDoc, facebook: exportDoc.facebook ?? undefined, microsoft: exportDoc.microsoft ?? undefined, ...body }, exportDoc.facebook?.audience);
@@ -73,7 +74,16 @@ export class ExportsService implements OnModuleInit {
     const updated = await this.exports.findOneAndUpdate({ _id: id, version: exportDoc.version }, { $set: { ...fields, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
     if (!updated) throw conflict(`export ${id} was changed by someone else meanwhile; read it again and retry`);
     await this.publisher.publish(updated, connection);
-    return updated;
+    // A new audience, or one that was out of reach, holds none of what was sent before: a full sync fills it.
+    const refill = Boolean(exportDoc.problem) || (exportDoc.facebook?.audience.audienceId ?? null) !== (updated.facebook?.audience.audienceId ?? null);
+    return { ...updated, ...(refill ? { startedRun: (await this.requestRun(updated, principal.name))._id } : {}) };
+  }
+
+  /** A sink found the audience empty of what was sent (e.g. a Microsoft list made again): a full sync fills it. */
+  async requestRefill(id: string, requestedBy: string): Promise<RunDoc> {
+    const doc = await this.exports.findById(id).lean();
+    if (!doc) throw notFound('export', id);
+    return this.requestRun(doc, requestedBy);
   }
 
   /** The pipeline is told first (tombstone, acknowledged by the broker); then the record goes. */
