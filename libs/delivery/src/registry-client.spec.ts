@@ -33,3 +33,42 @@ describe('RegistryClient.reportExportProblem', () => {
     await expect(new RegistryClient('http://127.0.0.1:1', 'internal-token').reportExportProblem('e', 'x')).resolves.toBeUndefined();
   });
 });
+
+describe('RegistryClient.requestFullSync', () => {
+  let server: Server;
+  let url: string;
+  const seen: { method?: string; path?: string; authorization?: string; body: string }[] = [];
+  let status = 202;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body });
+        if (status === 202) res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ runId: 'run-7' }));
+        else res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('asks the internal route for a run, saying who asks, and returns the run id', async () => {
+    status = 202;
+    await expect(new RegistryClient(url, 'internal-token').requestFullSync('export/1', 'sink-microsoft-ads')).resolves.toBe('run-7');
+    expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/exports/export%2F1/runs', authorization: 'Bearer internal-token', body: JSON.stringify({ requestedBy: 'sink-microsoft-ads' }) });
+  });
+
+  it('throws when the registry refuses or cannot be reached, so the caller keeps its batch', async () => {
+    status = 503;
+    await expect(new RegistryClient(url, 'internal-token').requestFullSync('e', 'sink-microsoft-ads')).rejects.toThrow(/503.*full sync of export e/);
+    await expect(new RegistryClient('http://127.0.0.1:1', 'internal-token').requestFullSync('e', 'sink-microsoft-ads')).rejects.toThrow(/full sync of export e/);
+  });
+
+  it('resolves without a run for an export the registry no longer has: there is nothing to fill', async () => {
+    status = 404;
+    await expect(new RegistryClient(url, 'internal-token').requestFullSync('deleted', 'sink-microsoft-ads')).resolves.toBeUndefined();
+  });
+});

@@ -65,4 +65,30 @@ export class RegistryClient {
       this.logger.warn(`could not report the problem of export ${exportId}: ${(error as Error).message}`);
     }
   }
+
+  /**
+   * The export's audience lost what was sent before (a list made again): the registry starts a
+   * full sync and returns its run id. Throws when the registry cannot be asked, so the caller keeps
+   * its batch and asks again; an export the registry no longer has needs nothing (undefined).
+   */
+  async requestFullSync(exportId: string, requestedBy: string): Promise<string | undefined> {
+    const what = `a full sync of export ${exportId}`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/internal/exports/${encodeURIComponent(exportId)}/runs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.internalToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ requestedBy }),
+        signal: AbortSignal.timeout(20000),
+      });
+    } catch (error) {
+      throw new Error(`could not ask the registry for ${what}: ${(error as Error).message}`);
+    }
+    if (response.status === 404) {
+      this.logger.warn(`the registry no longer has export ${exportId}; no full sync asked for`);
+      return undefined;
+    }
+    if (!response.ok) throw new Error(`the registry answered ${response.status} when asked for ${what}`);
+    return ((await response.json()) as { runId: string }).runId;
+  }
 }
