@@ -28,7 +28,8 @@ const MAX_ITEMS = 1000;
 
 /**
  * Microsoft identity platform OAuth and the Campaign Management v13 REST operations for
- * Customer Match lists, enforcing headers, tokens, terms, item rules and call rates.
+ * Customer Match lists (add, get, delete, apply user data), enforcing headers, tokens, terms,
+ * item rules and call rates.
  */
 export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { audiences: Map<string, Audience> } {
   const faults = new Faults();
@@ -179,6 +180,21 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
           ids.push(audience.id);
         });
         return { status: 200, body: { AudienceIds: ids, PartialErrors: partial } };
+      }),
+    )
+    .add(
+      'DELETE',
+      '/CampaignManagement/v13/Audiences',
+      guard((req, account) => {
+        const ids = req.body.AudienceIds;
+        if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) throw errors.invalidRequest('AudienceIds must hold 1 to 100 ids.');
+        const partial: unknown[] = [];
+        ids.forEach((id, index) => {
+          const a = audiences.get(String(id));
+          if (a && a.accountId === account.accountId) audiences.delete(a.id);
+          else partial.push({ Code: 4835, ErrorCode: 'InvalidAudienceId', Message: 'The audience ID is invalid.', Index: index, Type: 'BatchError', FieldPath: null, Details: null });
+        });
+        return { status: 200, body: { PartialErrors: partial } };
       }),
     )
     .add(

@@ -105,6 +105,22 @@ describe('Microsoft Advertising emulator contract', () => {
       expect(some.body.PartialErrors[0]).toMatchObject({ Code: 4835, Index: 1 });
     });
 
+    it('deletes audiences (DELETE /Audiences): changes to a deleted list answer 8000, its name is free again, unknown ids are 4835 by Index', async () => {
+      const id = (await create('Deleted soon')).body.AudienceIds[0];
+      expect((await apply(id, 'Add', emails(3))).status).toBe(200);
+      const remove = async (ids: unknown[]) => {
+        const response = await fetch(`${base}/Audiences`, { method: 'DELETE', headers: { 'content-type': 'application/json', Authorization: `Bearer ${tokens.access_token}`, DeveloperToken: 'BBD37VB98', CustomerId: CUSTOMER, CustomerAccountId: ACCOUNT }, body: JSON.stringify({ AudienceIds: ids }) });
+        return { status: response.status, body: (await response.json()) as any };
+      };
+      expect(await remove([id, '1'])).toEqual({ status: 200, body: { PartialErrors: [expect.objectContaining({ Code: 4835, ErrorCode: 'InvalidAudienceId', Index: 1 })] } });
+      expect((await apply(id, 'Add', emails(1))).body.OperationErrors[0]).toMatchObject({ Code: 8000, ErrorCode: 'InvalidCustomerListId' });
+      expect((await call('/Audiences/QueryByIds', { AudienceIds: [], Type: 'CustomerList' })).body.Audiences.map((a: any) => a.Name)).not.toContain('Deleted soon');
+      const again = (await create('Deleted soon')).body.AudienceIds[0];
+      expect(again).not.toBe(id);
+      expect((await members(again)).count).toBe(0);
+      expect((await remove([])).body.OperationErrors[0].Code).toBe(100);
+    });
+
     it('reports unaccepted terms on creation as 8003 inside a 200', async () => {
       const result = await create('No terms', { CustomerAccountId: NO_TERMS });
       expect(result.status).toBe(200);
