@@ -96,7 +96,8 @@ export class CampaignClient {
     }
   }
 
-  private async retryAfter(attempt: number, what: string, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<void> {
+  /** Waits before attempt `attempt + 1` with jittered backoff; throws (the batch is retried later) once the attempts are spent. */
+  async retryAfter(attempt: number, what: string, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<void> {
     if (attempt + 1 >= this.config.SINK_MAX_ATTEMPTS) throw new Error(`Microsoft Advertising kept failing (${what}) after ${attempt + 1} attempts; the batch will be retried`);
     await heartbeat().catch(() => undefined);
     await sleep(backoffDelay(attempt, { baseMs: this.config.SINK_BACKOFF_BASE_MS, maxMs: this.config.SINK_BACKOFF_MAX_MS }), signal);

@@ -1,25 +1,61 @@
+import { Logger } from '@nestjs/common';
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
-import { Destination, PermanentFailure } from '@audience-sync/delivery';
+import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
 import { Account, AdApiError, CampaignApiError, CampaignClient } from './campaign-client';
 
 const MAX_ITEMS = 1000;
 const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then run the export again';
+/** InvalidCustomerListId / InvalidAudienceId: the list is gone. */
+const LIST_GONE = [8000, 4835];
+/**
+ * Per-item errors that say nothing against the item (InternalError, CallRateExceeded): the item is
+ * sent again. Any other code is the platform refusing that item (8004 EmailMustBeHashed, …), which
+ * sending it again cannot change: it is counted as invalid.
+ */
+const PASSING_ITEM_ERRORS = new Set([0, 117]);
+
+type Action = 'Add' | 'Remove' | 'Replace';
 
 interface Applied {
   PartialErrors?: AdApiError[];
+}
+
+/** A segment's list as one export sends to it. */
+interface Target {
+  exportId: string;
+  account: Account;
+  name: string;
+  accept: boolean | undefined;
+}
+
+/** Where the sink asks for a full sync of an export whose list lost what was sent to it. */
+export interface FullSyncRequester {
+  requestFullSync(exportId: string, requestedBy: string): Promise<string | undefined>;
 }
 
 /**
  * One hashed batch to the Customer Match list named after its segment: found by name (created when
  * missing, found again after a restart or a 4853), then ApplyCustomerListUserData with up to 1,000
  * items a call. A full sync sends Replace first and Add for the rest. PartialErrors are mapped back
- * to the items by Index and counted.
+ * to the items by Index: refused items are counted as invalid, items that failed for a passing
+ * reason are sent again.
+ *
+ * A list that is gone (deleted at the platform) is made again once; the new list holds none of what
+ * was sent before, so the registry is asked for a full sync of the export first, unless this call is
+ * the Replace that starts one. A list that still answers as gone after that makes the export wait
+ * for an admin.
  */
 export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> {
+  private readonly logger = new Logger(CustomerMatchDelivery.name);
   private readonly audienceIds = new Map<string, string>();
+  /** `exportId listKey` of lists a full sync was asked for and that have not been found or made since: asked once per recreation. */
+  private readonly refills = new Set<string>();
 
-  constructor(private readonly client: CampaignClient) {}
+  constructor(
+    private readonly client: CampaignClient,
+    private readonly registry: FullSyncRequester,
+  ) {}
 
   /**
    * A Microsoft audience is a segment's list in the export's customer and account. A batch made for
@@ -35,56 +71,101 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
 
   async deliver(batch: MicrosoftChangeBatch, config: ExportConfig, ctx: BatchContext) {
     if (config.destination.type !== 'microsoft-advertising') throw new PermanentFailure(`export ${config.exportId} is not a Microsoft Advertising export`);
-    const account: Account = { connectionId: config.connectionId, customerId: config.destination.customerId, accountId: config.destination.accountId };
-    const name = batch.audience.audienceName ?? batch.audience.audienceKey;
-    const accept = batch.audience.acceptTerms ?? config.destination.acceptCustomerMatchTerms;
+    const target: Target = {
+      exportId: config.exportId,
+      account: { connectionId: config.connectionId, customerId: config.destination.customerId, accountId: config.destination.accountId },
+      name: batch.audience.audienceName ?? batch.audience.audienceKey,
+      accept: batch.audience.acceptTerms ?? config.destination.acceptCustomerMatchTerms,
+    };
     const counts = { sent: 0, removed: 0, invalid: 0, failed: 0 };
-    const apply = async (action: 'Add' | 'Remove' | 'Replace', items: string[]) => {
+    const send = async (first: Action, all: string[]) => {
+      let [action, items] = [first, all];
       for (let attempt = 0; ; attempt += 1) {
-        const audienceId = await this.audienceId(account, name, ctx);
-        try {
-          const answer = await this.client.post<Applied>(account, '/CustomerListUserData/Apply', { CustomerListUserData: { ActionType: action, AudienceId: audienceId, CustomerListItemSubType: 'Email', CustomerListItems: items, AcceptCustomerMatchTerm: accept } }, ctx.signal, ctx.heartbeat);
-          const partial = answer.PartialErrors ?? [];
-          const invalid = partial.filter((e) => e.Code === 8004).length;
-          const failed = partial.length - invalid;
-          counts.invalid += invalid;
-          counts.failed += failed;
-          if (action === 'Remove') counts.removed += items.length - partial.length;
-          else counts.sent += items.length - partial.length;
-          return;
-        } catch (error) {
-          if (error instanceof CampaignApiError && error.has(8003)) throw new PermanentFailure(TERMS);
-          if (error instanceof CampaignApiError && (error.has(8000) || error.has(4835)) && attempt === 0) {
-            this.audienceIds.delete(this.key(account, name)); // the list is gone: find or create it again
-            continue;
-          }
-          if (error instanceof CampaignApiError) throw new PermanentFailure(`Microsoft Advertising: ${error.message}`);
-          throw error;
+        const partial = await this.apply(target, action, items, ctx);
+        const passing = partial.filter((e) => PASSING_ITEM_ERRORS.has(e.Code));
+        const codes = [...new Set(partial.map((e) => e.Code))].join(', ');
+        if (passing.some((e) => typeof e.Index !== 'number' || e.Index < 0 || e.Index >= items.length)) {
+          throw new Error(`Microsoft Advertising answered ${codes} without saying for which items; the batch will be retried`);
         }
+        const refused = partial.length - passing.length;
+        if (refused > 0) this.logger.warn(`export ${target.exportId}: Microsoft Advertising refused ${refused} item(s) of list "${target.name}" (${codes}); counted as invalid`);
+        counts.invalid += refused;
+        counts[action === 'Remove' ? 'removed' : 'sent'] += items.length - partial.length;
+        if (passing.length === 0) return;
+        items = passing.map((e) => items[e.Index!]);
+        if (action === 'Replace') action = 'Add'; // the list was replaced already: what is left is added to it
+        await this.client.retryAfter(attempt, `item errors ${codes}`, ctx.signal, ctx.heartbeat);
       }
     };
     const chunks = (items: string[]) => Array.from({ length: Math.ceil(items.length / MAX_ITEMS) }, (_, i) => items.slice(i * MAX_ITEMS, (i + 1) * MAX_ITEMS));
     if (batch.mode.kind === 'full-sync') {
       const parts = chunks(batch.adds);
-      for (const [i, part] of parts.entries()) await apply(batch.mode.seq === 1 && i === 0 ? 'Replace' : 'Add', part);
+      for (const [i, part] of parts.entries()) await send(batch.mode.seq === 1 && i === 0 ? 'Replace' : 'Add', part);
       return counts;
     }
-    for (const part of chunks(batch.removes)) await apply('Remove', part);
-    for (const part of chunks(batch.adds)) await apply('Add', part);
+    for (const part of chunks(batch.removes)) await send('Remove', part);
+    for (const part of chunks(batch.adds)) await send('Add', part);
     return counts;
+  }
+
+  /** One ApplyCustomerListUserData call; its PartialErrors. A list gone is made again once. */
+  private async apply(target: Target, action: Action, items: string[], ctx: BatchContext): Promise<AdApiError[]> {
+    const replacing = action === 'Replace';
+    for (let madeAgain = false; ; madeAgain = true) {
+      const audienceId = await this.audienceId(target, replacing, ctx);
+      try {
+        const answer = await this.client.post<Applied>(
+          target.account,
+          '/CustomerListUserData/Apply',
+          { CustomerListUserData: { ActionType: action, AudienceId: audienceId, CustomerListItemSubType: 'Email', CustomerListItems: items, AcceptCustomerMatchTerm: target.accept } },
+          ctx.signal,
+          ctx.heartbeat,
+        );
+        return answer.PartialErrors ?? [];
+      } catch (error) {
+        if (!(error instanceof CampaignApiError)) throw error;
+        if (error.has(8003)) throw new PermanentFailure(TERMS);
+        if (!LIST_GONE.some((code) => error.has(code))) throw new PermanentFailure(`Microsoft Advertising: ${error.message}`);
+        if (madeAgain) throw this.unreachable(target, error);
+        this.audienceIds.delete(this.key(target.account, target.name));
+        // Asked before the list is looked up or made again: a crash in between cannot lose the request.
+        if (!replacing) await this.refill(target);
+      }
+    }
+  }
+
+  private unreachable(target: Target, error: CampaignApiError): AudienceUnavailable {
+    const { customerId, accountId } = target.account;
+    const problem = `Microsoft Advertising does not accept changes for the Customer Match list "${target.name}" in account ${accountId} (customer ${customerId}), even after finding or making the list again (${error.errors.map((e) => e.ErrorCode ?? e.Code).join(', ')}). Make sure the connection's user may manage audiences in that account, then change the export (PATCH /exports/{id}): its changes wait until then, nothing is dropped, and the change fills its lists again.`;
+    return new AudienceUnavailable(`Microsoft Advertising: ${error.message} for the list "${target.name}" right after it was found or made again. ${problem}`, problem);
+  }
+
+  /** Asks the registry for a full sync of the export, once per list made again; throws when it cannot be asked, so the batch is kept. */
+  private async refill(target: Target): Promise<void> {
+    const key = `${target.exportId} ${this.key(target.account, target.name)}`;
+    if (this.refills.has(key)) return;
+    const runId = await this.registry.requestFullSync(target.exportId, 'sink-microsoft-ads');
+    this.logger.warn(`export ${target.exportId}: the Customer Match list "${target.name}" was gone; asked for a full sync${runId ? ` (run ${runId})` : ''} to fill it again`);
+    this.refills.add(key);
   }
 
   private key(account: Account, name: string): string {
     return `${account.customerId}/${account.accountId}/${name.toLowerCase()}`;
   }
 
-  private async audienceId(account: Account, name: string, ctx: BatchContext): Promise<string> {
+  /**
+   * The list's id: known, found by name, or made. A list missing for anything but the Replace that
+   * starts a full sync lost what was sent to it (deleted, perhaps while this sink was down): the
+   * registry is asked for a full sync before it is made.
+   */
+  private async audienceId(target: Target, replacing: boolean, ctx: BatchContext): Promise<string> {
+    const { account, name } = target;
     const key = this.key(account, name);
-    const known = this.audienceIds.get(key) ?? (await this.find(account, name, ctx));
-    if (known) {
-      this.audienceIds.set(key, known);
-      return known;
-    }
+    const cached = this.audienceIds.get(key);
+    if (cached) return cached;
+    const found = await this.find(account, name, ctx);
+    if (found) return this.remember(target, found);
+    if (!replacing) await this.refill(target);
     const created = await this.client.post<{ AudienceIds: (string | null)[]; PartialErrors?: AdApiError[] }>(
       account,
       '/Audiences',
@@ -93,20 +174,21 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
       ctx.heartbeat,
     );
     const id = created.AudienceIds?.[0];
-    if (id) {
-      this.audienceIds.set(key, id);
-      return id;
-    }
+    if (id) return this.remember(target, id);
     const codes = (created.PartialErrors ?? []).map((e) => e.Code);
     if (codes.includes(8003)) throw new PermanentFailure(TERMS);
     if (codes.includes(4853)) {
-      const found = await this.find(account, name, ctx);
-      if (found) {
-        this.audienceIds.set(key, found);
-        return found;
-      }
+      const again = await this.find(account, name, ctx);
+      if (again) return this.remember(target, again);
     }
     throw new PermanentFailure(`Microsoft Advertising did not create the audience "${name}": ${(created.PartialErrors ?? []).map((e) => `${e.Code} ${e.ErrorCode ?? ''}`).join(', ') || 'no id returned'}`);
+  }
+
+  private remember(target: Target, id: string): string {
+    const key = this.key(target.account, target.name);
+    this.audienceIds.set(key, id);
+    this.refills.delete(`${target.exportId} ${key}`);
+    return id;
   }
 
   private async find(account: Account, name: string, ctx: BatchContext): Promise<string | undefined> {

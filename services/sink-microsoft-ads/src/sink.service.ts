@@ -25,7 +25,7 @@ export class SinkService implements OnApplicationBootstrap {
       concurrency: this.config.SINK_MICROSOFT_CONCURRENCY,
       registryUrl: this.config.REGISTRY_INTERNAL_URL,
       internalToken: this.config.INTERNAL_API_TOKEN,
-      destination: (registry) => new CustomerMatchDelivery(new CampaignClient(this.config, registry)),
+      destination: (registry) => new CustomerMatchDelivery(new CampaignClient(this.config, registry), registry),
     });
   }
 }
