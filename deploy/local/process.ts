@@ -4,12 +4,34 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from './paths';
 
-export interface ManagedProcess {
+/** How a command ended: its exit code, or the signal that ended it. */
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** Set when the command could not be run at all. */
+  error?: string;
+}
+
+/** A long-running command of the local stack. */
+export interface RunningProcess {
   name: string;
-  child: ChildProcess;
+  /** The command's own pid (not its watchdog's), once it has started. */
+  pid(): number | undefined;
+  /** False once it has ended for good. */
+  alive(): boolean;
   /** SIGTERM, then SIGKILL after the grace period; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
+
+/** One run of a command under its watchdog. */
+export interface ManagedProcess extends RunningProcess {
+  child: ChildProcess;
+  /** Resolves when the command (or, failing that, its watchdog) has ended. */
+  exited: Promise<ExitInfo>;
+}
+
+/** startManaged's signature: the stack passes a supervising one that restarts what crashes. */
+export type Launcher = (name: string, command: string, args: string[], logFile: string, options?: SpawnOptions) => RunningProcess;
 
 /**
  * Starts a long-running command under the watchdog (supervise.cjs), so it stops when this
@@ -17,25 +39,58 @@ export interface ManagedProcess {
  */
 export function startManaged(name: string, command: string, args: string[], logFile: string, options: SpawnOptions = {}): ManagedProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const supervisor = join(projectRoot(), 'deploy', 'local', 'supervise.cjs');
-  const child = spawn(process.execPath, [supervisor, String(process.pid), command, ...args], {
-    ...options,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const watchdog = join(projectRoot(), 'deploy', 'local', 'supervise.cjs');
+  const child = spawn(process.execPath, [watchdog, command, ...args], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let pid: number | undefined;
+  let reported: ExitInfo | undefined;
+  child.on('message', (message: { pid?: number; exit?: ExitInfo }) => {
+    if (message.pid) pid = message.pid;
+    if (message.exit) reported = message.exit;
+  });
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // Without a report the watchdog itself was killed: its command, in a process group of
+      // its own, may still run and hold its port, so it goes too.
+      if (!reported && pid) killGroup(pid);
+      resolve(reported ?? { code, signal });
+    }),
+  );
+  let running = true;
+  void exited.then(() => (running = false));
   return {
     name,
     child,
+    exited,
+    pid: () => pid,
+    alive: () => running,
     async stop(graceMs = 15000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+/** Whether a process with this pid exists (one we may not signal counts). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 /** Runs a command to completion, passing selected output lines on as progress. */
