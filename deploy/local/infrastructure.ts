@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { installKafka, startKafka, waitForKafka } from './kafka';
 import { installFerretDb, startFerretDb } from './ferretdb';
 import { dockerAvailable, startContainers, startComposeInfrastructure } from './docker';
-import { freePort } from './process';
+import { Launcher, freePort, startManaged } from './process';
+import { Supervisor } from './supervisor';
 
 export type InfrastructureSource = 'environment' | 'docker' | 'local';
 
@@ -13,7 +14,7 @@ export interface Infrastructure {
   /** A MongoDB URI without a database name; see withDatabase. */
   mongoUri: string;
   sources: { kafka: InfrastructureSource; database: InfrastructureSource };
-  /** Processes started locally (the watchdog's pid), for resource measurements. */
+  /** Processes started locally (the command's own pid), for resource measurements. */
   pids?: { kafka: number; database: number };
   stop(): Promise<void>;
 }
@@ -26,6 +27,8 @@ export interface InfrastructureOptions {
   kafkaControllerPort?: number;
   mongoPort?: number;
   say?: (line: string) => void;
+  /** The stack's supervisor: the broker and database it starts are restarted when they crash. */
+  supervisor?: Supervisor;
 }
 
 /**
@@ -72,22 +75,23 @@ async function startLocal(options: InfrastructureOptions, say: (line: string) =>
     ]);
     let kafkaBrokers = envKafka ?? [];
     const pids = { kafka: 0, database: 0 };
+    const launcher = (address: string): Launcher => options.supervisor?.launcher({ addresses: [address] }) ?? startManaged;
     if (libs) {
       const port = options.kafkaPort ?? (ephemeral ? await freePort() : 9092);
       const controllerPort = options.kafkaControllerPort ?? (ephemeral ? await freePort() : port + 1);
       say(`starting Kafka ${ephemeral ? '(fresh data)' : `(data in ${dataDir})`} on 127.0.0.1:${port}`);
-      const kafka = await startKafka(libs, { port, controllerPort, dataDir: join(dataDir, 'kafka'), logFile: join(dataDir, 'kafka.log') });
+      const kafka = await startKafka(libs, { port, controllerPort, dataDir: join(dataDir, 'kafka'), logFile: join(dataDir, 'kafka.log'), say }, launcher(`127.0.0.1:${port}`));
       stops.push(() => kafka.process.stop());
-      pids.kafka = kafka.process.child.pid ?? 0;
+      pids.kafka = kafka.process.pid() ?? 0;
       kafkaBrokers = kafka.brokers;
     }
     let mongoUri = envMongo ? stripDatabase(envMongo) : '';
     if (ferretdb) {
       const port = options.mongoPort ?? (ephemeral ? await freePort() : 27017);
       say(`starting FerretDB on 127.0.0.1:${port}`);
-      const db = await startFerretDb(ferretdb, { port, dataDir: join(dataDir, 'ferretdb'), logFile: join(dataDir, 'ferretdb.log') });
+      const db = await startFerretDb(ferretdb, { port, dataDir: join(dataDir, 'ferretdb'), logFile: join(dataDir, 'ferretdb.log') }, launcher(`127.0.0.1:${port}`));
       stops.push(() => db.process.stop());
-      pids.database = db.process.child.pid ?? 0;
+      pids.database = db.process.pid() ?? 0;
       mongoUri = `mongodb://127.0.0.1:${port}`;
     }
     say(`ready: Kafka ${kafkaBrokers.join(',')}, database ${mongoUri} (logs in ${dataDir})`);

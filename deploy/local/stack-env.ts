@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Infrastructure, withDatabase } from './infrastructure';
+import { servicePort, stackServices } from './stack';
 
 export interface StackEnvironment {
   values: Record<string, string>;
@@ -23,6 +24,8 @@ export function stackEnvironment(infra: Infrastructure, dataDir: string, env: No
     ...(emulators ? emulatorUrls(fbPort, msPort) : {}),
     ...devSecrets(dataDir),
     STREAMER_STATE_DIR: join(dataDir, 'segment-streamer'),
+    // Every port is set explicitly, so what the banner and the state file show is what runs.
+    ...Object.fromEntries(stackServices.map((s) => [s.portVariable, String(servicePort(s, env))])),
     REGISTRY_PUBLIC_URL: `http://127.0.0.1:${env.REGISTRY_PORT ?? 3000}`,
     REGISTRY_INTERNAL_URL: `http://127.0.0.1:${env.REGISTRY_PORT ?? 3000}`,
   };

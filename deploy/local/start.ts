@@ -2,13 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { provideInfrastructure } from './infrastructure';
 import { projectRoot } from './paths';
-import { ManagedProcess, startManaged } from './process';
 import { SERVICE_NODE_ARGS, serviceEntry, servicePort, stackServices } from './stack';
 import { stackApiKeys, stackEnvironment } from './stack-env';
+import { isRunning } from './process';
+import { readStackState, stackStateFile } from './stack-state';
+import { Supervisor } from './supervisor';
 
 /**
  * `npm start`: the infrastructure (unless given), the ad-platform emulators (unless real base
- * URLs are configured) and the five services; prints where each listens; Ctrl-C stops it all.
+ * URLs are configured) and the five services; prints where each listens. A process that crashes
+ * is restarted (see Supervisor); Ctrl-C stops it all.
  */
 async function start(): Promise<void> {
   const root = projectRoot();
@@ -16,20 +19,25 @@ async function start(): Promise<void> {
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const running: ManagedProcess[] = [];
+  const other = readStackState(dataDir)?.supervisorPid;
+  if (other && other !== process.pid && isRunning(other)) {
+    throw new Error(`npm start is already running on ${dataDir} (pid ${other}); stop it first, or give this one another AUDIENCE_SYNC_DATA_DIR and ports`);
+  }
+  const supervisor = new Supervisor(dataDir, say);
+  const applications = ['emulators', ...stackServices.map((s) => s.name)];
   let stopInfrastructure = async () => undefined as void;
   let stopping = false;
-  const stopAll = async (code: number) => {
+  const stopAll = async () => {
     if (stopping) return;
     stopping = true;
     say('\nstopping…');
-    await Promise.all(running.map((p) => p.stop()));
+    await supervisor.stop(applications);
     await stopInfrastructure();
     say('stopped');
-    process.exit(code);
+    process.exit(0);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  process.on('SIGINT', () => void stopAll());
+  process.on('SIGTERM', () => void stopAll());
 
   const infra = await provideInfrastructure({
     purpose: 'stack',
@@ -38,23 +46,19 @@ async function start(): Promise<void> {
     kafkaControllerPort: optionalNumber('KAFKA_CONTROLLER_PORT'),
     mongoPort: optionalNumber('MONGODB_PORT'),
     say: (line) => say(`[infra] ${line}`),
+    supervisor,
   });
   stopInfrastructure = infra.stop;
   const env = stackEnvironment(infra, dataDir);
+  const childEnv = { ...process.env, ...env.values };
 
   if (env.emulators) {
-    const emulators = startManaged('emulators', process.execPath, [join(root, 'dist/test/emulators/main.js')], join(logDir, 'emulators.log'), { env: { ...process.env, ...env.values } });
-    running.push(emulators);
+    const addresses = [env.values.FACEBOOK_EMULATOR_PORT, env.values.MICROSOFT_EMULATOR_PORT].map((port) => `127.0.0.1:${port}`);
+    supervisor.start('emulators', process.execPath, [join(root, 'dist/test/emulators/main.js')], join(logDir, 'emulators.log'), { env: childEnv }, { addresses });
   }
   for (const service of stackServices) {
-    running.push(startManaged(service.name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: { ...process.env, ...env.values } }));
-  }
-  for (const proc of running) {
-    proc.child.once('exit', (code) => {
-      if (stopping) return;
-      say(`${proc.name} exited with code ${code}; see ${join(logDir, `${proc.name}.log`)}`);
-      void stopAll(1);
-    });
+    const readyUrl = `http://127.0.0.1:${servicePort(service, env.values)}/health/ready`;
+    supervisor.start(service.name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: childEnv }, { readyUrl });
   }
   say('');
   say(`Kafka      ${infra.kafkaBrokers.join(',')} (${infra.sources.kafka})`);
@@ -62,9 +66,10 @@ async function start(): Promise<void> {
   for (const line of env.describe) say(line);
   for (const service of stackServices) say(`${service.name.padEnd(20)} http://127.0.0.1:${servicePort(service, env.values)}`);
   say(`logs       ${logDir}`);
+  say(`state      ${stackStateFile(dataDir)} (pids, restarts; npm run status reads it)`);
   say(`API keys   ${stackApiKeys(env.values).map((k) => `${k.name} (${k.role})`).join(', ')}: in ${join(dataDir, 'dev-secrets.json')} (REGISTRY_API_KEYS)`);
   say(`API docs   http://127.0.0.1:${servicePort(stackServices[0], env.values)}/docs`);
-  say('\nRun `npm run status` in another terminal to see readiness; Ctrl-C stops everything.');
+  say('\nRun `npm run status` in another terminal to see readiness. A process that crashes is restarted; Ctrl-C stops everything.');
 }
 
 function optionalNumber(variable: string): number | undefined {
