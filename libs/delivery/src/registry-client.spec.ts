@@ -2,43 +2,13 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { RegistryClient } from './registry-client';
 
-describe('RegistryClient.reportExportProblem', () => {
+/** A stand-in registry that records each request and answers with the status the test sets. */
+describe('RegistryClient: the internal export routes', () => {
   let server: Server;
   let url: string;
   const seen: { method?: string; path?: string; authorization?: string; body: string }[] = [];
   let status = 204;
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        seen.push({ method: req.method, path: req.url, authorization: req.headers.authorization, body });
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
-
-  it('posts the problem to the internal route with the internal token', async () => {
-    await new RegistryClient(url, 'internal-token').reportExportProblem('export/1', 'choose another audience');
-    expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/exports/export%2F1/problem', authorization: 'Bearer internal-token', body: JSON.stringify({ problem: 'choose another audience' }) });
-  });
-
-  it('does not throw when the registry refuses or cannot be reached: the sink tries again', async () => {
-    status = 404;
-    await expect(new RegistryClient(url, 'internal-token').reportExportProblem('gone', 'x')).resolves.toBeUndefined();
-    await expect(new RegistryClient('http://127.0.0.1:1', 'internal-token').reportExportProblem('e', 'x')).resolves.toBeUndefined();
-  });
-});
-
-describe('RegistryClient.requestFullSync', () => {
-  let server: Server;
-  let url: string;
-  const seen: { method?: string; path?: string; authorization?: string; body: string }[] = [];
-  let status = 202;
+  const client = () => new RegistryClient(url, 'internal-token');
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -55,20 +25,36 @@ describe('RegistryClient.requestFullSync', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  it('asks the internal route for a run, saying who asks, and returns the run id', async () => {
-    status = 202;
-    await expect(new RegistryClient(url, 'internal-token').requestFullSync('export/1', 'sink-microsoft-ads')).resolves.toBe('run-7');
-    expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/exports/export%2F1/runs', authorization: 'Bearer internal-token', body: JSON.stringify({ requestedBy: 'sink-microsoft-ads' }) });
+  describe('reportExportProblem', () => {
+    it('posts the problem to the internal route with the internal token', async () => {
+      status = 204;
+      await client().reportExportProblem('export/1', 'choose another audience');
+      expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/exports/export%2F1/problem', authorization: 'Bearer internal-token', body: JSON.stringify({ problem: 'choose another audience' }) });
+    });
+
+    it('does not throw when the registry refuses or cannot be reached: the sink tries again', async () => {
+      status = 404;
+      await expect(client().reportExportProblem('gone', 'x')).resolves.toBeUndefined();
+      await expect(new RegistryClient('http://127.0.0.1:1', 'internal-token').reportExportProblem('e', 'x')).resolves.toBeUndefined();
+    });
   });
 
-  it('throws when the registry refuses or cannot be reached, so the caller keeps its batch', async () => {
-    status = 503;
-    await expect(new RegistryClient(url, 'internal-token').requestFullSync('e', 'sink-microsoft-ads')).rejects.toThrow(/503.*full sync of export e/);
-    await expect(new RegistryClient('http://127.0.0.1:1', 'internal-token').requestFullSync('e', 'sink-microsoft-ads')).rejects.toThrow(/full sync of export e/);
-  });
+  describe('requestFullSync', () => {
+    it('asks the internal route for a run, saying who asks, and returns the run id', async () => {
+      status = 202;
+      await expect(client().requestFullSync('export/1', 'sink-microsoft-ads')).resolves.toBe('run-7');
+      expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/exports/export%2F1/runs', authorization: 'Bearer internal-token', body: JSON.stringify({ requestedBy: 'sink-microsoft-ads' }) });
+    });
 
-  it('resolves without a run for an export the registry no longer has: there is nothing to fill', async () => {
-    status = 404;
-    await expect(new RegistryClient(url, 'internal-token').requestFullSync('deleted', 'sink-microsoft-ads')).resolves.toBeUndefined();
+    it('throws when the registry refuses or cannot be reached, so the caller keeps its batch', async () => {
+      status = 503;
+      await expect(client().requestFullSync('e', 'sink-microsoft-ads')).rejects.toThrow(/503.*full sync of export e/);
+      await expect(new RegistryClient('http://127.0.0.1:1', 'internal-token').requestFullSync('e', 'sink-microsoft-ads')).rejects.toThrow(/full sync of export e/);
+    });
+
+    it('resolves without a run for an export the registry no longer has: there is nothing to fill', async () => {
+      status = 404;
+      await expect(client().requestFullSync('deleted', 'sink-microsoft-ads')).resolves.toBeUndefined();
+    });
   });
 });

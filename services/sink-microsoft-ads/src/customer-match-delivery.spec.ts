@@ -4,19 +4,21 @@ import { AudienceUnavailable, PermanentFailure } from '@audience-sync/delivery';
 import { AdApiError, CampaignApiError, CampaignClient } from './campaign-client';
 import { CustomerMatchDelivery } from './customer-match-delivery';
 
+const exportConfig = (version: number): ExportConfig => ({
+  exportId: 'e',
+  version,
+  displayName: 'ms',
+  connectionId: 'c',
+  connectionState: 'active',
+  segments: [{ id: 'loyal', name: 'Loyal' }],
+  maxProfiles: 500_000,
+  updatedAt: '2026-11-01T00:00:00Z',
+  destination: { type: 'microsoft-advertising', customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail', acceptCustomerMatchTerms: true },
+});
+
 describe('CustomerMatchDelivery.names: which batches the export config still owns', () => {
   const delivery = new CustomerMatchDelivery({} as CampaignClient, {} as never);
-  const config: ExportConfig = {
-    exportId: 'e',
-    version: 3,
-    displayName: 'ms',
-    connectionId: 'c',
-    connectionState: 'active',
-    segments: [{ id: 'loyal', name: 'Loyal' }],
-    maxProfiles: 500_000,
-    updatedAt: '2026-11-01T00:00:00Z',
-    destination: { type: 'microsoft-advertising', customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail', acceptCustomerMatchTerms: true },
-  };
+  const config = exportConfig(3);
   const batch = (exportVersion: number, audienceKey: string, accountId = '2000001'): MicrosoftChangeBatch => ({
     batchId: 'b',
     audience: { exportId: 'e', exportVersion, connectionId: 'c', destination: 'microsoft-advertising', audienceKey, audienceName: audienceKey, customerId: '1000001', accountId },
@@ -42,17 +44,7 @@ describe('CustomerMatchDelivery.names: which batches the export config still own
 });
 
 describe('CustomerMatchDelivery.deliver: lists that vanish and items the platform refuses', () => {
-  const config: ExportConfig = {
-    exportId: 'e',
-    version: 1,
-    displayName: 'ms',
-    connectionId: 'c',
-    connectionState: 'active',
-    segments: [{ id: 'loyal', name: 'Loyal' }],
-    maxProfiles: 500_000,
-    updatedAt: '2026-11-01T00:00:00Z',
-    destination: { type: 'microsoft-advertising', customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail', acceptCustomerMatchTerms: true },
-  };
+  const config = exportConfig(1);
   const digest = (i: number) => i.toString(16).padStart(64, '0');
   const batch = (ids: number[], mode: MicrosoftChangeBatch['mode'] = { kind: 'delta' }): MicrosoftChangeBatch => ({
     batchId: 'b',
