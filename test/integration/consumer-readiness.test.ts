@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { INestApplication } from '@nestjs/common';
-import { Kafka, logLevel } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { TopicSpec } from '@audience-sync/contracts';
 import { BatchConsumers, ContractProducer, KafkaModule, ensureTopics } from '@audience-sync/kafka';
@@ -13,9 +13,22 @@ class DownstreamRejected extends Error {
   override name = 'DownstreamRejected';
 }
 
+/**
+ * A valid zstd frame holding the bytes as one raw (stored) block: enough for the broker, which
+ * checks what it stores, and a codec kafkajs does not have (it decodes gzip only).
+ */
+function zstdStored(data: Buffer): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeUInt32LE(0xfd2fb528, 0); // magic number
+  header.writeUInt8(0xa0, 4); // single segment, 4-byte content size
+  header.writeUInt32LE(data.length, 5);
+  header.writeUIntLE((data.length << 3) | 1, 9, 3); // the last block, raw
+  return Buffer.concat([header, data]);
+}
+
 interface ReadyBody {
   status: string;
-  error?: Record<string, { status: string; stuck?: { group: string; topic: string; partition: number; offset: string; error: string; failures: number }[] }>;
+  error?: Record<string, { status: string; stuck?: { group: string; topic: string; partition: number | null; offset: string | null; error: string; failures: number }[] }>;
   info?: Record<string, { status: string }>;
 }
 
@@ -85,7 +98,7 @@ describe('readiness follows consumer progress', () => {
       }, 30000, 'readiness to turn 503');
       expect(stuck.body.info?.kafka.status).toBe('up');
       expect(stuck.body.error?.consumers.stuck).toEqual([
-        expect.objectContaining({ group: groupId, topic: topic.name, partition: 0, offset: '0', error: 'DownstreamRejected', failures: expect.any(Number) }),
+        expect.objectContaining({ group: groupId, topic: topic.name, stage: 'batch', partition: 0, offset: '0', error: 'DownstreamRejected', failures: expect.any(Number) }),
       ]);
       expect(stuck.text).not.toContain('kari');
       expect(stuck.text).not.toContain('secret-key');
@@ -123,5 +136,36 @@ describe('readiness follows consumer progress', () => {
     } finally {
       await consumer.stop();
     }
+  });
+
+  it('turns not ready when the consumer crashes before any batch reaches it (a compression codec it lacks), and ready once it is stopped', async () => {
+    const input = spec('zstd');
+    await ensureTopics(raw, [input]);
+    const original = CompressionCodecs[CompressionTypes.ZSTD];
+    CompressionCodecs[CompressionTypes.ZSTD] = () => ({ compress: async (encoder: { buffer: Buffer }) => zstdStored(encoder.buffer), decompress: async () => Buffer.alloc(0) });
+    const producer = raw.producer();
+    try {
+      await producer.connect();
+      await producer.send({ topic: input.name, compression: CompressionTypes.ZSTD, messages: [{ key: 'secret-key', value: JSON.stringify({ email: 'kari@example.no' }) }] });
+    } finally {
+      CompressionCodecs[CompressionTypes.ZSTD] = original;
+      await producer.disconnect();
+    }
+    const groupId = uniqueName('group-zstd');
+    let handled = 0;
+    const consumer = app.get(BatchConsumers).create({ groupId, topic: input, handle: async () => void (handled += 1) });
+    await consumer.start();
+    try {
+      const stuck = await eventually(async () => {
+        const r = await ready();
+        return r.status === 503 ? r : undefined;
+      }, 30000, 'readiness to turn 503');
+      expect(stuck.body.error?.consumers.stuck).toEqual([expect.objectContaining({ group: groupId, topic: input.name, stage: 'fetch', partition: null, offset: null, error: 'KafkaJSNotImplemented' })]);
+      expect(stuck.text).not.toContain('kari');
+      expect(handled).toBe(0);
+    } finally {
+      await consumer.stop();
+    }
+    expect((await ready()).status).toBe(200);
   });
 });

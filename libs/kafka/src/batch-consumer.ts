@@ -102,7 +102,7 @@ export class BatchConsumer<T extends TopicSpec> {
       this.abort.abort();
     }
     await this.consumer.disconnect();
-    this.progress.assigned(this.options.groupId, this.options.topic.name, []);
+    this.progress.released(this.options.groupId, this.options.topic.name);
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -114,9 +114,9 @@ export class BatchConsumer<T extends TopicSpec> {
     const { batch, isRunning, isStale } = payload;
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
     try {
-      if (await this.processMessages(payload)) this.progress.progressed(this.options.groupId, batch.topic, batch.partition);
+      if (await this.processMessages(payload)) this.progress.batchSucceeded(this.options.groupId, batch.topic, batch.partition);
     } catch (error) {
-      this.progress.failed(this.options.groupId, batch.topic, batch.partition, batch.firstOffset()!, error);
+      this.progress.batchFailed(this.options.groupId, batch.topic, batch.partition, batch.firstOffset()!, error);
       throw error;
     }
   }
@@ -182,10 +182,14 @@ export class BatchConsumer<T extends TopicSpec> {
   }
 
   private logRebalances(consumer: Consumer): void {
-    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, FETCH } = consumer.events;
+    const groupId = this.options.groupId;
+    const topicName = this.options.topic.name;
+    // A fetch that returned means the consumer reads again (a crash in a batch's handler is counted there).
+    consumer.on(FETCH, () => this.progress.fetched(groupId, topicName));
     consumer.on(REBALANCING, ({ payload }) => this.logger.log(`rebalance: group ${payload.groupId} is rebalancing (member ${payload.memberId})`));
     consumer.on(GROUP_JOIN, ({ payload }) => {
-      this.progress.assigned(this.options.groupId, this.options.topic.name, (payload.memberAssignment[this.options.topic.name] as number[] | undefined) ?? []);
+      this.progress.assigned(groupId, topicName, (payload.memberAssignment[topicName] as number[] | undefined) ?? []);
       const assigned = Object.entries(payload.memberAssignment)
         .map(([topic, partitions]) => `${topic}[${(partitions as number[]).join(',')}]`)
         .join(' ');
@@ -193,6 +197,7 @@ export class BatchConsumer<T extends TopicSpec> {
     });
     consumer.on(CRASH, ({ payload }) => {
       this.logger.error(`consumer crashed (restart: ${payload.restart}): ${payload.error.message}`);
+      if (!this.stopping) this.progress.crashed(groupId, topicName, payload.error);
       // kafkajs gives up on some errors; a consumer that silently stops is worse than a new one.
       if (!payload.restart && !this.stopping) setTimeout(() => void this.recreate(), 1000);
     });

@@ -56,27 +56,32 @@ export class KafkaHealth implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** A partition whose batch keeps failing at one offset; nothing of the messages themselves. */
+/** Where a consumer keeps failing; nothing of the messages themselves. */
 export interface StuckPartition {
   group: string;
   topic: string;
-  partition: number;
-  /** The first offset of the batch that fails. */
-  offset: string;
+  /** `batch`: its handler or dead-letter send fails. `fetch`: the consumer crashes before a batch reaches it. */
+  stage: 'batch' | 'fetch';
+  /** null at the fetch stage, where kafkajs does not say which partition it could not read. */
+  partition: number | null;
+  /** The first offset of the batch that fails; null at the fetch stage. */
+  offset: string | null;
   /** The error's class (and Kafka error type), never its message: that may quote message content. */
   error: string;
   failures: number;
   since: string;
 }
 
-/** Failures in a row at one offset before readiness says so: kafkajs retries a failed batch within a second or two. */
+/** Failures in a row at one place before readiness says so: kafkajs retries a failed batch within a second or two. */
 const STUCK_AFTER_FAILURES = 3;
 
 /**
  * Whether every consumer makes progress. A batch that fails again and again at the same offset
- * (its handler, or the dead-letter send) holds its partition still while the broker answers, so
- * the cluster probe alone says "ready". Readiness turns down after a few failures in a row and
- * up again once the partition moves on, is handed to another member, or its consumer stops.
+ * (its handler, or the dead-letter send), or a consumer that crashes on every fetch (a batch it
+ * cannot decode), holds its partitions still while the broker answers, so the cluster probe alone
+ * says "ready". Readiness turns down after a few failures in a row and up again once the consumer
+ * moves on (a committed batch, a successful fetch), the partition goes to another member, or the
+ * consumer stops.
  */
 @Injectable()
 export class ConsumerProgress {
@@ -85,43 +90,63 @@ export class ConsumerProgress {
 
   constructor(private readonly indicators: HealthIndicatorService) {}
 
-  failed(group: string, topic: string, partition: number, offset: string, error: unknown): void {
-    const key = partitionKey(group, topic, partition);
-    const previous = this.failing.get(key);
-    const entry: StuckPartition =
-      previous?.offset === offset
-        ? { ...previous, error: errorClass(error), failures: previous.failures + 1 }
-        : { group, topic, partition, offset, error: errorClass(error), failures: 1, since: new Date().toISOString() };
-    this.failing.set(key, entry);
-    if (entry.failures === STUCK_AFTER_FAILURES) {
-      this.logger.error(`${group} is stuck on ${topic}[${partition}]@${offset}: ${entry.error} ${entry.failures} times in a row; not ready until it moves on`);
-    }
+  batchFailed(group: string, topic: string, partition: number, offset: string, error: unknown): void {
+    this.failed({ group, topic, stage: 'batch', partition, offset }, error);
   }
 
-  progressed(group: string, topic: string, partition: number): void {
-    const key = partitionKey(group, topic, partition);
-    const entry = this.failing.get(key);
-    if (!entry) return;
-    this.failing.delete(key);
-    if (entry.failures >= STUCK_AFTER_FAILURES) this.logger.log(`${group} moved on from ${topic}[${partition}]@${entry.offset} after ${entry.failures} failures`);
+  batchSucceeded(group: string, topic: string, partition: number): void {
+    this.cleared(placeKey(group, topic, partition));
+  }
+
+  crashed(group: string, topic: string, error: unknown): void {
+    this.failed({ group, topic, stage: 'fetch', partition: null, offset: null }, error);
+  }
+
+  fetched(group: string, topic: string): void {
+    this.cleared(placeKey(group, topic, null));
   }
 
   /** After a rebalance: partitions another member now owns are not this one's to report. */
   assigned(group: string, topic: string, partitions: number[]): void {
     for (const [key, entry] of this.failing) {
-      if (entry.group === group && entry.topic === topic && !partitions.includes(entry.partition)) this.failing.delete(key);
+      if (entry.group === group && entry.topic === topic && entry.partition !== null && !partitions.includes(entry.partition)) this.failing.delete(key);
     }
+  }
+
+  released(group: string, topic: string): void {
+    for (const [key, entry] of this.failing) if (entry.group === group && entry.topic === topic) this.failing.delete(key);
   }
 
   check(key = 'consumers') {
     const session = this.indicators.check(key);
     const stuck = [...this.failing.values()].filter((e) => e.failures >= STUCK_AFTER_FAILURES);
     if (stuck.length === 0) return session.up();
-    return session.down({ message: `${stuck.length} partition(s) cannot make progress: a batch keeps failing at the same offset`, stuck });
+    return session.down({ message: `${stuck.length} consumer place(s) cannot make progress: the same failure keeps coming back`, stuck });
+  }
+
+  private failed(place: Pick<StuckPartition, 'group' | 'topic' | 'stage' | 'partition' | 'offset'>, error: unknown): void {
+    const key = placeKey(place.group, place.topic, place.partition);
+    const previous = this.failing.get(key);
+    const entry: StuckPartition =
+      previous?.offset === place.offset
+        ? { ...previous, error: errorClass(error), failures: previous.failures + 1 }
+        : { ...place, error: errorClass(error), failures: 1, since: new Date().toISOString() };
+    this.failing.set(key, entry);
+    if (entry.failures === STUCK_AFTER_FAILURES) {
+      const where = entry.partition === null ? `fetching ${entry.topic}` : `${entry.topic}[${entry.partition}]@${entry.offset}`;
+      this.logger.error(`${entry.group} is stuck ${where}: ${entry.error} ${entry.failures} times in a row; not ready until it moves on`);
+    }
+  }
+
+  private cleared(key: string): void {
+    const entry = this.failing.get(key);
+    if (!entry) return;
+    this.failing.delete(key);
+    if (entry.failures >= STUCK_AFTER_FAILURES) this.logger.log(`${entry.group} moved on on ${entry.topic} after ${entry.failures} failures`);
   }
 }
 
-function partitionKey(group: string, topic: string, partition: number): string {
+function placeKey(group: string, topic: string, partition: number | null): string {
   return JSON.stringify([group, topic, partition]);
 }
 
