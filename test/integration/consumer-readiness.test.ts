@@ -28,7 +28,7 @@ function zstdStored(data: Buffer): Buffer {
 
 interface ReadyBody {
   status: string;
-  error?: Record<string, { status: string; stuck?: { group: string; topic: string; partition: number | null; offset: string | null; error: string; failures: number }[] }>;
+  error?: Record<string, { status: string; message?: string; stuck?: { group: string; topic: string; partition: number | null; offset: string | null; error: string; failures: number }[] }>;
   info?: Record<string, { status: string }>;
 }
 
@@ -100,6 +100,7 @@ describe('readiness follows consumer progress', () => {
       expect(stuck.body.error?.consumers.stuck).toEqual([
         expect.objectContaining({ group: groupId, topic: topic.name, stage: 'batch', partition: 0, offset: '0', error: 'DownstreamRejected', failures: expect.any(Number) }),
       ]);
+      expect(stuck.body.error?.consumers.message).toContain(`${groupId} at ${topic.name}[0]@0 (DownstreamRejected`);
       expect(stuck.text).not.toContain('kari');
       expect(stuck.text).not.toContain('secret-key');
       const attemptsWhenStuck = attempts;

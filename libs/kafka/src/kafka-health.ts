@@ -113,6 +113,7 @@ export class ConsumerProgress {
     }
   }
 
+  /** A stopped consumer is not stuck. */
   released(group: string, topic: string): void {
     for (const [key, entry] of this.failing) if (entry.group === group && entry.topic === topic) this.failing.delete(key);
   }
@@ -121,7 +122,8 @@ export class ConsumerProgress {
     const session = this.indicators.check(key);
     const stuck = [...this.failing.values()].filter((e) => e.failures >= STUCK_AFTER_FAILURES);
     if (stuck.length === 0) return session.up();
-    return session.down({ message: `${stuck.length} consumer place(s) cannot make progress: the same failure keeps coming back`, stuck });
+    const places = stuck.map((e) => `${e.group} ${describe(e)} (${e.error}, ${e.failures} failures in a row)`);
+    return session.down({ message: `no progress: ${places.join('; ')}. The service log has the error; consumption resumes by itself once it succeeds`, stuck });
   }
 
   private failed(place: Pick<StuckPartition, 'group' | 'topic' | 'stage' | 'partition' | 'offset'>, error: unknown): void {
@@ -133,8 +135,7 @@ export class ConsumerProgress {
         : { ...place, error: errorClass(error), failures: 1, since: new Date().toISOString() };
     this.failing.set(key, entry);
     if (entry.failures === STUCK_AFTER_FAILURES) {
-      const where = entry.partition === null ? `fetching ${entry.topic}` : `${entry.topic}[${entry.partition}]@${entry.offset}`;
-      this.logger.error(`${entry.group} is stuck ${where}: ${entry.error} ${entry.failures} times in a row; not ready until it moves on`);
+      this.logger.error(`${entry.group} is stuck ${describe(entry)}: ${entry.error} ${entry.failures} times in a row; not ready until it moves on`);
     }
   }
 
@@ -142,8 +143,12 @@ export class ConsumerProgress {
     const entry = this.failing.get(key);
     if (!entry) return;
     this.failing.delete(key);
-    if (entry.failures >= STUCK_AFTER_FAILURES) this.logger.log(`${entry.group} moved on on ${entry.topic} after ${entry.failures} failures`);
+    if (entry.failures >= STUCK_AFTER_FAILURES) this.logger.log(`${entry.group} makes progress again ${describe(entry)} after ${entry.failures} failures`);
   }
+}
+
+function describe(e: StuckPartition): string {
+  return e.partition === null ? `fetching ${e.topic}` : `at ${e.topic}[${e.partition}]@${e.offset}`;
 }
 
 function placeKey(group: string, topic: string, partition: number | null): string {
