@@ -9,21 +9,11 @@ import { memberKey } from '../emulators/members';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 import { RunningService, startService } from '../support/services';
 import { Stack } from '../support/stack';
+import { skipLeftovers } from '../support/leftovers';
 
 const digest = (i: number) => createHash('sha256').update(`gone${i}@example.com`).digest('hex');
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const sorted = (xs: string[]) => [...xs].sort();
-
-/**
- * The sinks' consumer group is shared by every test file (and the describes below): batches left
- * behind before a sink starts are not its test's. Explicit offsets: kafkajs' resetOffsets commits
- * -1, which a consumer reading from the beginning takes as the beginning.
- */
-async function skipEarlierBatches(admin: Admin): Promise<void> {
-  if (!(await admin.listTopics()).includes(Topics.facebookChanges.name)) return;
-  const ends = await admin.fetchTopicOffsets(Topics.facebookChanges.name);
-  await admin.setOffsets({ groupId: 'sink-facebook', topic: Topics.facebookChanges.name, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-}
 
 /**
  * sink-facebook as a process against the Facebook emulator, with a small stand-in for the
@@ -104,7 +94,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
       });
     });
     await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
-    await skipEarlierBatches(admin);
+    await skipLeftovers([['sink-facebook', Topics.facebookChanges]]);
     sink = await startService('sink-facebook', 'SINK_FACEBOOK_PORT', {
       KAFKA_BROKERS: testBrokers().join(','),
       REGISTRY_INTERNAL_URL: `http://127.0.0.1:${(registry.address() as AddressInfo).port}`,
@@ -174,10 +164,6 @@ describe('a Facebook audience deleted mid-stream, end to end', () => {
     eventually(async () => JSON.stringify(sorted(await stack.facebookMembers(audienceId))) === JSON.stringify(sorted(ids.map(row))), 60000, `audience ${audienceId} to hold ${ids.length} rows`);
 
   beforeAll(async () => {
-    const admin = new Kafka({ clientId: 'audience-gone-e2e', brokers: testBrokers(), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await skipEarlierBatches(admin);
-    await admin.disconnect();
     await stack.start();
   }, 180000);
   afterAll(() => stack.stop());

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { SegmentEvent, Topics } from '@audience-sync/contracts';
-import { eventually, testBrokers, uniqueName } from '../support/env';
+import { SegmentEvent } from '@audience-sync/contracts';
+import { eventually, uniqueName } from '../support/env';
 import { Stack } from '../support/stack';
 
 const email = (i: number) => `ms-gone${i}@example.com`;
@@ -43,14 +42,6 @@ describe('a Microsoft Customer Match list deleted mid-stream, end to end', () =>
   }
 
   beforeAll(async () => {
-    // The sink's consumer group is shared by every test file: batches left behind are not this test's.
-    const admin = new Kafka({ clientId: 'ms-list-gone', brokers: testBrokers(), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    if ((await admin.listTopics()).includes(Topics.microsoftChanges.name)) {
-      const ends = await admin.fetchTopicOffsets(Topics.microsoftChanges.name);
-      await admin.setOffsets({ groupId: 'sink-microsoft-ads', topic: Topics.microsoftChanges.name, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-    }
-    await admin.disconnect();
     await stack.start();
   }, 180000);
   afterAll(() => stack.stop());

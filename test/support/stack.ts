@@ -8,6 +8,7 @@ import { Emulators, EmulatorOptions, startEmulators } from '../emulators/main';
 import { freePort } from '../../deploy/local/process';
 import { testBrokers, testMongoUri } from './env';
 import { RunningService, startService } from './services';
+import { skipLeftovers } from './leftovers';
 
 const SERVICES = [
   ['identifier-hasher', 'HASHER_PORT'],
@@ -29,6 +30,7 @@ export class Stack {
   readonly adminKey = `admin-${randomBytes(12).toString('hex')}`;
 
   async start(emulatorOptions: EmulatorOptions = {}): Promise<void> {
+    await skipLeftovers();
     this.emulators = await startEmulators(emulatorOptions);
     const registryPort = await freePort();
     this.registryUrl = `http://127.0.0.1:${registryPort}`;
