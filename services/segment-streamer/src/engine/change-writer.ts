@@ -3,17 +3,39 @@ import { AudienceChange, AudienceChangeBatch, AudienceRef, DeliveryMode, RunCont
 
 export const BATCH_SIZE = 5000;
 
+/**
+ * A batch is also cut at about this many bytes of JSON: identifiers as long as the upstream
+ * contract allows would otherwise make a 5,000-change batch larger than a Kafka message may be
+ * (16 MiB), and the partition would stop.
+ */
+export const BATCH_BYTES = 4 * 1024 * 1024;
+
+/** A change's JSON size, closely enough: its values plus the fixed punctuation and field names. */
+function changeBytes(change: AudienceChange): number {
+  let n = 48 + change.profileId.length;
+  for (const key in change.identifiers) n += key.length + change.identifiers[key].length + 6;
+  return n;
+}
+
+interface Pending {
+  ref: AudienceRef;
+  changes: AudienceChange[];
+  bytes: number;
+  seq: number;
+}
+
 export interface Output {
   send(batches: AudienceChangeBatch[]): Promise<void>;
 }
 
 /**
- * Collects changes per audience into batches of at most BATCH_SIZE and hands them to the output in
+ * Collects changes per audience into batches of at most BATCH_SIZE changes (and about BATCH_BYTES)
+ * and hands them to the output in
  * order. A run's last batch per audience is marked (sent even when empty) so the sink knows the
  * run ended there.
  */
 export class ChangeWriter {
-  private readonly pending = new Map<string, { ref: AudienceRef; changes: AudienceChange[]; seq: number }>();
+  private readonly pending = new Map<string, Pending>();
   private readonly ready: AudienceChangeBatch[] = [];
 
   constructor(
@@ -28,20 +50,21 @@ export class ChangeWriter {
     const id = `${ref.exportId}/${ref.audienceKey}`;
     let entry = this.pending.get(id);
     if (!entry) {
-      entry = { ref, changes: [], seq: 0 };
+      entry = { ref, changes: [], bytes: 0, seq: 0 };
       this.pending.set(id, entry);
     }
     entry.changes.push(change);
+    entry.bytes += changeBytes(change);
     if (change.op === 'add') this.counts.sent += 1;
     else this.counts.removed += 1;
-    if (entry.changes.length >= BATCH_SIZE) this.cut(entry, false);
+    if (entry.changes.length >= BATCH_SIZE || entry.bytes >= BATCH_BYTES) this.cut(entry, false);
     if (this.ready.length >= 20) await this.drain(this.mode === 'full-sync');
   }
 
   /** Opens an audience for the run even if nothing is written to it (it still gets its last batch). */
   touch(ref: AudienceRef): void {
     const id = `${ref.exportId}/${ref.audienceKey}`;
-    if (!this.pending.has(id)) this.pending.set(id, { ref, changes: [], seq: 0 });
+    if (!this.pending.has(id)) this.pending.set(id, { ref, changes: [], bytes: 0, seq: 0 });
   }
 
   /**
@@ -71,11 +94,12 @@ export class ChangeWriter {
     if (held.run) held.run = { ...held.run, last: true };
   }
 
-  private cut(entry: { ref: AudienceRef; changes: AudienceChange[]; seq: number }, last: boolean): void {
+  private cut(entry: Pending, last: boolean): void {
     entry.seq += 1;
     const mode: DeliveryMode = this.mode === 'full-sync' && this.run ? { kind: 'full-sync', runId: this.run.runId, seq: entry.seq, last } : { kind: 'delta' };
     this.ready.push({ batchId: randomUUID(), audience: entry.ref, mode, ...(this.run ? { run: { ...this.run, last } } : {}), changes: entry.changes });
     entry.changes = [];
+    entry.bytes = 0;
   }
 
   /** `holdLast`: a full sync keeps each audience's latest batch back, so finish can flag it last. */
