@@ -30,8 +30,7 @@ export interface Output {
 
 /**
  * Collects changes per audience into batches of at most BATCH_SIZE changes (and about BATCH_BYTES)
- * and hands them to the output in
- * order. A run's last batch per audience is marked (sent even when empty) so the sink knows the
+ * and hands them to the output in order. A run's last batch per audience is marked (sent even when empty) so the sink knows the
  * run ended there.
  */
 export class ChangeWriter {
