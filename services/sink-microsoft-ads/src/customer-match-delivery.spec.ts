@@ -134,6 +134,20 @@ describe('CustomerMatchDelivery.deliver: lists that vanish and items the platfor
     expect(members(state, second)).toEqual([digest(3), digest(4)]);
   });
 
+  it('asks once when batches on several partitions find the list gone at the same moment', async () => {
+    const { state, client } = platform();
+    const reg = registry();
+    const delivery = new CustomerMatchDelivery(client, reg.client as never);
+    await delivery.deliver(batch([1, 2], { kind: 'full-sync', seq: 1 } as never), config, ctx);
+    state.lists.clear();
+    await Promise.all([delivery.deliver(batch([3]), config, ctx), delivery.deliver(batch([4]), config, ctx), delivery.deliver(batch([5]), config, ctx)]);
+    expect(reg.asked).toEqual(['e']);
+    // A later deletion of the list made again is another loss: asked again.
+    state.lists.clear();
+    await delivery.deliver(batch([6]), config, ctx);
+    expect(reg.asked).toEqual(['e', 'e']);
+  });
+
   it('leaves the batch to be retried when the registry cannot be asked, and asks again on the retry', async () => {
     const { state, client } = platform();
     const reg = registry();

@@ -49,7 +49,12 @@ export interface FullSyncRequester {
 export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> {
   private readonly logger = new Logger(CustomerMatchDelivery.name);
   private readonly audienceIds = new Map<string, string>();
-  /** `exportId listKey` of lists a full sync was asked for and that have not been found or made since: asked once per recreation. */
+  /** The last id each list had here: a list found gone is known by the id that went. */
+  private readonly lastIds = new Map<string, string>();
+  /**
+   * `exportId listKey goneId` of lists a full sync was asked for: once per list that went, even when
+   * batches on several partitions find it gone at the same moment.
+   */
   private readonly refills = new Set<string>();
 
   constructor(
@@ -129,7 +134,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
         if (madeAgain) throw this.unreachable(target, error);
         this.audienceIds.delete(this.key(target.account, target.name));
         // Asked before the list is looked up or made again: a crash in between cannot lose the request.
-        if (!replacing) await this.refill(target);
+        if (!replacing) await this.refill(target, audienceId);
       }
     }
   }
@@ -140,13 +145,22 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     return new AudienceUnavailable(`Microsoft Advertising: ${error.message} for the list "${target.name}" right after it was found or made again. ${problem}`, problem);
   }
 
-  /** Asks the registry for a full sync of the export, once per list made again; throws when it cannot be asked, so the batch is kept. */
-  private async refill(target: Target): Promise<void> {
-    const key = `${target.exportId} ${this.key(target.account, target.name)}`;
+  /**
+   * Asks the registry for a full sync of the export, once per list that went (`goneId`: its last
+   * id, or none when it was never seen here); throws when it cannot be asked, so the batch is kept.
+   */
+  private async refill(target: Target, goneId = 'unseen'): Promise<void> {
+    const key = `${target.exportId} ${this.key(target.account, target.name)} ${goneId}`;
     if (this.refills.has(key)) return;
-    const runId = await this.registry.requestFullSync(target.exportId, 'sink-microsoft-ads');
-    this.logger.warn(`export ${target.exportId}: the Customer Match list "${target.name}" was gone; asked for a full sync${runId ? ` (run ${runId})` : ''} to fill it again`);
+    // Taken before the request goes out, so a concurrent batch does not ask again meanwhile.
     this.refills.add(key);
+    try {
+      const runId = await this.registry.requestFullSync(target.exportId, 'sink-microsoft-ads');
+      this.logger.warn(`export ${target.exportId}: the Customer Match list "${target.name}" was gone; asked for a full sync${runId ? ` (run ${runId})` : ''} to fill it again`);
+    } catch (error) {
+      this.refills.delete(key);
+      throw error;
+    }
   }
 
   private key(account: Account, name: string): string {
@@ -165,7 +179,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     if (cached) return cached;
     const found = await this.find(account, name, ctx);
     if (found) return this.remember(target, found);
-    if (!replacing) await this.refill(target);
+    if (!replacing) await this.refill(target, this.lastIds.get(key));
     const created = await this.client.post<{ AudienceIds: (string | null)[]; PartialErrors?: AdApiError[] }>(
       account,
       '/Audiences',
@@ -187,7 +201,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
   private remember(target: Target, id: string): string {
     const key = this.key(target.account, target.name);
     this.audienceIds.set(key, id);
-    this.refills.delete(`${target.exportId} ${key}`);
+    this.lastIds.set(key, id);
     return id;
   }
 
