@@ -24,6 +24,11 @@ export const runContextSchema = z.object({
   audiences: z.number().int().min(1),
   /** The last batch of this run for this audience. */
   last: z.boolean(),
+  /**
+   * The run sends each audience's whole membership (an export's first refresh, or a full sync): a
+   * destination list that does not exist yet is expected, not a sign that one was lost.
+   */
+  fills: z.boolean().optional(),
 });
 export type RunContext = z.infer<typeof runContextSchema>;
 

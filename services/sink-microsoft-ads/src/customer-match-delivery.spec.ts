@@ -171,6 +171,15 @@ describe('CustomerMatchDelivery.deliver: lists that vanish and items the platfor
     expect(state.lists.size).toBe(1);
   });
 
+  it('makes the list of a new export without asking: its first refresh sends the whole audience anyway', async () => {
+    const { state, client } = platform();
+    const reg = registry();
+    const first = { ...batch([5]), run: { runId: 'refresh-1', trigger: 'refresh' as const, audiences: 1, last: true, fills: true } };
+    await new CustomerMatchDelivery(client, reg.client as never).deliver(first, config, ctx);
+    expect(reg.asked).toEqual([]);
+    expect(state.lists.size).toBe(1);
+  });
+
   it('a list that still answers 8000 right after it was made again makes the export wait for an admin', async () => {
     const { state, client } = platform();
     const reg = registry();

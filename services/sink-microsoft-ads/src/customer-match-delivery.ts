@@ -27,6 +27,8 @@ interface Target {
   account: Account;
   name: string;
   accept: boolean | undefined;
+  /** The batch belongs to a run that sends the audience's whole membership. */
+  fills: boolean;
 }
 
 /** Where the sink asks for a full sync of an export whose list lost what was sent to it. */
@@ -81,6 +83,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
       account: { connectionId: config.connectionId, customerId: config.destination.customerId, accountId: config.destination.accountId },
       name: batch.audience.audienceName ?? batch.audience.audienceKey,
       accept: batch.audience.acceptTerms ?? config.destination.acceptCustomerMatchTerms,
+      fills: batch.mode.kind === 'full-sync' || Boolean(batch.run?.fills),
     };
     const counts = { sent: 0, removed: 0, invalid: 0, failed: 0 };
     const send = async (first: Action, all: string[]) => {
@@ -179,7 +182,8 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     if (cached) return cached;
     const found = await this.find(account, name, ctx);
     if (found) return this.remember(target, found);
-    if (!replacing) await this.refill(target, this.lastIds.get(key));
+    // Never seen here and not found: deleted while this sink was down, unless the run brings the whole audience anyway.
+    if (!replacing && !(target.fills && !this.lastIds.has(key))) await this.refill(target, this.lastIds.get(key));
     const created = await this.client.post<{ AudienceIds: (string | null)[]; PartialErrors?: AdApiError[] }>(
       account,
       '/Audiences',

@@ -315,7 +315,7 @@ export class MembershipEngine {
         audiences,
         runId,
         inline: listed + recent + (await this.membersOfOtherSegments(config, segmentId)) <= config.maxProfiles,
-        writer: new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length }),
+        writer: new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length, fills: activating }),
         drops: new Drops(),
       });
     }
@@ -417,7 +417,7 @@ export class MembershipEngine {
     await this.store.saveExportState(config.exportId, { ...state, activated: true });
     await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'running', counts: zero() });
     const audiences = audiencesOf(config);
-    const run = { runId: request.runId, trigger: 'on-demand' as const, audiences: audiences.length };
+    const run = { runId: request.runId, trigger: 'on-demand' as const, audiences: audiences.length, fills: true };
     // The whole sync runs inside one run-request message: if interrupted it is redelivered and
     // starts over, so the sent state may be written ahead of the output here.
     const writer = new ChangeWriter(this.output, 'full-sync', run);
