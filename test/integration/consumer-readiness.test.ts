@@ -61,6 +61,12 @@ describe('readiness follows consumer progress', () => {
     return { status: response.status, body: JSON.parse(text) as ReadyBody, text };
   };
 
+  const notReady = () =>
+    eventually(async () => {
+      const r = await ready();
+      return r.status === 503 ? r : undefined;
+    }, 30000, 'readiness to turn 503');
+
   async function committedOffset(groupId: string): Promise<string> {
     const admin = raw.admin();
     await admin.connect();
@@ -92,10 +98,7 @@ describe('readiness follows consumer progress', () => {
     });
     await consumer.start();
     try {
-      const stuck = await eventually(async () => {
-        const r = await ready();
-        return r.status === 503 ? r : undefined;
-      }, 30000, 'readiness to turn 503');
+      const stuck = await notReady();
       expect(stuck.body.info?.kafka.status).toBe('up');
       expect(stuck.body.error?.consumers.stuck).toEqual([
         expect.objectContaining({ group: groupId, topic: topic.name, stage: 'batch', partition: 0, offset: '0', error: 'DownstreamRejected', failures: expect.any(Number) }),
@@ -129,10 +132,7 @@ describe('readiness follows consumer progress', () => {
     });
     await consumer.start();
     try {
-      const stuck = await eventually(async () => {
-        const r = await ready();
-        return r.status === 503 ? r : undefined;
-      }, 30000, 'readiness to turn 503');
+      const stuck = await notReady();
       expect(stuck.body.error?.consumers.stuck).toEqual([expect.objectContaining({ topic: input.name, partition: 0, offset: '0', error: 'KafkaJSProtocolError (MESSAGE_TOO_LARGE)' })]);
     } finally {
       await consumer.stop();
@@ -157,10 +157,7 @@ describe('readiness follows consumer progress', () => {
     const consumer = app.get(BatchConsumers).create({ groupId, topic: input, handle: async () => void (handled += 1) });
     await consumer.start();
     try {
-      const stuck = await eventually(async () => {
-        const r = await ready();
-        return r.status === 503 ? r : undefined;
-      }, 30000, 'readiness to turn 503');
+      const stuck = await notReady();
       expect(stuck.body.error?.consumers.stuck).toEqual([expect.objectContaining({ group: groupId, topic: input.name, stage: 'fetch', partition: null, offset: null, error: 'KafkaJSNotImplemented' })]);
       expect(stuck.text).not.toContain('kari');
       expect(handled).toBe(0);
