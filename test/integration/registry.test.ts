@@ -189,6 +189,8 @@ describe('connection registry over HTTP', () => {
       value: { runId: run.body.id, exportId: created.body.id, stage, state, counts: { sent, removed: 1, invalid: 2, failed: 0, ...(invalidByReason ? { invalidByReason } : {}) }, at: new Date().toISOString() },
     });
     await producer.send(Topics.runStatusFromStreamer, [status('segment-streamer', 'succeeded', 10, { 'no-mapped-identifier': 2 })]);
+    // The stages report on topics of their own; here the streamer's is folded in first, as it is when its run ends before the sink's.
+    await eventually(async () => (await admin('GET', `/exports/${created.body.id}/runs`)).body.items[0]?.stages['segment-streamer']?.state === 'succeeded', 20000, 'the streamer stage in the history');
     await producer.send(Topics.runStatusFromMicrosoft, [status('sink-microsoft-ads', 'running', 4), status('sink-microsoft-ads', 'succeeded', 10)]);
     const done = await eventually(async () => {
       const history = await admin('GET', `/exports/${created.body.id}/runs`);
