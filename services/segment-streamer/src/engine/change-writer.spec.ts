@@ -23,4 +23,28 @@ describe('ChangeWriter batches', () => {
     for (const batch of sent) expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThanOrEqual(BATCH_BYTES + 16 * 1024);
     expect(sent.reduce((n, b) => n + b.changes.length, 0)).toBe(BATCH_SIZE);
   });
+
+  it('a full sync cut by a smaller batch size numbers its batches from 1 and flags only the last', async () => {
+    const sent: AudienceChangeBatch[] = [];
+    const writer = new ChangeWriter({ send: async (b) => void sent.push(...b) }, 'full-sync', { runId: 'r', trigger: 'on-demand', audiences: 1 }, 2);
+    for (let i = 0; i < 5; i += 1) await writer.add(ref, { op: 'add', profileId: `p${i}`, identifiers: { EMAIL: `p${i}@example.com` } });
+    await writer.finish();
+    expect(sent.map((b) => [b.changes.length, b.mode])).toEqual([
+      [2, { kind: 'full-sync', runId: 'r', seq: 1, last: false }],
+      [2, { kind: 'full-sync', runId: 'r', seq: 2, last: false }],
+      [1, { kind: 'full-sync', runId: 'r', seq: 3, last: true }],
+    ]);
+    expect(sent.map((b) => b.run?.last)).toEqual([false, false, true]);
+  });
+
+  it('a full sync whose rows end exactly at a batch boundary flags the batch held back as last', async () => {
+    const sent: AudienceChangeBatch[] = [];
+    const writer = new ChangeWriter({ send: async (b) => void sent.push(...b) }, 'full-sync', { runId: 'r', trigger: 'on-demand', audiences: 1 }, 2);
+    for (let i = 0; i < 4; i += 1) await writer.add(ref, { op: 'add', profileId: `p${i}`, identifiers: { EMAIL: `p${i}@example.com` } });
+    await writer.finish();
+    expect(sent.map((b) => [b.changes.length, b.mode])).toEqual([
+      [2, { kind: 'full-sync', runId: 'r', seq: 1, last: false }],
+      [2, { kind: 'full-sync', runId: 'r', seq: 2, last: true }],
+    ]);
+  });
 });

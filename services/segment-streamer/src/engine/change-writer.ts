@@ -29,7 +29,8 @@ export interface Output {
 }
 
 /**
- * Collects changes per audience into batches of at most BATCH_SIZE changes (and about BATCH_BYTES)
+ * Collects changes per audience into batches of at most `batchSize` changes (BATCH_SIZE unless a
+ * test asks for smaller ones, to make a few profiles span several batches) and about BATCH_BYTES,
  * and hands them to the output in order. A run's last batch per audience is marked (sent even when empty) so the sink knows the
  * run ended there.
  */
@@ -41,6 +42,7 @@ export class ChangeWriter {
     private readonly output: Output,
     private readonly mode: 'delta' | 'full-sync',
     private readonly run?: Omit<RunContext, 'last'>,
+    private readonly batchSize = BATCH_SIZE,
   ) {}
 
   readonly counts = { sent: 0, removed: 0 };
@@ -56,7 +58,7 @@ export class ChangeWriter {
     entry.bytes += changeBytes(change);
     if (change.op === 'add') this.counts.sent += 1;
     else this.counts.removed += 1;
-    if (entry.changes.length >= BATCH_SIZE || entry.bytes >= BATCH_BYTES) this.cut(entry, false);
+    if (entry.changes.length >= this.batchSize || entry.bytes >= BATCH_BYTES) this.cut(entry, false);
     if (this.ready.length >= 20) await this.drain(this.mode === 'full-sync');
   }
 

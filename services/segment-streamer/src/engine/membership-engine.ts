@@ -1,13 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunContext, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { audiencesOf, AudienceOf, destinationAudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
 import { DropReason, Drops } from './drops';
 import { ExportState, Identifiers, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
 import { destinationRow } from '@audience-sync/identifiers';
 
-/** Profiles worked on at once: one output batch's worth, so a chunk's changes go out in one send. */
-const CHUNK = BATCH_SIZE;
+export interface EngineOptions {
+  /** Changes per output batch (BATCH_SIZE unless a test makes a few profiles span several batches). */
+  batchSize?: number;
+}
 
 export interface RunReporter {
   report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void>;
@@ -47,12 +49,21 @@ export class MembershipEngine {
   private readonly logger = new Logger(MembershipEngine.name);
   private readonly configs = new Map<string, ExportConfig>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Changes per output batch, and profiles worked on at once: one batch's worth, so a chunk's changes go out in one send. */
+  private readonly chunk: number;
 
   constructor(
     private readonly store: StateStore,
     private readonly output: Output,
     private readonly runs: RunReporter,
-  ) {}
+    options: EngineOptions = {},
+  ) {
+    this.chunk = options.batchSize ?? BATCH_SIZE;
+  }
+
+  private writer(mode: 'delta' | 'full-sync', run?: Omit<RunContext, 'last'>): ChangeWriter {
+    return new ChangeWriter(this.output, mode, run, this.chunk);
+  }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const next = this.queue.then(work, work);
@@ -112,11 +123,11 @@ export class MembershipEngine {
 
   /** After a mapping or segment change: every profile sent so far is looked at again. */
   private async reconcileSent(config: ExportConfig): Promise<void> {
-    const writer = new ChangeWriter(this.output, 'delta');
+    const writer = this.writer('delta');
     const current = new Set(audiencesOf(config).map((a) => a.audienceKey));
     for (const audienceKey of await this.store.sentAudiences(config.exportId)) {
       const audience = audiencesOf(config).find((a) => a.audienceKey === audienceKey) ?? { audienceKey, segmentIds: [] };
-      for await (const profileIds of this.store.sentProfiles(config.exportId, audienceKey, CHUNK)) {
+      for await (const profileIds of this.store.sentProfiles(config.exportId, audienceKey, this.chunk)) {
         await this.reconcile(config, audience, profileIds, writer);
       }
       if (!current.has(audienceKey)) this.logger.log(`export ${config.exportId}: segment audience ${audienceKey} left the export; its members were removed`);
@@ -183,14 +194,14 @@ export class MembershipEngine {
 
   private async reconcileDirty(dirty: Map<string, Set<string>>, attributesChanged: Set<string>): Promise<void> {
     if (dirty.size === 0 && attributesChanged.size === 0) return;
-    const writer = new ChangeWriter(this.output, 'delta');
+    const writer = this.writer('delta');
     for (const config of this.configs.values()) {
       if (!(await this.store.exportState(config.exportId))?.activated) continue;
       for (const audience of audiencesOf(config)) {
         const candidates = new Set<string>(attributesChanged);
         for (const s of audience.segmentIds) for (const p of dirty.get(s) ?? []) candidates.add(p);
         const ids = [...candidates];
-        for (let i = 0; i < ids.length; i += CHUNK) await this.reconcile(config, audience, ids.slice(i, i + CHUNK), writer);
+        for (let i = 0; i < ids.length; i += this.chunk) await this.reconcile(config, audience, ids.slice(i, i + this.chunk), writer);
       }
     }
     await writer.finish();
@@ -315,16 +326,16 @@ export class MembershipEngine {
         audiences,
         runId,
         inline: listed + recent + (await this.membersOfOtherSegments(config, segmentId)) <= config.maxProfiles,
-        writer: new ChangeWriter(this.output, 'delta', { runId, trigger: 'refresh', audiences: audiences.length, fills: activating }),
+        writer: this.writer('delta', { runId, trigger: 'refresh', audiences: audiences.length, fills: activating }),
         drops: new Drops(),
       });
     }
     const inline = feeds.filter((f) => f.inline).flatMap((feed) => feed.audiences.filter((a) => a.segmentIds.includes(segmentId)).map((audience) => ({ feed, audience })));
-    const attributesWriter = new ChangeWriter(this.output, 'delta');
+    const attributesWriter = this.writer('delta');
 
     for await (const part of this.store.stagedMembers(refreshId)) {
-      for (let i = 0; i < part.members.length; i += CHUNK) {
-        const members = part.members.slice(i, i + CHUNK);
+      for (let i = 0; i < part.members.length; i += this.chunk) {
+        const members = part.members.slice(i, i + this.chunk);
         const ids = [...new Set(members.map((m) => m.profileId))];
         const [current, profiles] = await Promise.all([this.membershipsWithImplicit(segmentId, ids), this.store.profiles(ids)]);
         const memberships = new Map<string, Membership>();
@@ -346,7 +357,7 @@ export class MembershipEngine {
         await this.store.saveProfiles([...touched.values()]);
       }
     }
-    for await (const stale of this.store.staleMembers(segmentId, refreshId, t, CHUNK)) {
+    for await (const stale of this.store.staleMembers(segmentId, refreshId, t, this.chunk)) {
       const ids = stale.map((m) => m.profileId);
       const known: Known = { segmentId, member: new Map(ids.map((p) => [p, false])) };
       for (const { feed, audience } of inline) await this.reconcile(feed.config, audience, ids, feed.writer, known);
@@ -380,14 +391,14 @@ export class MembershipEngine {
     for (const audience of feed.audiences) {
       feed.writer.touch(this.refOf(config, audience));
       const fed = audience.segmentIds.includes(segmentId);
-      if (!feed.inline && fed) for await (const ids of this.store.segmentProfiles(segmentId, CHUNK)) await this.reconcile(config, audience, ids, feed.writer, undefined, feed.drops);
+      if (!feed.inline && fed) for await (const ids of this.store.segmentProfiles(segmentId, this.chunk)) await this.reconcile(config, audience, ids, feed.writer, undefined, feed.drops);
       if (feed.inline && fed && feed.activating && unlistedMembers) {
         // Members the refresh did not list whose newer record keeps them in: with no time bound, exactly what staleMembers finds now.
-        for await (const unlisted of this.store.staleMembers(segmentId, refreshId, Infinity, CHUNK)) await this.reconcile(config, audience, unlisted.map((m) => m.profileId), feed.writer, undefined, feed.drops);
+        for await (const unlisted of this.store.staleMembers(segmentId, refreshId, Infinity, this.chunk)) await this.reconcile(config, audience, unlisted.map((m) => m.profileId), feed.writer, undefined, feed.drops);
       }
       const others = feed.activating ? audience.segmentIds.filter((s) => s !== segmentId) : [];
       if (others.length === 0) continue;
-      for await (const ids of this.store.currentMembers(others, CHUNK)) {
+      for await (const ids of this.store.currentMembers(others, this.chunk)) {
         // Members of the refreshed segment were reconciled already.
         const refreshed = fed ? await this.store.memberships(segmentId, ids) : new Map<string, Membership>();
         const rest = ids.filter((p) => !refreshed.get(p)?.member);
@@ -420,22 +431,22 @@ export class MembershipEngine {
     const run = { runId: request.runId, trigger: 'on-demand' as const, audiences: audiences.length, fills: true };
     // The whole sync runs inside one run-request message: if interrupted it is redelivered and
     // starts over, so the sent state may be written ahead of the output here.
-    const writer = new ChangeWriter(this.output, 'full-sync', run);
+    const writer = this.writer('full-sync', run);
     // Removals, and audiences a replace must not touch: empty ones (a replace cannot be empty) and
     // those other exports also feed (a replace would drop their members).
-    const deltas = new ChangeWriter(this.output, 'delta', run);
+    const deltas = this.writer('delta', run);
     const drops = new Drops();
     for (const audience of audiences) {
       const ref = this.refOf(config, audience);
       if ((await this.store.countMembers(audience.segmentIds)) === 0) {
         deltas.touch(ref);
-        for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, CHUNK)) await this.reconcile(config, audience, ids, deltas);
+        for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, this.chunk)) await this.reconcile(config, audience, ids, deltas);
         continue;
       }
       const shared = (await this.sharers(config, audience)).length > 0;
       const out = shared ? deltas : writer;
       out.touch(ref);
-      for await (const ids of this.store.currentMembers(audience.segmentIds, CHUNK)) {
+      for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
         const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
         const entries: SentUpdate[] = [];
         for (const profileId of ids) {
@@ -460,7 +471,7 @@ export class MembershipEngine {
       }
       // Without a replace, what this export sent for profiles no longer in it is removed one by
       // one, unless another export feeding the audience holds the row.
-      for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, CHUNK)) await this.reconcile(config, audience, ids, deltas);
+      for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, this.chunk)) await this.reconcile(config, audience, ids, deltas);
     }
     await writer.finish();
     await deltas.finish();
