@@ -15,6 +15,10 @@ export interface RunningService {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Under `npm test`, services record what they execute for the coverage report (test/coverage/report.ts). */
+const childCoverage = (): Record<string, string> =>
+  process.env.AUDIENCE_SYNC_CHILD_COVERAGE ? { NODE_V8_COVERAGE: join(root, process.env.AUDIENCE_SYNC_CHILD_COVERAGE) } : {};
+
 /**
  * Runs a built service (dist/, made by `npm test`'s build step) as a child process, so a test can
  * SIGKILL it like a crash. Its log goes to test-logs/<name>.log; readiness is awaited.
@@ -25,7 +29,7 @@ export async function startService(name: string, portVariable: string, env: Reco
   const port = fixedPort ?? (await freePort());
   mkdirSync(join(root, 'test-logs'), { recursive: true });
   const log = createWriteStream(join(root, 'test-logs', `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], { env: { ...process.env, ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], { env: { ...process.env, ...childCoverage(), ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
