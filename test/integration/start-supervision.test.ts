@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { freePort } from '../../deploy/local/process';
 import { projectRoot } from '../../deploy/local/paths';
 import { eventually } from '../support/env';
+import { childCoverage } from '../support/services';
 
 const exec = promisify(execFile);
 const root = projectRoot();
@@ -104,7 +105,7 @@ describe('npm start (one stack on fresh data and free ports)', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'start-supervision-'));
     ports = Object.fromEntries(await Promise.all(PORT_VARIABLES.map(async (v) => [v, await freePort()]))) as typeof ports;
     // The stack owns its broker and database here, so their restart can be watched too.
-    env = { ...process.env, AUDIENCE_SYNC_DATA_DIR: dataDir, AUDIENCE_SYNC_NO_DOCKER: '1', ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    env = { ...process.env, ...childCoverage(), AUDIENCE_SYNC_DATA_DIR: dataDir, AUDIENCE_SYNC_NO_DOCKER: '1', ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
     delete env.KAFKA_BROKERS;
     delete env.MONGODB_URI;
     stack = spawn(process.execPath, [join(root, 'dist/deploy/local/start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -16,7 +16,7 @@ export interface RunningService {
 }
 
 /** Under `npm test`, services record what they execute for the coverage report (test/coverage/report.ts). */
-const childCoverage = (): Record<string, string> =>
+export const childCoverage = (): Record<string, string> =>
   process.env.AUDIENCE_SYNC_CHILD_COVERAGE ? { NODE_V8_COVERAGE: join(root, process.env.AUDIENCE_SYNC_CHILD_COVERAGE) } : {};
 
 /**
