@@ -3,7 +3,7 @@ import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
 import { MemberSet } from '../members';
-import { errors, MicrosoftFailure } from './faults';
+import { errors, MicrosoftFailure, Operation, ScriptedAnswers } from './faults';
 import { MicrosoftSeed } from './seed';
 
 interface Account {
@@ -31,8 +31,9 @@ const MAX_ITEMS = 1000;
  * Customer Match lists (add, get, delete, apply user data), enforcing headers, tokens, terms,
  * item rules and call rates.
  */
-export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { audiences: Map<string, Audience> } {
+export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { audiences: Map<string, Audience>; scripted: ScriptedAnswers } {
   const faults = new Faults();
+  const scripted = new ScriptedAnswers();
   const api = new Router();
   const inspection = new Router();
   const accounts = new Map<string, Account>();
@@ -45,6 +46,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
 
   function load(): void {
     for (const m of [accounts, audiences, codes, accessTokens, refreshTokens, calls] as Map<string, unknown>[]) m.clear();
+    scripted.clear();
     for (const customer of seed.customers) {
       for (const a of customer.accounts) accounts.set(a.accountId, { customerId: customer.customerId, accountId: a.accountId, termsAccepted: a.termsAccepted });
     }
@@ -86,11 +88,41 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
     return account;
   }
 
+  function makeAudience(account: Account, name: string, item: Record<string, unknown>): Audience {
+    nextId += 1n;
+    const audience: Audience = {
+      id: nextId.toString(),
+      accountId: account.accountId,
+      name,
+      description: typeof item.Description === 'string' ? item.Description : '',
+      scope: item.Scope === 'Customer' ? 'Customer' : 'Account',
+      membershipDuration: typeof item.MembershipDuration === 'number' ? item.MembershipDuration : 30,
+      members: new MemberSet(),
+      stats: { received: 0, invalid: 0, rejectedRequests: 0 },
+    };
+    audiences.set(audience.id, audience);
+    return audience;
+  }
+
+  const named = (account: Account, name: string) => [...audiences.values()].some((a) => a.accountId === account.accountId && a.name.toLowerCase() === name.toLowerCase());
+
+  /** A scripted 4853: another user of the account makes each requested list just before this call does. */
+  function rivalCreates(req: EmulatorRequest, account: Account): void {
+    const list: unknown[] = Array.isArray(req.body.Audiences) ? req.body.Audiences : [];
+    for (const item of list as Record<string, unknown>[]) {
+      const name = typeof item.Name === 'string' ? item.Name.trim() : '';
+      if (name && !named(account, name)) makeAudience(account, name, {});
+    }
+  }
+
+  /** Authorizes the call, then plays any answer scripted for its operation. */
   const guard =
-    (handler: (req: EmulatorRequest, account: Account) => EmulatorResponse) =>
+    (operation: Operation, handler: (req: EmulatorRequest, account: Account) => EmulatorResponse) =>
     (req: EmulatorRequest): EmulatorResponse => {
       try {
-        return handler(req, authorize(req));
+        const account = authorize(req);
+        if (scripted.take(operation) === 4853) rivalCreates(req, account);
+        return handler(req, account);
       } catch (error) {
         if (error instanceof MicrosoftFailure) return error.response;
         throw error;
@@ -147,7 +179,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
     .add(
       'POST',
       '/CampaignManagement/v13/Audiences',
-      guard((req, account) => {
+      guard('AddAudiences', (req, account) => {
         const list = req.body.Audiences;
         if (!Array.isArray(list) || list.length === 0 || list.length > 100) throw errors.invalidRequest('Audiences must hold 1 to 100 audiences.');
         const ids: (string | null)[] = [];
@@ -162,22 +194,8 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
           if (!name || name.length > 128) return fail(4814, 'InvalidAudienceName', 'The audience name is required and at most 128 characters.');
           if (typeof item.Description === 'string' && item.Description.length > 1024) return fail(4815, 'AudienceDescriptionTooLong', 'The description is at most 1024 characters.');
           if (!account.termsAccepted) return fail(8003, 'CustomerListTermsAndConditionsNotAccepted', 'The Customer Match terms and conditions have not been accepted.');
-          if ([...audiences.values()].some((a) => a.accountId === account.accountId && a.name.toLowerCase() === name.toLowerCase())) {
-            return fail(4853, 'DuplicateAudienceName', 'An audience with this name already exists.');
-          }
-          nextId += 1n;
-          const audience: Audience = {
-            id: nextId.toString(),
-            accountId: account.accountId,
-            name,
-            description: typeof item.Description === 'string' ? item.Description : '',
-            scope: item.Scope === 'Customer' ? 'Customer' : 'Account',
-            membershipDuration: typeof item.MembershipDuration === 'number' ? item.MembershipDuration : 30,
-            members: new MemberSet(),
-            stats: { received: 0, invalid: 0, rejectedRequests: 0 },
-          };
-          audiences.set(audience.id, audience);
-          ids.push(audience.id);
+          if (named(account, name)) return fail(4853, 'DuplicateAudienceName', 'An audience with this name already exists.');
+          ids.push(makeAudience(account, name, item).id);
         });
         return { status: 200, body: { AudienceIds: ids, PartialErrors: partial } };
       }),
@@ -185,7 +203,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
     .add(
       'DELETE',
       '/CampaignManagement/v13/Audiences',
-      guard((req, account) => {
+      guard('DeleteAudiences', (req, account) => {
         const ids = req.body.AudienceIds;
         if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) throw errors.invalidRequest('AudienceIds must hold 1 to 100 ids.');
         const partial: unknown[] = [];
@@ -200,7 +218,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
     .add(
       'POST',
       '/CampaignManagement/v13/Audiences/QueryByIds',
-      guard((req, account) => {
+      guard('GetAudiencesByIds', (req, account) => {
         const ids = req.body.AudienceIds;
         if (ids !== undefined && ids !== null && (!Array.isArray(ids) || ids.length > 100)) throw errors.invalidRequest('AudienceIds must hold at most 100 ids.');
         const own = [...audiences.values()].filter((a) => a.accountId === account.accountId);
@@ -218,7 +236,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
     .add(
       'POST',
       '/CampaignManagement/v13/CustomerListUserData/Apply',
-      guard((req, account) => {
+      guard('ApplyCustomerListUserData', (req, account) => {
         const data = req.body.CustomerListUserData as Record<string, unknown> | undefined;
         if (!data || typeof data !== 'object') throw errors.invalidRequest('CustomerListUserData is required.');
         const action = data.ActionType;
@@ -265,6 +283,14 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
       for (const t of accessTokens.values()) t.expiresAt = Date.now() - 1;
       return { status: 200, body: { expired: accessTokens.size } };
     })
+    .add('POST', '/_emulator/tokens/revoke', () => {
+      // The platform no longer knows these access tokens: calls with them answer 105 InvalidCredentials.
+      const revoked = accessTokens.size;
+      accessTokens.clear();
+      return { status: 200, body: { revoked } };
+    })
+    .add('GET', '/_emulator/scripted-answers', () => ({ status: 200, body: { pending: scripted.pending() } }))
+    .add('POST', '/_emulator/scripted-answers', (req) => ({ status: 200, body: { pending: scripted.add(req.body.answers ?? req.body) } }))
     .add('POST', '/_emulator/refresh-tokens/revoke', () => {
       for (const t of refreshTokens.values()) t.revoked = true;
       return { status: 200, body: { revoked: refreshTokens.size } };
@@ -279,6 +305,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
   return {
     name: 'microsoft',
     audiences,
+    scripted,
     api,
     inspection,
     faults,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { EmulatorResponse } from '../http-kit';
 
 export interface AdApiError {
@@ -37,3 +38,67 @@ export const errors = {
   tooManyItems: (max: number) => apiFault(400, { Code: 8005, ErrorCode: 'CustomerListItemsArrayExceedsLimit', Message: `The list of customer list items exceeds the limit of ${max}.` }),
   invalidRequest: (message: string) => apiFault(400, { Code: 100, ErrorCode: 'InvalidRequest', Message: message }),
 };
+
+/** The Campaign Management operations a scripted answer can aim at. */
+export const operations = ['AddAudiences', 'DeleteAudiences', 'GetAudiencesByIds', 'ApplyCustomerListUserData'] as const;
+export type Operation = (typeof operations)[number];
+
+/**
+ * A scripted answer: `skip` calls of the operation (any when absent) go through, then the next
+ * `times` are answered with `code` in the platform's own shape. 4853 (AddAudiences only) is a race:
+ * another user makes a list of each requested name just before the call, which then meets
+ * DuplicateAudienceName as it would at the platform.
+ */
+export const scriptedAnswerSchema = z
+  .object({
+    operation: z.enum(operations).optional(),
+    code: z.union([z.literal(0), z.literal(105), z.literal(109), z.literal(117), z.literal(4853)]),
+    skip: z.number().int().min(0).default(0),
+    times: z.number().int().min(1).default(1),
+  })
+  .refine((s) => s.code !== 4853 || s.operation === 'AddAudiences', { message: '4853 is scripted on AddAudiences only', path: ['operation'] });
+export type ScriptedAnswer = z.infer<typeof scriptedAnswerSchema>;
+
+const byCode: Record<Exclude<ScriptedAnswer['code'], 4853>, () => MicrosoftFailure> = {
+  0: errors.internal,
+  105: errors.invalidCredentials,
+  109: errors.tokenExpired,
+  117: errors.callRate,
+};
+
+/** Answers scripted per operation, on top of the shared faults that hit every call alike. */
+export class ScriptedAnswers {
+  private scripts: ScriptedAnswer[] = [];
+
+  add(input: unknown): ScriptedAnswer[] {
+    this.scripts.push(...(Array.isArray(input) ? input : [input]).map((s) => scriptedAnswerSchema.parse(s)));
+    return this.pending();
+  }
+
+  pending(): ScriptedAnswer[] {
+    return this.scripts.map((s) => ({ ...s }));
+  }
+
+  clear(): void {
+    this.scripts = [];
+  }
+
+  /**
+   * This call's scripted code, if any; every script aimed at the operation counts the call. Throws
+   * the fault itself for the codes the platform answers as one; returns 4853 for the caller to stage.
+   */
+  take(operation: Operation): 4853 | undefined {
+    let chosen: ScriptedAnswer | undefined;
+    for (const script of this.scripts.filter((s) => s.operation === undefined || s.operation === operation)) {
+      if (script.skip > 0) script.skip -= 1;
+      else if (!chosen) {
+        chosen = script;
+        script.times -= 1;
+      }
+    }
+    this.scripts = this.scripts.filter((s) => s.times > 0);
+    if (!chosen) return undefined;
+    if (chosen.code === 4853) return 4853;
+    throw byCode[chosen.code]();
+  }
+}

@@ -207,4 +207,56 @@ describe('Microsoft Advertising emulator contract', () => {
       expect(JSON.stringify(log)).not.toContain(tokens.access_token);
     });
   });
+
+  describe('scripted answers per operation', () => {
+    const script = (answers: unknown) => fetch(`${emulators.microsoft.url}/_emulator/scripted-answers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answers }) });
+    const pending = async () => ((await (await fetch(`${emulators.microsoft.url}/_emulator/scripted-answers`)).json()) as any).pending;
+    let id: string;
+    beforeAll(async () => {
+      id = (await create('Scripted target')).body.AudienceIds[0];
+    });
+
+    it('lets `skip` calls of the operation through, then answers 117 in its own shape; other operations are not counted', async () => {
+      expect((await script({ operation: 'ApplyCustomerListUserData', code: 117, skip: 1 })).status).toBe(200);
+      expect((await call('/Audiences/QueryByIds', {})).status).toBe(200);
+      expect((await apply(id, 'Add', emails(1))).status).toBe(200);
+      expect(await apply(id, 'Add', emails(1))).toMatchObject({ status: 429, body: { Type: 'ApiFaultDetail', OperationErrors: [{ Code: 117, ErrorCode: 'CallRateExceeded' }] } });
+      expect((await apply(id, 'Add', emails(1))).status).toBe(200);
+      expect(await pending()).toEqual([]);
+    });
+
+    it('answers 105, 109 and 0 on demand, each `times` times, to any operation when none is named', async () => {
+      await script([{ code: 105, times: 2 }, { code: 109 }, { code: 0 }]);
+      const answers = [];
+      for (let i = 0; i < 5; i += 1) answers.push(await call('/Audiences/QueryByIds', {}));
+      expect(answers.map((a) => [a.status, a.body.Type, (a.body.Errors ?? a.body.OperationErrors)?.[0].Code])).toEqual([
+        [401, 'AdApiFaultDetail', 105],
+        [401, 'AdApiFaultDetail', 105],
+        [401, 'AdApiFaultDetail', 109],
+        [500, 'ApiFaultDetail', 0],
+        [200, undefined, undefined],
+      ]);
+    });
+
+    it('4853 on AddAudiences: another user makes the list just before the call, which meets DuplicateAudienceName', async () => {
+      await script({ operation: 'AddAudiences', code: 4853 });
+      const raced = await create('Raced list');
+      expect(raced).toMatchObject({ status: 200, body: { AudienceIds: [null], PartialErrors: [{ Code: 4853, ErrorCode: 'DuplicateAudienceName', Index: 0 }] } });
+      const all = await call('/Audiences/QueryByIds', { AudienceIds: [], Type: 'CustomerList' });
+      expect(all.body.Audiences.filter((a: any) => a.Name === 'Raced list')).toHaveLength(1);
+    });
+
+    it('refuses a script it cannot play, queueing nothing', async () => {
+      expect((await script([{ code: 105 }, { operation: 'ApplyCustomerListUserData', code: 4853 }])).status).toBe(400);
+      expect((await script({ code: 8000 })).status).toBe(400);
+      expect(await pending()).toEqual([]);
+    });
+
+    it('answers 105 to access tokens it revoked; a refreshed token works', async () => {
+      expect(await (await fetch(`${emulators.microsoft.url}/_emulator/tokens/revoke`, { method: 'POST' })).json()).toEqual({ revoked: expect.any(Number) });
+      expect((await call('/Audiences/QueryByIds', {})).body).toMatchObject({ Type: 'AdApiFaultDetail', Errors: [{ Code: 105, ErrorCode: 'InvalidCredentials' }] });
+      tokens = (await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).body;
+      expect((await call('/Audiences/QueryByIds', {})).status).toBe(200);
+    });
+  });
 });
