@@ -43,6 +43,8 @@ export class CampaignClient {
   constructor(
     private readonly config: SinkMicrosoftConfig,
     private readonly registry: RegistryClient,
+    /** How the client waits (117, backoff); tests record the waits instead of spending them. */
+    private readonly pause: (ms: number, signal: AbortSignal) => Promise<void> = sleep,
   ) {}
 
   async post<T>(account: Account, path: string, body: unknown, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<T> {
@@ -84,7 +86,7 @@ export class CampaignClient {
       if (codes.has(117) || response.status === 429) {
         this.logger.warn(`117 CallRateExceeded for customer ${account.customerId} (TrackingId ${tracking}); waiting ${this.config.MICROSOFT_RATE_LIMIT_WAIT_MS} ms`);
         await heartbeat().catch(() => undefined);
-        await sleep(this.config.MICROSOFT_RATE_LIMIT_WAIT_MS, signal);
+        await this.pause(this.config.MICROSOFT_RATE_LIMIT_WAIT_MS, signal);
         continue;
       }
       if (response.status >= 500 || codes.has(0)) {
@@ -100,6 +102,6 @@ export class CampaignClient {
   async retryAfter(attempt: number, what: string, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<void> {
     if (attempt + 1 >= this.config.SINK_MAX_ATTEMPTS) throw new Error(`Microsoft Advertising kept failing (${what}) after ${attempt + 1} attempts; the batch will be retried`);
     await heartbeat().catch(() => undefined);
-    await sleep(backoffDelay(attempt, { baseMs: this.config.SINK_BACKOFF_BASE_MS, maxMs: this.config.SINK_BACKOFF_MAX_MS }), signal);
+    await this.pause(backoffDelay(attempt, { baseMs: this.config.SINK_BACKOFF_BASE_MS, maxMs: this.config.SINK_BACKOFF_MAX_MS }), signal);
   }
 }

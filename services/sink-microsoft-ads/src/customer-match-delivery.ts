@@ -4,6 +4,7 @@ import { BatchContext } from '@audience-sync/kafka';
 import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
 import { Account, AdApiError, CampaignApiError, CampaignClient } from './campaign-client';
 
+/** ApplyCustomerListUserData takes at most 1,000 items a call. */
 const MAX_ITEMS = 1000;
 const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then run the export again';
 /** InvalidCustomerListId / InvalidAudienceId: the list is gone. */
@@ -62,6 +63,8 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
   constructor(
     private readonly client: CampaignClient,
     private readonly registry: FullSyncRequester,
+    /** `maxItems`: items a call, 1,000 unless a test wants a full sync to span calls with few items. */
+    private readonly options: { maxItems?: number } = {},
   ) {}
 
   /**
@@ -105,7 +108,8 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
         await this.client.retryAfter(attempt, `item errors ${codes}`, ctx.signal, ctx.heartbeat);
       }
     };
-    const chunks = (items: string[]) => Array.from({ length: Math.ceil(items.length / MAX_ITEMS) }, (_, i) => items.slice(i * MAX_ITEMS, (i + 1) * MAX_ITEMS));
+    const size = this.options.maxItems ?? MAX_ITEMS;
+    const chunks = (items: string[]) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
     if (batch.mode.kind === 'full-sync') {
       const parts = chunks(batch.adds);
       for (const [i, part] of parts.entries()) await send(batch.mode.seq === 1 && i === 0 ? 'Replace' : 'Add', part);

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { loadConfig } from '@audience-sync/config';
+import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
+import { BatchContext } from '@audience-sync/kafka';
+import { AuthenticationLost, RegistryClient } from '@audience-sync/delivery';
+import { RunningEmulator, startEmulator } from '../../../test/emulators/emulator-server';
+import { microsoftEmulator } from '../../../test/emulators/microsoft/emulator';
+import { microsoftSeedSchema } from '../../../test/emulators/microsoft/seed';
+import { RegistryStandIn, startRegistryStandIn } from '../../../test/emulators/microsoft/registry-stand-in';
+import { CampaignClient } from './campaign-client';
+import { configSchema } from './config';
+import { CustomerMatchDelivery } from './customer-match-delivery';
+
+const LIST = 'Loyal customers';
+const digest = (i: number) => createHash('sha256').update(`member${i}@example.com`).digest('hex');
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+const exportConfig: ExportConfig = {
+  exportId: 'export-1',
+  version: 1,
+  displayName: 'loyal to Microsoft',
+  connectionId: 'connection-1',
+  connectionState: 'active',
+  segments: [{ id: 'loyal', name: LIST }],
+  maxProfiles: 500_000,
+  updatedAt: '2026-11-01T00:00:00Z',
+  destination: { type: 'microsoft-advertising', customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail', acceptCustomerMatchTerms: true },
+};
+
+function batch(mode: MicrosoftChangeBatch['mode'], adds: number[]): MicrosoftChangeBatch {
+  return {
+    batchId: `b-${adds[0]}`,
+    audience: { exportId: 'export-1', exportVersion: 1, connectionId: 'connection-1', destination: 'microsoft-advertising', audienceKey: 'loyal', audienceName: LIST, customerId: '1000001', accountId: '2000001' },
+    mode,
+    adds: adds.map(digest),
+    removes: [],
+    counts: { droppedValues: {}, rejectedRows: 0 },
+  };
+}
+const delta = (adds: number[]) => batch({ kind: 'delta' }, adds);
+/** A new export's first refresh: it makes the list and fills it, without asking for a full sync. */
+const firstRefresh = (adds: number[]) => ({ ...delta(adds), run: { runId: 'refresh-1', trigger: 'refresh' as const, audiences: 1, last: true, fills: true } });
+/** A full sync's batches in order, the last one saying so. */
+const fullSync = (...parts: number[][]) => parts.map((adds, i) => batch({ kind: 'full-sync', runId: 'run-9', seq: i + 1, last: i === parts.length - 1 }, adds));
+
+/**
+ * The Microsoft sink's delivery (CustomerMatchDelivery over the real CampaignClient and
+ * RegistryClient) against the Microsoft emulator over HTTP, with faults the emulator answers in the
+ * platform's own shapes. Waits are recorded, not spent.
+ */
+describe('Microsoft Advertising sink against the emulator', () => {
+  let emulator: RunningEmulator & ReturnType<typeof microsoftEmulator>;
+  let registry: RegistryStandIn;
+  let heartbeats: number;
+  const ctx = () => ({ topic: 'microsoft-audience-changes.v1', partition: 0, signal: new AbortController().signal, heartbeat: async () => void (heartbeats += 1) }) as BatchContext;
+
+  /** A sink process: its own caches, as after a start. */
+  function sink(options: { maxItems?: number; maxAttempts?: number } = {}) {
+    const config = loadConfig('sink-microsoft-ads', configSchema, {
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      MICROSOFT_ADS_BASE_URL: `${emulator.url}/CampaignManagement/v13`,
+      MICROSOFT_DEVELOPER_TOKEN: 'BBD37VB98',
+      REGISTRY_INTERNAL_URL: registry.url,
+      INTERNAL_API_TOKEN: registry.internalToken,
+      LOG_LEVEL: 'error',
+      ...(options.maxAttempts ? { SINK_MAX_ATTEMPTS: String(options.maxAttempts) } : {}),
+    });
+    const registryClient = new RegistryClient(config.REGISTRY_INTERNAL_URL, config.INTERNAL_API_TOKEN);
+    const waits: number[] = [];
+    const client = new CampaignClient(config, registryClient, async (ms) => void waits.push(ms));
+    const delivery = new CustomerMatchDelivery(client, registryClient, { maxItems: options.maxItems });
+    return { waits, deliver: (b: MicrosoftChangeBatch) => delivery.deliver(b, exportConfig, ctx()) };
+  }
+
+  const list = () => [...emulator.audiences.values()].filter((a) => a.name === LIST);
+  const members = () => list()[0]?.members.page(0, 1_000_000).sort();
+  const expected = (ids: number[]) => ids.map((i) => digest(i).slice(0, 16)).sort();
+  /** Status and error code of each ApplyCustomerListUserData call, in order. */
+  const applies = () => emulator.requests.filter((r) => r.path.endsWith('/CustomerListUserData/Apply')).map((r) => [r.status, r.errorCode ?? null]);
+  const admin = (path: string) => fetch(`${emulator.url}/_emulator/${path}`, { method: 'POST' });
+
+  beforeEach(async () => {
+    const definition = microsoftEmulator(microsoftSeedSchema.parse({}));
+    emulator = Object.assign(definition, await startEmulator(definition, 0));
+    registry = await startRegistryStandIn(emulator.url);
+    heartbeats = 0;
+  });
+  afterEach(async () => {
+    await Promise.all([emulator.close(), registry.close()]);
+  });
+
+  describe('credentials, call rate and races', () => {
+    it.each([
+      ['105 InvalidCredentials (the access token was revoked)', 'tokens/revoke', 105],
+      ['109 AuthenticationTokenExpired', 'tokens/expire', 109],
+    ])('%s: refreshes the token through the registry once and sends again', async (_, fault, code) => {
+      const { deliver } = sink();
+      await deliver(firstRefresh([1]));
+      await admin(fault);
+      expect(await deliver(delta([2]))).toEqual({ sent: 1, removed: 0, invalid: 0, failed: 0 });
+      expect(registry.tokenRequests).toEqual([false, true]);
+      expect(registry.authFailures).toEqual([]);
+      expect(applies()).toEqual([
+        [200, null],
+        [401, code],
+        [200, null],
+      ]);
+      expect(members()).toEqual(expected([1, 2]));
+    });
+
+    it('105 again after the refresh: reports the auth failure to the registry and stops (AuthenticationLost), sending nothing more', async () => {
+      const { deliver } = sink();
+      await deliver(firstRefresh([1]));
+      emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 105, times: 3 });
+      const attempt = deliver(delta([2]));
+      await expect(attempt).rejects.toBeInstanceOf(AuthenticationLost);
+      await expect(attempt).rejects.toThrow(/connection connection-1: Microsoft Advertising rejected the credentials \(TrackingId [0-9a-f-]{36}\)/);
+      expect(registry.tokenRequests).toEqual([false, true]);
+      expect(registry.authFailures).toEqual([{ connectionId: 'connection-1', problem: 'Microsoft Advertising rejected the access token after a refresh' }]);
+      expect(applies()).toEqual([
+        [200, null],
+        [401, 105],
+        [401, 105],
+      ]);
+      expect(members()).toEqual(expected([1]));
+    });
+
+    it('117 CallRateExceeded (HTTP 429): waits the configured minute with a heartbeat each time, then sends again', async () => {
+      const { deliver, waits } = sink();
+      emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 117, times: 2 });
+      expect(await deliver(batch({ kind: 'full-sync', runId: 'run-1', seq: 1, last: true }, [1, 2]))).toEqual({ sent: 2, removed: 0, invalid: 0, failed: 0 });
+      expect(waits).toEqual([60_000, 60_000]); // the production MICROSOFT_RATE_LIMIT_WAIT_MS: the window slides over a minute
+      expect(heartbeats).toBe(2);
+      expect(applies()).toEqual([
+        [429, 117],
+        [429, 117],
+        [200, null],
+      ]);
+      expect(members()).toEqual(expected([1, 2]));
+    });
+
+    it('4853 DuplicateAudienceName (the list was made by someone else between the lookup and the creation): sends to that list', async () => {
+      const { deliver } = sink();
+      emulator.scripted.add({ operation: 'AddAudiences', code: 4853 });
+      expect(await deliver(firstRefresh([1, 2]))).toEqual({ sent: 2, removed: 0, invalid: 0, failed: 0 });
+      expect(list()).toHaveLength(1);
+      expect(members()).toEqual(expected([1, 2]));
+      expect(registry.fullSyncs).toEqual([]); // the run fills the list anyway
+    });
+  });
+
+  describe('a full sync spanning several calls and batches', () => {
+    it('sends Replace first and Add for the rest, leaving exactly the full sync in the list', async () => {
+      const { deliver } = sink({ maxItems: 3 });
+      await deliver(firstRefresh([100, 101, 102, 103]));
+      const before = applies().length;
+      for (const b of fullSync(range(0, 7), range(7, 12))) await deliver(b);
+      expect(applies().length - before).toBe(5); // 3 + 3 + 1, then 3 + 2
+      expect(members()).toEqual(expected(range(0, 12)));
+    });
+
+    it('at the production size sends at most 1,000 items a call, the limit the emulator holds it to', async () => {
+      const { deliver } = sink();
+      await deliver(firstRefresh([100]));
+      for (const b of fullSync(range(0, 2500))) await deliver(b);
+      expect(applies()).toHaveLength(1 + 3);
+      expect(applies().every(([status]) => status === 200)).toBe(true);
+      expect(members()).toEqual(expected(range(0, 2500)));
+    });
+
+    it.each([
+      ['after the Replace, every batch delivered again', 1, 1],
+      ['after the Replace, the failed batch delivered again', 1, 'failed'],
+      ['inside the second batch, every batch delivered again', 4, 1],
+      ['inside the second batch, the failed batch delivered again', 4, 'failed'],
+    ] as const)('a crash between two calls (%s): the list ends exactly right', async (_, callsBeforeCrash, from) => {
+      await sink().deliver(firstRefresh([100, 101, 102]));
+      const batches = fullSync(range(0, 7), range(7, 12), range(12, 14));
+      // The call after `callsBeforeCrash` fails and the process gives up on the batch: nothing after it is done or committed.
+      emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 0, skip: callsBeforeCrash });
+      const crashing = sink({ maxItems: 3, maxAttempts: 1 });
+      let failed = -1;
+      for (const [i, b] of batches.entries()) {
+        const done = await crashing.deliver(b).then(
+          () => true,
+          () => false,
+        );
+        if (!done) {
+          failed = i;
+          break;
+        }
+      }
+      expect(failed).toBe(callsBeforeCrash < 3 ? 0 : 1);
+      const restarted = sink({ maxItems: 3 });
+      for (const b of batches.slice(from === 'failed' ? failed : 0)) await restarted.deliver(b);
+      expect(members()).toEqual(expected(range(0, 14)));
+    });
+  });
+});
