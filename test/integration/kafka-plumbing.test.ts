@@ -132,6 +132,71 @@ describe('Kafka plumbing on a real broker', () => {
     await consumer.stop();
   });
 
+  it('after a failed batch the committed offset is exactly its first one: nothing past it is skipped, the same batch comes again', async () => {
+    const failTopic = testTopic();
+    const groupId = uniqueName('group-failed-offset');
+    const producer = app.get(ContractProducer);
+    await ensureTopics(raw, [failTopic]);
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+    let failing = false;
+    const failed: { first: string; values: number[] }[] = [];
+    const handled: number[] = [];
+    const consumer = app.get(BatchConsumers).create({
+      groupId,
+      topic: failTopic,
+      handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
+        if (failing) {
+          failed.push({ first: messages[0].offset, values: messages.map((m) => m.value.n) });
+          throw new Error('downstream unavailable');
+        }
+        handled.push(...messages.map((m) => m.value.n));
+      },
+    });
+    await producer.send(failTopic, range(0, 5).map((n) => ({ key: null, value: { n } })));
+    await consumer.start();
+    await eventually(async () => (await committedOffset(groupId, failTopic.name)) === '5', 20000, 'the first five committed');
+
+    failing = true;
+    await producer.send(failTopic, range(5, 10).map((n) => ({ key: null, value: { n } })));
+    await eventually(() => failed.length >= 2, 30000, 'the failed batch delivered again');
+    expect(failed.slice(0, 2)).toEqual([
+      { first: '5', values: range(5, 10) },
+      { first: '5', values: range(5, 10) },
+    ]);
+    expect(await committedOffset(groupId, failTopic.name)).toBe('5');
+
+    failing = false;
+    await eventually(async () => (await committedOffset(groupId, failTopic.name)) === '10', 30000, 'the batch committed once it succeeded');
+    expect(handled).toEqual(range(0, 10));
+    await consumer.stop();
+  });
+
+  it('on shutdown, lets the in-flight batch finish within the grace period and commits it', async () => {
+    const slowTopic = testTopic();
+    const groupId = uniqueName('group-grace');
+    await ensureTopics(raw, [slowTopic]);
+    await app.get(ContractProducer).send(slowTopic, [1, 2, 3].map((n) => ({ key: null, value: { n } })));
+    let started = false;
+    let finish: () => void = () => undefined;
+    const consumer = app.get(BatchConsumers).create({
+      groupId,
+      topic: slowTopic,
+      shutdownGraceMs: 60000,
+      handle: async (_messages, ctx) => {
+        started = true;
+        await new Promise<void>((resolve) => (finish = resolve));
+        if (ctx.signal.aborted) throw new Error('abandoned');
+      },
+    });
+    await consumer.start();
+    await eventually(() => started, 20000, 'the batch to start');
+    // Shutdown begins while the batch is still being handled; it ends well inside the grace period.
+    const stopped = consumer.stop();
+    finish();
+    await stopped;
+    expect(await committedOffset(groupId, slowTopic.name)).toBe('3');
+  });
+
   it('abandons the in-flight batch on shutdown without committing it', async () => {
     const slowTopic = testTopic();
     const groupId = uniqueName('group-abandon');
