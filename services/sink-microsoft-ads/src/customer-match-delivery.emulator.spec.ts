@@ -143,6 +143,12 @@ describe('Microsoft Advertising sink against the emulator', () => {
       const { deliver } = sink();
       emulator.scripted.add({ operation: 'AddAudiences', code: 4853 });
       expect(await deliver(firstRefresh([1, 2]))).toEqual({ sent: 2, removed: 0, invalid: 0, failed: 0 });
+      expect(emulator.requests.filter((r) => r.path.startsWith('/CampaignManagement/v13/')).map((r) => `${r.method} ${r.path.slice('/CampaignManagement/v13'.length)}`)).toEqual([
+        'POST /Audiences/QueryByIds',
+        'POST /Audiences', // 4853 in its PartialErrors
+        'POST /Audiences/QueryByIds',
+        'POST /CustomerListUserData/Apply',
+      ]);
       expect(list()).toHaveLength(1);
       expect(members()).toEqual(expected([1, 2]));
       expect(registry.fullSyncs).toEqual([]); // the run fills the list anyway
@@ -169,14 +175,14 @@ describe('Microsoft Advertising sink against the emulator', () => {
     });
 
     it.each([
-      ['after the Replace, every batch delivered again', 1, 1],
-      ['after the Replace, the failed batch delivered again', 1, 'failed'],
-      ['inside the second batch, every batch delivered again', 4, 1],
-      ['inside the second batch, the failed batch delivered again', 4, 'failed'],
-    ] as const)('a crash between two calls (%s): the list ends exactly right', async (_, callsBeforeCrash, from) => {
+      ['after the Replace; the restarted process gets every batch again', 1, 'every', 'restarted'],
+      ['after the Replace; the same process gets the failed batch again', 1, 'failed', 'same'],
+      ['inside the second batch; the same process gets every batch again', 4, 'every', 'same'],
+      ['inside the second batch; the restarted process gets the failed batch again', 4, 'failed', 'restarted'],
+    ] as const)('a crash between two calls (%s): the list ends exactly right', async (_, callsBeforeCrash, from, by) => {
       await sink().deliver(firstRefresh([100, 101, 102]));
       const batches = fullSync(range(0, 7), range(7, 12), range(12, 14));
-      // The call after `callsBeforeCrash` fails and the process gives up on the batch: nothing after it is done or committed.
+      // The call after `callsBeforeCrash` fails and the process gives up on its batch: nothing after it is done or committed.
       emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 0, skip: callsBeforeCrash });
       const crashing = sink({ maxItems: 3, maxAttempts: 1 });
       let failed = -1;
@@ -191,8 +197,8 @@ describe('Microsoft Advertising sink against the emulator', () => {
         }
       }
       expect(failed).toBe(callsBeforeCrash < 3 ? 0 : 1);
-      const restarted = sink({ maxItems: 3 });
-      for (const b of batches.slice(from === 'failed' ? failed : 0)) await restarted.deliver(b);
+      const again = by === 'same' ? crashing : sink({ maxItems: 3 });
+      for (const b of batches.slice(from === 'failed' ? failed : 0)) await again.deliver(b);
       expect(members()).toEqual(expected(range(0, 14)));
     });
   });
