@@ -1,36 +1,64 @@
-import { AudienceChangeBatch } from '@audience-sync/contracts';
+import { AudienceChangeBatch, AudienceRef } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
+import { rowText } from './oracle';
+
+/** A batch no sink would accept: a full sync's batches out of order, or one of another run mixed in. */
+export class ProtocolError extends Error {}
+
+/** A destination audience by its own identity, as the platforms know it (not by export). */
+export function destinationAudience(ref: Pick<AudienceRef, 'destination' | 'audienceKey'>): string {
+  return `${ref.destination}:${ref.audienceKey}`;
+}
 
 /**
- * What the destinations hold after the hasher and an ideal sink: rows added and removed in order,
- * a full sync replacing the audience when its last batch arrives.
+ * What the destinations hold after the hasher under test (libs/identifiers turns the streamer's
+ * plain identifiers into rows) and an ideal sink: rows added and removed in order, a full sync
+ * staged from `seq` 1 in order and replacing the audience when its `last` batch arrives (Meta's
+ * replace session, Microsoft's Replace then Add). Like the real sinks, it sends nothing to an
+ * audience the export's current configuration no longer feeds.
  */
 export class DestinationModel {
   readonly audiences = new Map<string, Set<string>>();
-  private readonly replacing = new Map<string, Set<string>>();
+  private readonly sessions = new Map<string, { runId: string; seq: number; rows: Set<string> }>();
+  /** The longest full sync seen, in batches: the property test checks that some spanned several. */
+  longestFullSync = 0;
+
+  constructor(private readonly feeds: (audience: AudienceRef) => boolean) {}
 
   apply(batch: AudienceChangeBatch): void {
-    const id = `${batch.audience.exportId}/${batch.audience.audienceKey}`;
-    const { adds, removes } =
-      batch.audience.destination === 'facebook-ads'
-        ? (() => {
-            const r = facebookRows(batch.audience.facebookKeys ?? ['EMAIL'], batch.changes);
-            return { adds: r.adds.map((row) => row.join('|')), removes: r.removes.map((row) => row.join('|')) };
-          })()
-        : microsoftEmails(batch.changes);
+    if (!this.feeds(batch.audience)) return;
+    const id = destinationAudience(batch.audience);
+    const { adds, removes } = hashed(batch);
     if (batch.mode.kind === 'full-sync') {
-      if (batch.mode.seq === 1) this.replacing.set(id, new Set());
-      const staged = this.replacing.get(id)!;
-      for (const a of adds) staged.add(a);
-      if (batch.mode.last) {
-        this.audiences.set(id, staged);
-        this.replacing.delete(id);
+      const { runId, seq, last } = batch.mode;
+      // A full sync interrupted by a crash starts over at 1 when its run request is redelivered.
+      if (seq === 1) this.sessions.set(id, { runId, seq: 0, rows: new Set() });
+      const session = this.sessions.get(id);
+      if (!session || session.runId !== runId || seq !== session.seq + 1) throw new ProtocolError(`full sync ${runId} of ${id}: batch ${seq} after ${session ? `${session.runId} batch ${session.seq}` : 'none'}`);
+      session.seq = seq;
+      this.longestFullSync = Math.max(this.longestFullSync, seq);
+      for (const row of adds) session.rows.add(row);
+      if (last) {
+        this.audiences.set(id, session.rows);
+        this.sessions.delete(id);
       }
       return;
     }
     const members = this.audiences.get(id) ?? new Set<string>();
     this.audiences.set(id, members);
-    for (const r of removes) members.delete(r);
-    for (const a of adds) members.add(a);
+    for (const row of removes) members.delete(row);
+    for (const row of adds) members.add(row);
   }
+
+  /** Full syncs begun and never ended with a `last` batch: the audience was never replaced. */
+  unfinishedFullSyncs(): string[] {
+    return [...this.sessions].map(([id, s]) => `${id} (${s.runId}, ${s.seq} batches)`);
+  }
+}
+
+function hashed(batch: AudienceChangeBatch): { adds: string[]; removes: string[] } {
+  if (batch.audience.destination === 'microsoft-advertising') return microsoftEmails(batch.changes);
+  const { schema, adds, removes } = facebookRows(batch.audience.facebookKeys ?? ['EMAIL'], batch.changes);
+  const text = (row: string[]) => rowText(Object.fromEntries(schema.map((column, i) => [column, row[i]])));
+  return { adds: adds.map(text), removes: removes.map(text) };
 }
