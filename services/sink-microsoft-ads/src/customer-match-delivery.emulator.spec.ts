@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { loadConfig } from '@audience-sync/config';
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
-import { AuthenticationLost, RegistryClient } from '@audience-sync/delivery';
+import { AuthenticationLost, PermanentFailure, RegistryClient } from '@audience-sync/delivery';
 import { RunningEmulator, startEmulator } from '../../../test/emulators/emulator-server';
 import { microsoftEmulator } from '../../../test/emulators/microsoft/emulator';
 import { microsoftSeedSchema } from '../../../test/emulators/microsoft/seed';
@@ -136,6 +136,20 @@ describe('Microsoft Advertising sink against the emulator', () => {
         [429, 117],
         [200, null],
       ]);
+      expect(members()).toEqual(expected([1, 2]));
+    });
+
+    it('0 InternalError (HTTP 500): retries with backoff under the cap; past SINK_MAX_ATTEMPTS leaves the batch to be retried, not failed', async () => {
+      const { deliver, waits } = sink({ maxAttempts: 3 });
+      await deliver(firstRefresh([1]));
+      emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 0, times: 2 });
+      expect(await deliver(delta([2]))).toMatchObject({ sent: 1 });
+      expect(waits).toHaveLength(2);
+      expect(waits.every((ms) => ms >= 0 && ms <= 30_000)).toBe(true); // SINK_BACKOFF_MAX_MS
+      emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 0, times: 3 });
+      const attempt = deliver(delta([3]));
+      await expect(attempt).rejects.toThrow(/kept failing \(HTTP 500 \(TrackingId [0-9a-f-]{36}\)\) after 3 attempts; the batch will be retried/);
+      await expect(attempt).rejects.not.toBeInstanceOf(PermanentFailure);
       expect(members()).toEqual(expected([1, 2]));
     });
 
