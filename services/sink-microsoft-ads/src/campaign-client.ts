@@ -49,10 +49,13 @@ export class CampaignClient {
 
   async post<T>(account: Account, path: string, body: unknown, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<T> {
     let refreshed = false;
+    // Forced only for the call right after a refused token: later retries use the refreshed one.
+    let forceRefresh = false;
     for (let attempt = 0; ; attempt += 1) {
       let token: string;
       try {
-        token = await this.registry.accessToken(account.connectionId, refreshed && attempt > 0);
+        token = await this.registry.accessToken(account.connectionId, forceRefresh);
+        forceRefresh = false;
       } catch (error) {
         if (error instanceof ReauthenticationRequired) throw new AuthenticationLost(error.message);
         throw error;
@@ -78,6 +81,7 @@ export class CampaignClient {
       if (codes.has(109) || codes.has(105)) {
         if (!refreshed) {
           refreshed = true;
+          forceRefresh = true;
           continue;
         }
         await this.registry.reportAuthFailure(account.connectionId, 'Microsoft Advertising rejected the access token after a refresh');

@@ -108,6 +108,16 @@ describe('Microsoft Advertising sink against the emulator', () => {
       expect(members()).toEqual(expected([1, 2]));
     });
 
+    it('refreshes only for the call the token was refused on: rate-limited calls after a refresh use the new token', async () => {
+      const { deliver } = sink();
+      await deliver(firstRefresh([1]));
+      await admin('tokens/expire');
+      emulator.scripted.add({ operation: 'ApplyCustomerListUserData', code: 117, times: 2 });
+      expect(await deliver(delta([2]))).toEqual({ sent: 1, removed: 0, invalid: 0, failed: 0 });
+      expect(applies().map(([, code]) => code)).toEqual([null, 109, 117, 117, null]);
+      expect(registry.tokenRequests).toEqual([false, true]);
+    });
+
     it('105 again after the refresh: reports the auth failure to the registry and stops (AuthenticationLost), sending nothing more', async () => {
       const { deliver } = sink();
       await deliver(firstRefresh([1]));
