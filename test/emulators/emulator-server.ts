@@ -1,7 +1,7 @@
 import { Server } from 'node:http';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { BadRequestBody, createServer, EmulatorRequest, EmulatorResponse, listen, readRequest, RequestLogEntry, Router, send } from './http-kit';
-import { Faults } from './faults';
+import { Faults, ScriptedAnswer, scriptedErrorSchema } from './faults';
 
 export interface EmulatorDefinition {
   name: string;
@@ -12,6 +12,8 @@ export interface EmulatorDefinition {
   faults: Faults;
   /** The platform's own answer for an injected fault or an unmatched route. */
   faultResponse(kind: 'server-error' | 'rate-limit', req: EmulatorRequest): EmulatorResponse;
+  /** Reads one `errorsNext` entry of POST /_emulator/faults into the platform's answer; throws on a bad one. */
+  scriptedFault?(error: unknown): ScriptedAnswer;
   notFound(req: EmulatorRequest): EmulatorResponse;
   badRequest(message: string): EmulatorResponse;
   /** Headers the platform adds to every answer (e.g. Microsoft's TrackingId). */
@@ -30,15 +32,27 @@ export interface RunningEmulator {
 
 const LOG_LIMIT = 5000;
 
+/** `errorsNext`: errors in the platform's shape for the next calls, e.g. Facebook's `{"code": 613, "times": 3}`. */
+const scriptRequestSchema = z.object({ errorsNext: z.array(scriptedErrorSchema).optional() });
+
 export async function startEmulator(definition: EmulatorDefinition, port: number, host = '127.0.0.1'): Promise<RunningEmulator> {
   const requests: RequestLogEntry[] = [];
+  const faultsView = () => ({ ...definition.faults.settings, scriptedErrorsPending: definition.faults.scriptedPending });
   definition.inspection
     .add('GET', '/_emulator/requests', (req) => {
       const limit = Number(req.query.get('limit') ?? 200);
       return { status: 200, body: { requests: requests.slice(-limit) } };
     })
-    .add('GET', '/_emulator/faults', () => ({ status: 200, body: definition.faults.settings }))
-    .add('POST', '/_emulator/faults', (req) => ({ status: 200, body: definition.faults.update(req.body) }))
+    .add('GET', '/_emulator/faults', () => ({ status: 200, body: faultsView() }))
+    .add('POST', '/_emulator/faults', (req) => {
+      const { errorsNext = [] } = scriptRequestSchema.parse(req.body);
+      if (errorsNext.length > 0 && !definition.scriptedFault) return { status: 400, body: { error: `the ${definition.name} emulator cannot script errors` } };
+      // Every entry is read before any is queued: a bad request changes nothing.
+      const scripted = errorsNext.map((e) => ({ answer: definition.scriptedFault!(e), times: e.times }));
+      definition.faults.update(req.body);
+      for (const { answer, times } of scripted) definition.faults.script(answer, times);
+      return { status: 200, body: faultsView() };
+    })
     .add('POST', '/_emulator/reset', () => {
       definition.reset();
       definition.faults.reset();
@@ -59,9 +73,10 @@ export async function startEmulator(definition: EmulatorDefinition, port: number
           response = route ? await route.handler(req, route.params) : { status: 404, body: { error: `no inspection route ${req.method} ${req.path}` } };
         } else {
           await definition.faults.delay();
-          const fault = definition.faults.draw();
+          const scripted = definition.faults.nextScripted();
+          const fault = scripted ? undefined : definition.faults.draw();
           const route = definition.api.match(req.method, req.path);
-          response = fault ? definition.faultResponse(fault, req) : route ? await route.handler(req, route.params) : definition.notFound(req);
+          response = scripted ? scripted(req) : fault ? definition.faultResponse(fault, req) : route ? await route.handler(req, route.params) : definition.notFound(req);
         }
       } catch (error) {
         if (error instanceof BadRequestBody) response = definition.badRequest(error.message);

@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import { EmulatorRequest, EmulatorResponse } from './http-kit';
+
+/** How an emulator answers with one scripted error (the platform builds it, e.g. from the request's path). */
+export type ScriptedAnswer = (req: EmulatorRequest) => EmulatorResponse;
+
+/**
+ * One entry of `errorsNext`: the platform's own error description (its emulator reads the other
+ * fields), answered to the next `times` calls.
+ */
+export const scriptedErrorSchema = z.looseObject({ times: z.number().int().min(1).default(1) });
 
 /** Faults an emulator injects into its emulated API (never into the inspection API). */
 export const faultSettingsSchema = z.object({
@@ -26,6 +36,27 @@ export const faultUpdateSchema = z.object({
 
 export class Faults {
   settings: FaultSettings = faultSettingsSchema.parse({});
+  /** Scripted errors still to answer, in order; they come before every other fault. */
+  private readonly scripted: { remaining: number; answer: ScriptedAnswer }[] = [];
+
+  /** Queues `answer` for the next `times` calls, after the errors already queued. */
+  script(answer: ScriptedAnswer, times = 1): void {
+    this.scripted.push({ remaining: times, answer });
+  }
+
+  /** Calls still to be answered by a scripted error. */
+  get scriptedPending(): number {
+    return this.scripted.reduce((n, s) => n + s.remaining, 0);
+  }
+
+  /** This call's scripted answer, if one is queued. */
+  nextScripted(): ScriptedAnswer | undefined {
+    const next = this.scripted[0];
+    if (!next) return undefined;
+    next.remaining -= 1;
+    if (next.remaining === 0) this.scripted.shift();
+    return next.answer;
+  }
 
   update(input: unknown): FaultSettings {
     const change = faultUpdateSchema.parse(input);
@@ -37,6 +68,7 @@ export class Faults {
 
   reset(): void {
     this.settings = faultSettingsSchema.parse({});
+    this.scripted.length = 0;
   }
 
   /** Decides this call's fate: 'server-error', 'rate-limit' or undefined. */

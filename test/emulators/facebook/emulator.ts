@@ -3,7 +3,7 @@ import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
 import { MemberSet, memberKey } from '../members';
-import { audienceUpdateFailed, badParameter, GraphFailure, graphError, termsNotAccepted, unknownObject } from './graph-error';
+import { audienceUpdateFailed, badParameter, GraphFailure, graphError, scriptedGraphError, termsNotAccepted, unknownObject, usageHeader } from './graph-error';
 import { parsePayload } from './payload';
 import { FacebookSeed } from './seed';
 import { Audience, FacebookState, UploadSession } from './state';
@@ -89,16 +89,18 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     const now = Date.now();
     if (now - account.calls.windowStart >= 3600_000) account.calls = { windowStart: now, count: 0 };
     account.calls.count += 1;
-    const usage = (minutes: number) => ({
-      'x-business-use-case-usage': JSON.stringify({
-        [accountId]: [{ type: 'custom_audience', call_count: Math.min(100, Math.round((account.calls.count / seed.callsPerAccountPerHour) * 100)), total_cputime: 1, total_time: 1, estimated_time_to_regain_access: minutes }],
-      }),
-    });
+    const usage = (minutes: number) => usageHeader(accountId, Math.min(100, Math.round((account.calls.count / seed.callsPerAccountPerHour) * 100)), minutes);
     if (account.calls.count > seed.callsPerAccountPerHour) {
       const minutes = Math.ceil((account.calls.windowStart + 3600_000 - now) / 60000);
       throw new GraphFailure({ code: 80003, subcode: 2446079, message: '(#80003) There have been too many calls to this ad-account. Wait a bit and try again.', headers: usage(minutes) });
     }
     return usage(0);
+  }
+
+  /** The ad account a call is about (its usage header's key): the audience's, the act_ one, or the app's. */
+  function accountIdOf(path: string): string {
+    const id = path.split('/')[2] ?? '';
+    return state.audiences.get(id)?.accountId ?? /^act_(\d+)$/.exec(id)?.[1] ?? seed.appId;
   }
 
   function audienceOf(req: EmulatorRequest, id: string): Audience {
@@ -202,11 +204,12 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       if (requested.seq !== 1) throw audienceUpdateFailed('The first batch of a replace session must have batch_seq 1.', 1870147);
       if (replaceRunning(audience)) throw audienceUpdateFailed('Another replace operation is in progress on this audience.', 1870145);
       if (audience.members.size >= 100_000_000) throw audienceUpdateFailed('The audience is too large to be replaced.', 1870144);
-      session = { id: requested.id, audienceId: audience.id, kind: 'replace', received: 0, invalid: 0, startedAt: Date.now(), finished: false, schemaKey, staged: new MemberSet() };
+      session = { id: requested.id, audienceId: audience.id, kind: 'replace', received: 0, invalid: 0, startedAt: Date.now(), finished: false, schemaKey, staged: new MemberSet(), batches: [] };
       state.sessions.set(session.id, session);
       audience.replaceSessionId = session.id;
     }
     audience.style ??= payload.style;
+    session.batches!.push({ seq: requested.seq, last: requested.last });
     for (const row of payload.validRows) session.staged!.add(memberKey(row));
     const received = payload.validRows.length + payload.invalidCount;
     session.received += received;
@@ -387,10 +390,14 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     api,
     inspection,
     faults,
-    faultResponse: (kind) =>
+    faultResponse: (kind, req) =>
       kind === 'server-error'
         ? graphError({ code: 2, status: 500, message: 'An unexpected error has occurred. Please retry your request later.' })
-        : graphError({ code: 80003, subcode: 2446079, message: '(#80003) There have been too many calls to this ad-account. Wait a bit and try again.', headers: { 'x-business-use-case-usage': JSON.stringify({ emulator: [{ type: 'custom_audience', call_count: 100, estimated_time_to_regain_access: 0 }] }) } }),
+        : graphError({ code: 80003, subcode: 2446079, message: '(#80003) There have been too many calls to this ad-account. Wait a bit and try again.', headers: usageHeader(accountIdOf(req.path), 100, 0) }),
+    scriptedFault: (input) => {
+      const error = scriptedGraphError(input);
+      return (req) => graphError(error(accountIdOf(req.path)));
+    },
     notFound: (req) => graphError({ code: 100, message: `Unknown path components: ${req.path}` }),
     badRequest: (message) => graphError({ code: 100, message: `(#100) ${message}` }),
     errorCodeOf: (response) => (response.body as { error?: { code?: number } } | null)?.error?.code,

@@ -279,6 +279,38 @@ describe('Facebook Graph API emulator contract', () => {
       await tight.close();
     });
 
+    it('answers scripted Graph errors in order, each for its number of calls, in Graph\'s envelope, then serves again', async () => {
+      const admin = (body: unknown) => fetch(`${emulators.facebook.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const queued = (await (await admin({ errorsNext: [{ code: 613, times: 2, regainAccessMinutes: 7 }, { code: 1 }, { code: 190, subcode: 460 }] })).json()) as any;
+      expect(queued.scriptedErrorsPending).toBe(4);
+      const upload = () => call('POST', `/${CUSTOM}/users`, { payload: payload(rows(1)) }, 'json');
+      for (let i = 0; i < 2; i += 1) {
+        const limited = await upload();
+        expect(limited.status).toBe(400);
+        expect(limited.body.error).toMatchObject({ code: 613, type: 'OAuthException', message: expect.stringContaining('#613'), fbtrace_id: expect.any(String) });
+        expect(JSON.parse(limited.headers.get('x-business-use-case-usage')!)['1001'][0]).toMatchObject({ type: 'custom_audience', estimated_time_to_regain_access: 7 });
+      }
+      const transient = await upload();
+      expect(transient.status).toBe(500);
+      expect(transient.body.error).toMatchObject({ code: 1, is_transient: true });
+      expect(transient.headers.get('x-business-use-case-usage')).toBeNull();
+      const revoked = await upload();
+      expect(revoked.status).toBe(401);
+      expect(revoked.body.error).toMatchObject({ code: 190, error_subcode: 460 });
+      expect((await upload()).status).toBe(200);
+      expect(((await (await fetch(`${emulators.facebook.url}/_emulator/faults`)).json()) as any).scriptedErrorsPending).toBe(0);
+    });
+
+    it('refuses a scripted error it cannot read, queuing none of the request', async () => {
+      const admin = (body: unknown) => fetch(`${emulators.facebook.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await admin({ errorsNext: [{ code: 4 }, { code: 'four' }] })).status).toBe(400);
+      expect((await admin({ errorsNext: [{ code: 4, times: 0 }] })).status).toBe(400);
+      const microsoft = await fetch(`${emulators.microsoft.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorsNext: [{ code: 4 }] }) });
+      expect(microsoft.status).toBe(400); // an emulator without scripted errors says so rather than ignoring them
+      expect(((await (await fetch(`${emulators.facebook.url}/_emulator/faults`)).json()) as any).scriptedErrorsPending).toBe(0);
+      expect((await call('GET', '/me/adaccounts')).status).toBe(200);
+    });
+
     it('injects server errors, rate limits and latency at run time, and logs requests without bodies', async () => {
       const admin = (body: unknown) => fetch(`${emulators.facebook.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       await admin({ serverErrorsNext: 1, rateLimitNext: 1 });

@@ -26,6 +26,8 @@ export interface UploadSession {
   finished: boolean;
   schemaKey?: string;
   staged?: MemberSet;
+  /** A replace session's requests as they arrived: batch_seq and last_batch_flag (for tests to inspect). */
+  batches?: { seq: number; last: boolean }[];
 }
 
 export interface Token {
