@@ -44,7 +44,14 @@ export class FacebookDelivery implements Destination<FacebookChangeBatch> {
   /** Replace attempts per run and audience: a finished or expired session needs a new id. */
   private readonly attempts = new Map<string, number>();
 
-  constructor(private readonly graph: GraphClient) {}
+  constructor(
+    private readonly graph: GraphClient,
+    /**
+     * Rows per /users request (Graph's limit); tests make it small to see a batch split. A full
+     * sync sends each batch whole (at most 10,000 rows by contract): its batch_seq is the run's.
+     */
+    private readonly rowsPerRequest = MAX_ROWS,
+  ) {}
 
   names(batch: FacebookChangeBatch, config: ExportConfig): boolean {
     return config.destination.type === 'facebook-ads' && config.destination.audienceId === batch.audience.audienceKey;
@@ -79,8 +86,8 @@ export class FacebookDelivery implements Destination<FacebookChangeBatch> {
   private async upload(connectionId: string, audienceId: string, method: 'POST' | 'DELETE', schema: string[], rows: string[][], ctx: BatchContext) {
     let accepted = 0;
     let invalid = 0;
-    for (let i = 0; i < rows.length; i += MAX_ROWS) {
-      const data = rows.slice(i, i + MAX_ROWS);
+    for (let i = 0; i < rows.length; i += this.rowsPerRequest) {
+      const data = rows.slice(i, i + this.rowsPerRequest);
       const answer = await this.graph.call<UploadAnswer>(connectionId, method, `/${audienceId}/users`, { payload: { schema, data } }, ctx.signal, ctx.heartbeat);
       invalid += answer.num_invalid_entries ?? 0;
       accepted += data.length - (answer.num_invalid_entries ?? 0);

@@ -30,6 +30,8 @@ export class GraphClient {
   constructor(
     private readonly config: SinkFacebookConfig,
     private readonly registry: RegistryClient,
+    /** How the client waits between attempts; tests pass one that records the waits instead of taking them. */
+    private readonly wait: (ms: number, signal: AbortSignal) => Promise<void> = sleep,
   ) {}
 
   async call<T>(connectionId: string, method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, unknown>, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<T> {
@@ -67,10 +69,10 @@ export class GraphClient {
         throw new PermanentFailure('Facebook: the custom audience terms are not accepted for this ad account; accept them in Facebook Ads Manager, then run the export again');
       }
       if (error.code !== undefined && RATE_LIMITED.has(error.code)) {
-        const wait = this.rateLimitWait(response.headers.get('x-business-use-case-usage'), attempt);
-        this.logger.warn(`rate limited by Facebook (code ${error.code}); waiting ${Math.round(wait / 1000)} s`);
+        const ms = this.rateLimitWait(response.headers.get('x-business-use-case-usage'), attempt);
+        this.logger.warn(`rate limited by Facebook (code ${error.code}); waiting ${Math.round(ms / 1000)} s`);
         await heartbeat().catch(() => undefined);
-        await sleep(wait, signal);
+        await this.wait(ms, signal);
         continue;
       }
       if ((error.code !== undefined && TRANSIENT.has(error.code)) || response.status >= 500) {
@@ -84,7 +86,7 @@ export class GraphClient {
   private async retryAfter(attempt: number, what: string, signal: AbortSignal, heartbeat: () => Promise<void>): Promise<void> {
     if (attempt + 1 >= this.config.SINK_MAX_ATTEMPTS) throw new Error(`Facebook kept failing (${what}) after ${attempt + 1} attempts; the batch will be retried`);
     await heartbeat().catch(() => undefined);
-    await sleep(backoffDelay(attempt, { baseMs: this.config.SINK_BACKOFF_BASE_MS, maxMs: this.config.SINK_BACKOFF_MAX_MS }), signal);
+    await this.wait(backoffDelay(attempt, { baseMs: this.config.SINK_BACKOFF_BASE_MS, maxMs: this.config.SINK_BACKOFF_MAX_MS }), signal);
   }
 
   /** The usage header's estimate (minutes) when there is one, else backoff; bounded by configuration. */
