@@ -30,4 +30,12 @@ describe('CredentialCipher', () => {
     expect(rotated.seal('v', 'c').keyId).toBe('k2');
     expect(() => new CredentialCipher({ CREDENTIALS_ENCRYPTION_KEYS: [k2] }).open(old, 'c')).toThrow(/no longer configured/);
   });
+
+  it('re-seals an old secret under the new key: then the new key alone opens it, the old alone does not', () => {
+    const old = new CredentialCipher({ CREDENTIALS_ENCRYPTION_KEYS: [k1] }).seal({ refreshToken: 'M.R3_secret' }, 'c');
+    const rotated = new CredentialCipher({ CREDENTIALS_ENCRYPTION_KEYS: [k2, k1] });
+    const resealed = rotated.seal(rotated.open(old, 'c'), 'c');
+    expect(new CredentialCipher({ CREDENTIALS_ENCRYPTION_KEYS: [k2] }).open(resealed, 'c')).toEqual({ refreshToken: 'M.R3_secret' });
+    expect(() => new CredentialCipher({ CREDENTIALS_ENCRYPTION_KEYS: [{ ...k1, id: 'k2' }] }).open(resealed, 'c')).toThrow();
+  });
 });
