@@ -44,10 +44,16 @@ describe('Facebook sink: Graph errors', () => {
   });
 
   describe('1 and 2 are transient', () => {
-    it.each([1, 2])('code %i: the request is tried again after a backoff and the batch goes through', async (code) => {
+    // Graph sends them as HTTP 500; the code alone must be enough, whatever the status.
+    it.each([
+      { code: 1, status: 500 },
+      { code: 2, status: 500 },
+      { code: 1, status: 400 },
+      { code: 2, status: 400 },
+    ])('code $code (HTTP $status): the request is tried again after a backoff and the batch goes through', async ({ code, status }) => {
       const process = await sink({ env: { SINK_MAX_ATTEMPTS: '3' } });
       const from = emulators.facebook.requests.length;
-      await script([{ code, times: 2 }]);
+      await script([{ code, status, times: 2 }]);
       await process.handle([deltaBatch(audienceId, rows(0, 2))]);
       expect(answersSince(from)).toEqual([code, code, 200]);
       expect(process.waits).toHaveLength(2);
