@@ -61,14 +61,17 @@ const four = PROFILES.slice(0, 4).map((profile, i) => ({ profile, identity: i })
 /**
  * Crash windows that random sequences rarely hit, tried first at every effect: between dropping a
  * stale member and removing its row; between activating an export and sending the members of its
- * other segments; and between the batches of one full sync (four members, one change a batch: the
- * Facebook audience's replace session and a Microsoft list's Replace-then-Add span four batches).
+ * other segments; between the batches of one full sync (four members, one or three changes a
+ * batch: the Facebook audience's replace session spans four batches, a Microsoft list's Replace
+ * then Add two);
+ * and while a remap's rows are swapped, one profile at a time.
  */
 const CRASH_EXAMPLES: Example[] = [
   ...crashAtEveryEffect({ kind: 'refresh', segment: 's1', members: [{ profile: 'p1', identity: 0 }], complete: true, parts: 1 }, { kind: 'refresh', segment: 's1', members: [], complete: true, parts: 1 }, 14),
   ...crashAtEveryEffect({ kind: 'membership', status: 'entered', segment: 's2', profile: 'p1', identity: 0 }, { kind: 'refresh', segment: 's1', members: [{ profile: 'p2', identity: 1 }], complete: true, parts: 1 }, 14),
   ...crashAtEveryEffect({ kind: 'refresh', segment: 's1', members: four, complete: true, parts: 1 }, { kind: 'run', exportId: 'fb' }, 12),
   ...crashAtEveryEffect({ kind: 'refresh', segment: 's2', members: four, complete: true, parts: 2 }, { kind: 'run', exportId: 'ms' }, 12, 3),
+  ...crashAtEveryEffect({ kind: 'refresh', segment: 's2', members: four.slice(0, 2), complete: true, parts: 1 }, { kind: 'remap', exportId: 'fb', email: 'WorkEmail', phone: 'HomePhone' }, 10),
 ];
 
 class Crash extends Error {}
@@ -117,10 +120,10 @@ function feeds(config: ExportConfig | undefined, ref: AudienceRef): boolean {
 }
 
 const stores: [string, number, () => Promise<{ store: StateStore; close: () => Promise<void> }>][] = [
-  ['memory', 400, async () => ({ store: new MemoryStore(), close: async () => undefined })],
+  ['memory', 1500, async () => ({ store: new MemoryStore(), close: async () => undefined })],
   [
     'LevelDB',
-    120,
+    500,
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'level-property-'));
       const store = new LevelStore(dir);
