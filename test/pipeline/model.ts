@@ -12,8 +12,8 @@ type Identity = Partial<Record<Attribute, string>>;
  * share every row; 'mary' and 'bo' share a Microsoft row (one email, two spellings); 'home' and
  * 'home again' share a Facebook row through one phone written two ways (a household). Whichever
  * attributes an export maps, each set is usable for both destinations or for neither: a remap
- * never turns an unsendable member into a sendable one (the streamer only re-examines profiles it
- * sent, so such a member waits for its next event or run; see the report of issue 13).
+ * never turns an unsendable member into a sendable one. The streamer re-examines only the profiles
+ * it sent, so such a member would wait for its next event or run (a gap reported on issue 13).
  */
 export const IDENTITIES: Identity[] = [
   // mary
@@ -111,7 +111,8 @@ export class Model {
   /**
    * The configuration after a change, or null for a deletion; undefined when there is nothing to
    * publish. `fill`: a run follows, as an admin must start one after adding a segment to a filled
-   * export (the streamer re-examines only what it sent; see the report of issue 13).
+   * export: the streamer re-examines only the profiles it sent, so the added segment's members
+   * would wait for its next refresh (a gap reported on issue 13).
    */
   change(op: Change): { exportId: string; config: ExportConfig | null; fill: boolean } | undefined {
     const exportId = op.kind === 'audience' ? 'fb' : op.exportId;
