@@ -117,8 +117,9 @@ export class MembershipEngine {
       await this.store.saveExportState(exportId, { activated: false, fingerprint, audienceFingerprint });
       return;
     }
-    await this.store.saveExportState(exportId, { ...state, fingerprint });
+    // Recorded after the reconcile: a crash in it must find the change still to do at the restart.
     if (state.activated) await this.reconcileSent(config);
+    await this.store.saveExportState(exportId, { ...state, fingerprint });
   }
 
   /** After a mapping or segment change: every profile sent so far is looked at again. */
