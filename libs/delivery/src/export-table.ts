@@ -14,8 +14,11 @@ export class ExportTable {
   private readonly deleted = new Set<string>();
   /** The newest config version that carried a problem, per export (since this process started). */
   private readonly problemVersions = new Map<string, number>();
+  /** How many configs (or deletions) of each export the table has applied, so a wait can tell that a newer one came. */
+  private readonly applied = new Map<string, number>();
 
   apply(exportId: string, config: ExportConfig | null): void {
+    this.applied.set(exportId, this.appliedCount(exportId) + 1);
     if (config) {
       this.configs.set(exportId, config);
       this.deleted.delete(exportId);
@@ -25,6 +28,10 @@ export class ExportTable {
       this.deleted.add(exportId);
       this.problemVersions.delete(exportId);
     }
+  }
+
+  appliedCount(exportId: string): number {
+    return this.applied.get(exportId) ?? 0;
   }
 
   get(exportId: string): ExportConfig | undefined {

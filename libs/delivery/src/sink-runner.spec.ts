@@ -2,7 +2,7 @@ import { ExportConfig, RunContext, RunStatus } from '@audience-sync/contracts';
 import { BatchContext, ReceivedMessage } from '@audience-sync/kafka';
 import { ExportTable } from './export-table';
 import { RunTracker } from './run-tracker';
-import { AudienceUnavailable, Destination, HashedBatch, PermanentFailure, SinkRunner } from './sink-runner';
+import { AudienceUnavailable, AuthenticationLost, Destination, HashedBatch, PermanentFailure, SinkRunner } from './sink-runner';
 
 const EXPORT = 'export-1';
 const PROBLEM = 'the audience is gone: choose another one for the export';
@@ -127,6 +127,25 @@ describe('SinkRunner', () => {
     table.apply(EXPORT, config(2, 'X'));
     await until(done, 'the batch to be delivered');
     expect(platform.received).toEqual([{ audienceId: 'X', rows: ['a'] }]);
+  });
+
+  it('a connection re-authenticated before the sink saw it flagged: delivery resumes at once, without waiting for the flag', async () => {
+    table.apply(EXPORT, config(1, 'X'));
+    let refused = false;
+    const expiring: Destination<HashedBatch> = {
+      names: () => true,
+      deliver: async (b) => {
+        if (refused) return { sent: b.adds.length, removed: 0, invalid: 0, failed: 0 };
+        refused = true;
+        // The registry flags the connection and the admin signs in again, both before the runner looks.
+        table.apply(EXPORT, config(1, 'X', { connectionState: 'needs-reauthentication' }));
+        table.apply(EXPORT, config(1, 'X'));
+        throw new AuthenticationLost('the token expired');
+      },
+    };
+    const quick = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), expiring, { reportExportProblem: async () => undefined });
+    const done = settled(quick.handle([batch(1, 'X', ['a'])], ctx));
+    await until(done, 'the batch to be delivered', 3000);
   });
 
   it('a batch made under a newer config than the table holds waits for the table to catch up', async () => {

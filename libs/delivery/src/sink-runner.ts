@@ -79,20 +79,21 @@ export class SinkRunner<B extends HashedBatch> {
           await this.tracker.record(batch.run, exportId, audienceKey, { failed: rows });
           break;
         }
+        const applied = this.table.appliedCount(exportId);
         try {
           const result = await this.destination.deliver(batch, config, ctx);
           await this.tracker.record(batch.run, exportId, audienceKey, { ...result, invalid: result.invalid + batch.counts.rejectedRows });
           break;
         } catch (error) {
           if (error instanceof AuthenticationLost) {
-            await this.awaitFlag(exportId, (c) => c.connectionState !== 'active', ctx);
+            await this.awaitFlag(exportId, applied, (c) => c.connectionState !== 'active', ctx);
             continue;
           }
           if (error instanceof AudienceUnavailable) {
             this.logger.warn(`export ${exportId}: ${error.problem}`);
             await this.registry.reportExportProblem(exportId, error.problem);
             await this.tracker.fail(batch.run, exportId, error.message, 0, false);
-            await this.awaitFlag(exportId, (c) => Boolean(c.problem), ctx);
+            await this.awaitFlag(exportId, applied, (c) => Boolean(c.problem), ctx);
             continue;
           }
           if (!(error instanceof PermanentFailure)) throw error;
@@ -105,10 +106,15 @@ export class SinkRunner<B extends HashedBatch> {
     }
   }
 
-  /** After reporting: give the registry's flag time to arrive in the table, so the wait that follows holds. */
-  private async awaitFlag(exportId: string, flagged: (config: ExportConfig) => boolean, ctx: BatchContext): Promise<void> {
+  /**
+   * After reporting: give the registry's flag time to arrive in the table, so the wait that follows
+   * holds. Any config that came after the one the batch was tried with ends it too (`applied`
+   * counts them): the flag may have come and gone already, when an admin acted at once.
+   */
+  private async awaitFlag(exportId: string, applied: number, flagged: (config: ExportConfig) => boolean, ctx: BatchContext): Promise<void> {
     const until = Date.now() + 15000;
-    for (let config = this.table.get(exportId); config && !flagged(config) && Date.now() < until; config = this.table.get(exportId)) {
+    const waiting = (config: ExportConfig | undefined) => config && !flagged(config) && this.table.appliedCount(exportId) === applied && Date.now() < until;
+    for (let config = this.table.get(exportId); waiting(config); config = this.table.get(exportId)) {
       await ctx.heartbeat().catch(() => undefined);
       await sleep(250, ctx.signal);
     }
