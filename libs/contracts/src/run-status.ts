@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pipelineStageSchema } from './config-applied';
 
 export const runStateSchema = z.enum(['pending', 'running', 'succeeded', 'failed']);
 export type RunState = z.infer<typeof runStateSchema>;
@@ -22,7 +23,7 @@ export type StageCounts = z.infer<typeof stageCountsSchema>;
 export const runStatusSchema = z.object({
   runId: z.string().min(1),
   exportId: z.string().min(1),
-  stage: z.enum(['segment-streamer', 'sink-facebook', 'sink-microsoft-ads']),
+  stage: pipelineStageSchema,
   trigger: z.enum(['on-demand', 'refresh']).optional(),
   state: runStateSchema,
   counts: stageCountsSchema,

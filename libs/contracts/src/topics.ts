@@ -3,6 +3,7 @@ import { segmentEventSchema } from './segment-events';
 import { exportConfigSchema, runRequestSchema } from './export-config';
 import { audienceChangeBatchSchema, facebookChangeBatchSchema, microsoftChangeBatchSchema } from './audience-changes';
 import { runStatusSchema } from './run-status';
+import { configAppliedSchema, PipelineStage } from './config-applied';
 
 export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   /** Versioned name; a breaking schema change gets a new version, not an edit. */
@@ -99,7 +100,17 @@ export const Topics = {
   runStatusFromStreamer: runStatusTopic('segment-streamer'),
   runStatusFromFacebook: runStatusTopic('sink-facebook'),
   runStatusFromMicrosoft: runStatusTopic('sink-microsoft-ads'),
+  configAppliedByStreamer: configAppliedTopic('segment-streamer'),
+  configAppliedByFacebook: configAppliedTopic('sink-facebook'),
+  configAppliedByMicrosoft: configAppliedTopic('sink-microsoft-ads'),
 } as const;
+
+/** Each stage's reports of the export configuration versions it has applied, by stage. */
+export const configAppliedTopics = {
+  'segment-streamer': Topics.configAppliedByStreamer,
+  'sink-facebook': Topics.configAppliedByFacebook,
+  'sink-microsoft-ads': Topics.configAppliedByMicrosoft,
+} as const satisfies Record<PipelineStage, TopicSpec>;
 
 /** Each stage reports run progress on a topic of its own, so every topic has exactly one writer. */
 function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> {
@@ -110,6 +121,19 @@ function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> 
     cleanupPolicy: 'delete',
     tombstones: false,
     key: 'runId',
+    writer,
+  });
+}
+
+/** Compacted: the newest report per export is kept, so the registry can always read where each stage is. */
+function configAppliedTopic(writer: PipelineStage): TopicSpec<typeof configAppliedSchema> {
+  return topic({
+    name: `export-config-applied.${writer}.v1`,
+    schema: configAppliedSchema,
+    partitions: 3,
+    cleanupPolicy: 'compact',
+    tombstones: true,
+    key: 'exportId',
     writer,
   });
 }

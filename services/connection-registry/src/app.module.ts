@@ -9,7 +9,7 @@ import { topics } from './topics';
 import { AuthGuard } from './auth/auth.guard';
 import { ApiErrorFilter } from './common/api-error';
 import { CredentialCipher } from './crypto/credential-cipher';
-import { connectionSchema, exportSchema, Models, oauthStateSchema, runSchema } from './models';
+import { appliedConfigSchema, connectionSchema, exportSchema, Models, oauthStateSchema, runSchema } from './models';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthController } from './oauth/oauth.controller';
@@ -19,6 +19,7 @@ import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
 import { ExportConfigPublisher } from './exports/export-config.publisher';
 import { RunStatusConsumer } from './runs/run-status.consumer';
+import { AppliedConfigs } from './exports/applied-configs';
 import { InternalController } from './internal/internal.controller';
 import { InternalExportsController } from './internal/internal-exports.controller';
 
@@ -36,6 +37,7 @@ export class AppModule {
           { name: Models.export, schema: exportSchema },
           { name: Models.run, schema: runSchema },
           { name: Models.oauthState, schema: oauthStateSchema },
+          { name: Models.appliedConfig, schema: appliedConfigSchema },
         ]),
         HealthModule.forRoot({ database: true }),
       ],
@@ -50,6 +52,7 @@ export class AppModule {
         ExportsService,
         ExportConfigPublisher,
         RunStatusConsumer,
+        AppliedConfigs,
       ],
     };
   }

@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { SealedSecret } from './crypto/credential-cipher';
-import { FacebookKey, FacebookKeyIdentifier, RunState, StageCounts } from '@audience-sync/contracts';
+import { FacebookKey, FacebookKeyIdentifier, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
 
 export type UsableBy = 'administrators' | 'administrators-and-contributors';
 export type DestinationType = 'facebook-ads' | 'microsoft-advertising';
@@ -43,6 +43,19 @@ export interface ExportDoc {
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * The newest configuration version of an export one pipeline stage reported it has applied. A
+ * document per export and stage, as each has one writer (the stage's reports come in order on one
+ * partition): updates to one document from several stages at once could lose one on FerretDB.
+ */
+export interface AppliedConfigDoc {
+  /** `<exportId>/<stage>` */
+  _id: string;
+  exportId: string;
+  stage: PipelineStage;
+  version: number;
 }
 
 export interface StageStatus {
@@ -114,6 +127,8 @@ export const runSchema = new Schema<RunDoc>(
   { timestamps: true, versionKey: false, minimize: false },
 );
 
+export const appliedConfigSchema = new Schema<AppliedConfigDoc>({ _id: String, exportId: { type: String, required: true, index: true }, stage: String, version: Number }, { versionKey: false });
+
 export const oauthStateSchema = new Schema<OAuthStateDoc>({ _id: String, connectionId: String, provider: String, redirectUri: String, expiresAt: Date }, { versionKey: false });
 
-export const Models = { connection: 'Connection', export: 'Export', run: 'Run', oauthState: 'OAuthState' } as const;
+export const Models = { connection: 'Connection', export: 'Export', run: 'Run', oauthState: 'OAuthState', appliedConfig: 'AppliedConfig' } as const;

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
 import { AudienceChangeBatch, RunStatus, Topics } from '@audience-sync/contracts';
 import { BatchConsumers, ContractProducer, KAFKA, readTable } from '@audience-sync/kafka';
+import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { MembershipEngine } from './engine/membership-engine';
 import { LevelStore } from './engine/level-store';
 import { StreamerConfig } from './config';
@@ -11,12 +12,14 @@ import { StreamerConfig } from './config';
 /**
  * Wires the engine to Kafka: the export-config table first (so no event meets an empty table),
  * then segment events and run requests. Changes are produced before the consumed offsets commit.
+ * Each configuration the engine has applied is reported, for the registry to show.
  */
 @Injectable()
 export class StreamerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StreamerService.name);
   readonly engine: MembershipEngine;
   private readonly store: LevelStore;
+  private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.producer.send(Topics.configAppliedByStreamer, messages));
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -35,7 +38,10 @@ export class StreamerService implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     await this.store.open();
-    await readTable(this.kafka, this.consumers, 'segment-streamer', Topics.exportConfigs, (exportId, config) => this.engine.applyConfig(exportId, config));
+    await readTable(this.kafka, this.consumers, 'segment-streamer', Topics.exportConfigs, async (exportId, config) => {
+      await this.engine.applyConfig(exportId, config);
+      this.applied.applied(exportId, config?.version ?? null);
+    });
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
     await this.consumers
       .create({ groupId: 'segment-streamer', topic: Topics.segmentEvents, handle: (messages) => this.engine.handleEvents(messages.map((m) => m.value)) })

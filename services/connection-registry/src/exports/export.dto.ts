@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { facebookKeySchema } from '@audience-sync/contracts';
+import { facebookKeySchema, PipelineStage } from '@audience-sync/contracts';
 import { ExportDoc } from '../models';
 import { audienceChoice } from '../connections/connection.dto';
+import { AppliedVersions } from './applied-configs';
 
 const attribute = z.string().trim().min(1).max(200);
 const segment = z.object({ id: z.string().trim().min(1).max(200), name: z.string().trim().min(1).max(128) });
@@ -43,9 +44,10 @@ export const REQUIRED_KEYS = {
 /**
  * One export as the API shows it, with the audiences it feeds: Facebook one customer list (and the
  * other exports feeding it, whose members it also holds), Microsoft one list per segment, named
- * after the segment. `problem` says what to do while its changes wait.
+ * after the segment. `problem` says what to do while its changes wait. `pipeline` says whether the
+ * pipeline follows the saved configuration yet.
  */
-export function exportView(e: ExportDoc, sharedWith: string[] = []) {
+export function exportView(e: ExportDoc, sharedWith: string[] = [], applied: AppliedVersions = {}) {
   const audiences = e.facebook
     ? [{ adAccountId: e.facebook.audience.adAccountId, audienceId: e.facebook.audience.audienceId, name: e.facebook.audience.audienceName, alsoFedBy: sharedWith }]
     : e.segments.map((s) => ({ customerId: e.microsoft!.customerId, accountId: e.microsoft!.accountId, name: s.name, segmentId: s.id }));
@@ -60,8 +62,21 @@ export function exportView(e: ExportDoc, sharedWith: string[] = []) {
     state: e.problem ? ('needs-attention' as const) : ('active' as const),
     problem: e.problem ?? undefined,
     version: e.version,
+    pipeline: pipelineView(e, applied),
     createdBy: e.createdBy,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
   };
+}
+
+/**
+ * Saving changes the export at once, the pipeline a moment later: `active` once the segment
+ * streamer and the export's sink have both applied the saved version (`appliedVersion`, null
+ * before they applied any), `saved` until then. The stages report what they applied; a stage that
+ * is down leaves the export `saved`.
+ */
+export function pipelineView(e: ExportDoc, applied: AppliedVersions) {
+  const stages: PipelineStage[] = ['segment-streamer', e.facebook ? 'sink-facebook' : 'sink-microsoft-ads'];
+  const appliedVersion = Math.min(...stages.map((stage) => applied[stage] ?? 0));
+  return { savedVersion: e.version, appliedVersion: appliedVersion || null, state: appliedVersion >= e.version ? ('active' as const) : ('saved' as const) };
 }

@@ -5,13 +5,21 @@ import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body'
 import { runView } from '../runs/run.view';
 import { createExportBody, exportView, updateExportBody } from './export.dto';
 import { ExportsService } from './exports.service';
+import { AppliedConfigs } from './applied-configs';
 import { ExportDoc } from '../models';
+
+const PIPELINE_FIELD =
+  '`pipeline` says whether the pipeline follows what was saved: `{ savedVersion, appliedVersion, state }`. `state` is `active` once the segment streamer and the ' +
+  "export's sink have both applied `savedVersion`, and `saved` until then (also while one of them is down); `appliedVersion` is the newest version both have applied, null before any.";
 
 @ApiTags('exports')
 @ApiBearerAuth()
 @Controller('exports')
 export class ExportsController {
-  constructor(private readonly exports: ExportsService) {}
+  constructor(
+    private readonly exports: ExportsService,
+    private readonly applied: AppliedConfigs,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create an export on a connection you may use. Saving does not run it.' })
@@ -21,14 +29,17 @@ export class ExportsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'Exports you may see, oldest first.', description: PIPELINE_FIELD })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
     const docs = await this.exports.list(principal, page);
     const shared = await this.exports.sharingAudience(docs);
-    return pageOf(docs.map((e) => exportView(e, shared.get(e._id))), page);
+    const applied = await this.applied.of(docs.map((e) => e._id));
+    return pageOf(docs.map((e) => exportView(e, shared.get(e._id), applied.get(e._id))), page);
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One export.', description: PIPELINE_FIELD })
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.view((await this.exports.visible(principal, id)).exportDoc);
   }
@@ -42,7 +53,7 @@ export class ExportsController {
   }
 
   private async view(doc: ExportDoc) {
-    return exportView(doc, (await this.exports.sharingAudience([doc])).get(doc._id));
+    return exportView(doc, (await this.exports.sharingAudience([doc])).get(doc._id), (await this.applied.of([doc._id])).get(doc._id));
   }
 
   @Delete(':id')
