@@ -5,6 +5,7 @@ import { facebookRows } from '@audience-sync/identifiers';
 import { memberKey } from '../emulators/members';
 import { Stack } from '../support/stack';
 import { eventually, testBrokers, uniqueName } from '../support/env';
+import { drained, PIPELINE } from '../support/drained';
 
 type Attrs = Record<string, string>;
 const attrs = (i: number, over: Attrs = {}): Attrs => ({ PrimaryEmail: `e2e${i}@example.com`, MobilePhone: `+1 650 555 ${String(i).padStart(4, '0')}`, FirstName: 'Zoë', ...over });
@@ -38,7 +39,7 @@ describe('end to end: segment events in, correct audiences at both destinations 
     const connection = (await stack.api('GET', `/connections/${connectionId}`)).body;
     const created = await stack.api('POST', '/exports', { displayName: 'fb', connectionId, segments: segments.map((id) => ({ id, name: id })), facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'PrimaryEmail', PHONE: 'MobilePhone' } } });
     expect(created.status).toBe(201);
-    await settle();
+    await stack.untilActive(created.body.id, created.body.version);
     return { exportId: created.body.id as string, audienceId: connection.facebook.audienceId as string, connectionId };
   }
 
@@ -46,12 +47,10 @@ describe('end to end: segment events in, correct audiences at both destinations 
     const connectionId = await stack.connect('microsoft-advertising');
     const created = await stack.api('POST', '/exports', { displayName: 'ms', connectionId, segments: [{ id: segment, name: segment }], microsoft: { customerId: '1000001', accountId, emailAttribute: 'PrimaryEmail' } });
     expect(created.status).toBe(201);
-    await settle();
+    await stack.untilActive(created.body.id, created.body.version);
     return { exportId: created.body.id as string, connectionId };
   }
 
-  /** The pipeline reads new configurations from a topic: give them a moment to arrive everywhere. */
-  const settle = () => new Promise((r) => setTimeout(r, 2500));
   const fbAudience = async (audienceId: string, rows: string[]) => eventually(async () => JSON.stringify(sorted(await stack.facebookMembers(audienceId))) === JSON.stringify(sorted(rows)), 60000, `Facebook audience ${audienceId} to hold ${rows.length} rows`);
   const msAudience = async (name: string, rows: string[]) => eventually(async () => JSON.stringify(sorted((await stack.microsoftMembers(name)) ?? [])) === JSON.stringify(sorted(rows)), 60000, `Microsoft audience ${name} to hold ${rows.length} rows`);
 
@@ -118,7 +117,8 @@ describe('end to end: segment events in, correct audiences at both destinations 
       topic: Topics.exportConfigs.name,
       messages: [{ key: lookalikeExport, value: JSON.stringify({ exportId: lookalikeExport, version: 1, displayName: 'old', connectionId, connectionState: 'active', segments: [{ id: seg, name: seg }], maxProfiles: 10_000_000, updatedAt: new Date().toISOString(), destination: { type: 'facebook-ads', adAccountId: '1001', audienceId: '23850000000000003', keyIdentifier: 'email', mappings: { EMAIL: 'PrimaryEmail' } } }) }],
     });
-    await settle();
+    // Not saved in the registry: the stages' own reports say when they have it.
+    await stack.applied.until(['segment-streamer', 'sink-facebook'], lookalikeExport, 1);
     await stack.publish(refresh(seg, range(0, 5)));
     const lookalike = await eventually(() => [...runStatus.values()].find((s) => s.exportId === lookalikeExport && s.state === 'failed'), 60000, 'the LOOKALIKE run to fail');
     expect(lookalike.error).toBe('the Facebook audience 23850000000000003 ("Lookalike (US, 1%)") is a LOOKALIKE audience; exports need a customer-list audience: choose one on the connection');
@@ -144,7 +144,8 @@ describe('end to end: segment events in, correct audiences at both destinations 
     await fetch(`${stack.emulators.facebook.url}/_emulator/tokens/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     await stack.publish([member(seg, 20, 'entered'), member(seg, 0, 'exited')]);
     await eventually(async () => (await stack.api('GET', `/connections/${connectionId}`)).body.status === 'needs-reauthentication', 30000, 'the connection to be flagged');
-    await new Promise((r) => setTimeout(r, 2000));
+    // The changes have reached the sink (the streamer and the hasher handled them), which holds them.
+    await drained(PIPELINE.slice(0, 2));
     expect(sorted(await stack.facebookMembers(audienceId))).toEqual(sorted(range(0, 10).map((i) => fbRow(attrs(i)))));
     await stack.authorize(connectionId);
     await fbAudience(audienceId, [...range(1, 10), 20].map((i) => fbRow(attrs(i))));
@@ -201,7 +202,7 @@ describe('end to end: segment events in, correct audiences at both destinations 
     expect(B.status).toBe(201);
     expect(B.body.audiences[0].audienceId).toBe(audienceB);
     expect((await stack.api('GET', `/exports/${A.exportId}`)).body.audiences[0].audienceId).toBe(A.audienceId);
-    await settle();
+    await stack.untilActive(B.body.id, B.body.version);
 
     await stack.publish([...refresh(a, range(0, 300)), ...refresh(b, range(300, 600))]);
     const rows = (ids: number[]) => ids.map((i) => fbRow(attrs(i)));
@@ -216,7 +217,7 @@ describe('end to end: segment events in, correct audiences at both destinations 
     const C = await stack.api('POST', '/exports', { displayName: 'fb-c', connectionId: A.connectionId, segments: [{ id: c, name: c }], facebook: { ...mappings, audience: { adAccountId: 'act_1001', audienceId: audienceB } } });
     expect(C.status).toBe(201);
     expect(C.body.audiences[0]).toMatchObject({ audienceId: audienceB, alsoFedBy: [B.body.id] });
-    await settle();
+    await stack.untilActive(C.body.id, C.body.version);
     await stack.publish(refresh(c, range(500, 700)));
     await fbAudience(audienceB, rows(range(300, 700)));
     for (const exportId of [B.body.id, C.body.id]) {
@@ -262,10 +263,11 @@ describe('end to end: segment events in, correct audiences at both destinations 
     await stack.publish(refresh(seg, range(0, 5)));
     await fbAudience(audienceId, range(0, 5).map((i) => fbRow(attrs(i))));
     expect((await stack.api('DELETE', `/exports/${exportId}`)).status).toBe(204);
-    await settle();
+    await stack.applied.until(['segment-streamer', 'sink-facebook'], exportId, null);
     const before = stack.emulators.facebook.requests.filter((r) => r.path.includes(audienceId)).length;
     await stack.publish([member(seg, 9, 'entered'), member(seg, 1, 'exited')]);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Every stage has handled what the events caused: anything sent for them would have been sent by now.
+    await drained(PIPELINE.slice(0, 3));
     expect(stack.emulators.facebook.requests.filter((r) => r.path.includes(audienceId)).length).toBe(before);
     expect(sorted(await stack.facebookMembers(audienceId))).toEqual(sorted(range(0, 5).map((i) => fbRow(attrs(i)))));
   });

@@ -10,6 +10,7 @@ import { eventually, testBrokers, uniqueName } from '../support/env';
 import { RunningService, startService } from '../support/services';
 import { Stack } from '../support/stack';
 import { skipLeftovers } from '../support/leftovers';
+import { AppliedConfigs } from '../support/applied-configs';
 
 const digest = (i: number) => createHash('sha256').update(`gone${i}@example.com`).digest('hex');
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -33,6 +34,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
   let current: ExportConfig;
   const problems: string[] = [];
   const statuses: RunStatus[] = [];
+  const applied = new AppliedConfigs(['sink-facebook']);
   let statusReader: ReturnType<Kafka['consumer']>;
 
   const publishConfig = async (config: ExportConfig) => {
@@ -107,9 +109,11 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
     await statusReader.connect();
     await statusReader.subscribe({ topics: [Topics.runStatusFromFacebook.name], fromBeginning: true });
     await statusReader.run({ eachMessage: async ({ message }) => void statuses.push(JSON.parse(message.value!.toString())) });
+    await applied.start();
   }, 120000);
 
   afterAll(async () => {
+    await applied.stop();
     await statusReader?.disconnect();
     await sink?.kill();
     await admin?.disconnect();
@@ -135,7 +139,8 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
     expect(failed.error).toMatch(new RegExp(`100/33 for the custom audience ${first}: it was deleted.*Choose another customer-list audience or create one for the export: PATCH /exports/\\{id\\}`, 's'));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/no longer lets this export use its custom audience.*nothing is dropped/s);
-    await new Promise((r) => setTimeout(r, 3000));
+    // The sink has applied the config the problem came back in (its second report of version 1), so it holds the export.
+    await eventually(() => applied.of('sink-facebook', exportId).length >= 2, 30000, 'the sink to apply the config with the problem');
     expect(await committed(waiting.partition)).toBeLessThanOrEqual(waiting.offset); // the waiting batch is not committed
     expect(emulators.facebook.state.audiences.has(first)).toBe(false);
 
@@ -175,7 +180,7 @@ describe('a Facebook audience deleted mid-stream, end to end', () => {
     const mappings = { EMAIL: 'PrimaryEmail' };
     const created = await stack.api('POST', '/exports', { displayName: 'gone', connectionId, segments: [{ id: seg, name: seg }], facebook: { keyIdentifier: 'email', mappings } });
     const exportId = created.body.id as string;
-    await new Promise((r) => setTimeout(r, 2500));
+    await stack.untilActive(exportId, created.body.version);
     await stack.publish(refresh(seg, range(0, 10)));
     await holds(first, range(0, 10));
 

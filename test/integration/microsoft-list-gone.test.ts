@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SegmentEvent } from '@audience-sync/contracts';
 import { eventually, uniqueName } from '../support/env';
 import { Stack } from '../support/stack';
+import { drained, PIPELINE } from '../support/drained';
 
 const email = (i: number) => `ms-gone${i}@example.com`;
 const row = (i: number) => createHash('sha256').update(email(i)).digest('hex').slice(0, 16);
@@ -52,7 +53,7 @@ describe('a Microsoft Customer Match list deleted mid-stream, end to end', () =>
     const created = await stack.api('POST', '/exports', { displayName: 'gone', connectionId, segments: [{ id: seg, name: seg }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
     expect(created.status).toBe(201);
     const exportId = created.body.id as string;
-    await new Promise((r) => setTimeout(r, 2500));
+    await stack.untilActive(exportId, created.body.version);
     await stack.publish(refresh(seg, range(0, 20)));
     await holds(seg, range(0, 20));
     const first = list(seg)!.id;
@@ -63,7 +64,8 @@ describe('a Microsoft Customer Match list deleted mid-stream, end to end', () =>
     expect(list(seg)!.id).not.toBe(first);
     const refill = await eventually(async () => (await stack.runs(exportId)).find((r) => r.requestedBy === 'sink-microsoft-ads' && r.state === 'succeeded'), 60000, 'the full sync the sink asked for to succeed');
     expect(refill.trigger).toBe('on-demand');
-    await new Promise((r) => setTimeout(r, 2000));
+    // Every stage has handled all there was: a batch that found the list gone again would have asked by now.
+    await drained(PIPELINE.filter(([group]) => group !== 'sink-facebook'));
     expect((await stack.runs(exportId)).filter((r) => r.requestedBy === 'sink-microsoft-ads')).toHaveLength(1);
     await holds(seg, range(0, 25));
   });

@@ -6,6 +6,8 @@ import { ExportConfig, SegmentEvent, Topics } from '@audience-sync/contracts';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 import { startService, RunningService } from '../support/services';
 import { expectedFacebookRows, expectedMicrosoftRows, HashedAudiences } from '../support/hashed-audiences';
+import { AppliedConfigs } from '../support/applied-configs';
+import { drained, PIPELINE } from '../support/drained';
 
 const N = 3000;
 const PARTS = 6;
@@ -28,6 +30,7 @@ describe('segment-streamer + identifier-hasher on the real broker', () => {
   let producer: Producer;
   let kafka: Kafka;
   let downstream: HashedAudiences;
+  const applied = new AppliedConfigs(['segment-streamer']);
   const t0 = Date.parse('2026-11-01T10:00:00Z');
   const at = (ms: number) => new Date(t0 + ms).toISOString();
 
@@ -56,11 +59,12 @@ describe('segment-streamer + identifier-hasher on the real broker', () => {
     streamer = await startService('segment-streamer', 'STREAMER_PORT', env);
     await producer.send({ topic: Topics.exportConfigs.name, messages: configs.map((c) => ({ key: c.exportId, value: JSON.stringify(c) })) });
     downstream = new HashedAudiences(new Set([fbExport, msExport]));
-    await downstream.start();
+    await Promise.all([downstream.start(), applied.start()]);
   });
 
   afterAll(async () => {
     await downstream?.stop();
+    await applied.stop();
     await producer?.disconnect();
     await streamer?.kill();
     await hasher?.kill();
@@ -69,8 +73,11 @@ describe('segment-streamer + identifier-hasher on the real broker', () => {
 
   it('survives a SIGKILL while staging and while completing a refresh, then follows deltas exactly', async () => {
     {
-      // Saving an export sends nothing.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Saving an export sends nothing: once the streamer has applied both configurations, the hasher
+      // has handled all the streamer wrote and the reader has read all the hasher wrote, nothing came.
+      for (const exportId of [fbExport, msExport]) await applied.until(['segment-streamer'], exportId, 1);
+      await drained([PIPELINE[1]]);
+      await downstream.caughtUp();
       expect(downstream.raw).toHaveLength(0);
 
       const [sent] = await publish([1, 2, 3].map(refreshPart));

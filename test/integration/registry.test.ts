@@ -1,10 +1,11 @@
 import mongoose from 'mongoose';
 import { Kafka, logLevel } from 'kafkajs';
-import { Topics } from '@audience-sync/contracts';
+import { configAppliedTopics, PipelineStage, Topics } from '@audience-sync/contracts';
 import { ContractProducer } from '@audience-sync/kafka';
 import { Emulators, startEmulators } from '../emulators/main';
 import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
 import { eventually, testBrokers, uniqueName } from '../support/env';
+import { drained } from '../support/drained';
 import { ExportsService } from '../../services/connection-registry/src/exports/exports.service';
 
 const CUSTOM = '23850000000000001';
@@ -198,6 +199,44 @@ describe('connection registry over HTTP', () => {
     }, 20000, 'the run to succeed in the history');
     // The streamer's drops never reach the sink: the run counts both stages' invalid rows, by reason.
     expect(done.counts).toEqual({ sent: 10, removed: 1, invalid: 4, failed: 0, invalidByReason: { 'no-mapped-identifier': 2, 'rejected-by-hasher-or-platform': 2 } });
+  });
+
+  it('shows an export saved until the streamer and its sink both applied the saved version, and never goes back', async () => {
+    const ms = await microsoftConnection();
+    const created = await admin('POST', '/exports', { displayName: 'Applied', connectionId: ms.id, segments: [{ id: 'seg', name: 'Seg' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } });
+    const id = created.body.id as string;
+    expect(created.body.pipeline).toEqual({ savedVersion: 1, appliedVersion: null, state: 'saved' });
+    const producer = registry.app.get(ContractProducer);
+    // Reports as the stages send them; each waits until the registry has read its topic to the end, so what the view shows next follows from all of them.
+    const report = async (stage: PipelineStage, version: number, exportId = id) => {
+      await producer.send(configAppliedTopics[stage], [{ key: exportId, value: { exportId, stage, version } }]);
+      await drained([[`connection-registry.${configAppliedTopics[stage].name}`, configAppliedTopics[stage]]], 20000);
+    };
+    const pipeline = async () => (await admin('GET', `/exports/${id}`)).body.pipeline;
+
+    await report('segment-streamer', 1);
+    expect(await pipeline()).toEqual({ savedVersion: 1, appliedVersion: null, state: 'saved' });
+    await report('sink-microsoft-ads', 1);
+    expect(await pipeline()).toEqual({ savedVersion: 1, appliedVersion: 1, state: 'active' });
+    expect((await admin('GET', '/exports?limit=100')).body.items.find((e: { id: string }) => e.id === id).pipeline.state).toBe('active');
+
+    const changed = await admin('PATCH', `/exports/${id}`, { displayName: 'Applied, renamed' });
+    expect(changed.body.pipeline).toEqual({ savedVersion: 2, appliedVersion: 1, state: 'saved' });
+    // The sink has it; the streamer (stopped, say) does not: still saved. Another destination's sink does not count.
+    await report('sink-microsoft-ads', 2);
+    await report('sink-facebook', 2);
+    expect(await pipeline()).toEqual({ savedVersion: 2, appliedVersion: 1, state: 'saved' });
+    await report('segment-streamer', 2);
+    expect(await pipeline()).toEqual({ savedVersion: 2, appliedVersion: 2, state: 'active' });
+    // A stage replaying older reports (a restart re-reads its topic) takes nothing back.
+    await report('segment-streamer', 1);
+    await report('sink-microsoft-ads', 1);
+    expect(await pipeline()).toEqual({ savedVersion: 2, appliedVersion: 2, state: 'active' });
+
+    // A deleted export shows nothing, whatever a stage still reports for it.
+    expect((await admin('DELETE', `/exports/${id}`)).status).toBe(204);
+    await report('segment-streamer', 2);
+    expect((await admin('GET', `/exports/${id}`)).status).toBe(404);
   });
 
   it('publishes a tombstone before acknowledging a deletion, and refuses deleting a used connection without cascade', async () => {

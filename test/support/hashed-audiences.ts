@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { FacebookChangeBatch, MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
-import { testBrokers, uniqueName } from './env';
+import { eventually, testBrokers, uniqueName } from './env';
 
 /**
  * Reads the hasher's output topics from the beginning and applies them as a destination would
@@ -11,17 +11,21 @@ export class HashedAudiences {
   readonly audiences = new Map<string, Set<string>>();
   readonly raw: string[] = [];
   private readonly staging = new Map<string, Set<string>>();
+  /** The next offset to read, by topic/partition. */
+  private readonly positions = new Map<string, bigint>();
+  private kafka?: Kafka;
   private consumer?: ReturnType<Kafka['consumer']>;
 
   constructor(private readonly exportIds: Set<string>) {}
 
   async start(): Promise<void> {
-    const kafka = new Kafka({ clientId: 'hashed-reader', brokers: testBrokers(), logLevel: logLevel.NOTHING });
+    const kafka = (this.kafka = new Kafka({ clientId: 'hashed-reader', brokers: testBrokers(), logLevel: logLevel.NOTHING }));
     this.consumer = kafka.consumer({ groupId: uniqueName('hashed-reader') });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [Topics.facebookChanges.name, Topics.microsoftChanges.name], fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ topic, message }) => {
+      eachMessage: async ({ topic, partition, message }) => {
+        this.positions.set(`${topic}/${partition}`, BigInt(message.offset) + 1n);
         const text = message.value!.toString();
         const batch = JSON.parse(text) as FacebookChangeBatch | MicrosoftChangeBatch;
         if (!this.exportIds.has(batch.audience.exportId)) return;
@@ -34,6 +38,19 @@ export class HashedAudiences {
 
   stop(): Promise<void> {
     return this.consumer?.disconnect() ?? Promise.resolve();
+  }
+
+  /** Until everything on the hasher's output topics up to now has been read. */
+  async caughtUp(timeoutMs = 30000): Promise<void> {
+    const admin = this.kafka!.admin();
+    await admin.connect();
+    try {
+      const ends = await Promise.all([Topics.facebookChanges.name, Topics.microsoftChanges.name].map(async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ topic, ...p }))));
+      const read = (e: { topic: string; partition: number; low: string; high: string }) => e.high === e.low || (this.positions.get(`${e.topic}/${e.partition}`) ?? 0n) >= BigInt(e.high);
+      await eventually(() => ends.flat().every(read), timeoutMs, 'the reader to reach the end of the hashed topics');
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   of(exportId: string, audienceKey: string): Set<string> {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { SegmentEvent, Topics } from '@audience-sync/contracts';
+import { pipelineStageSchema, SegmentEvent, Topics } from '@audience-sync/contracts';
 import { Emulators, EmulatorOptions, startEmulators } from '../emulators/main';
 import { freePort } from '../../deploy/local/process';
-import { testBrokers, testMongoUri } from './env';
+import { eventually, testBrokers, testMongoUri } from './env';
 import { RunningService, startService } from './services';
 import { skipLeftovers } from './leftovers';
+import { AppliedConfigs } from './applied-configs';
 
 const SERVICES = [
   ['identifier-hasher', 'HASHER_PORT'],
@@ -16,6 +17,8 @@ const SERVICES = [
   ['sink-facebook', 'SINK_FACEBOOK_PORT'],
   ['sink-microsoft-ads', 'SINK_MICROSOFT_ADS_PORT'],
 ] as const;
+
+const pipelineStages = pipelineStageSchema.options;
 
 export type ApiCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
@@ -26,6 +29,8 @@ export class Stack {
   registryUrl!: string;
   env!: Record<string, string>;
   producer!: Producer;
+  /** What each stage reports it applied, for exports the registry does not show (never saved there, or deleted). The registry creates the topics. */
+  readonly applied = new AppliedConfigs();
   private stateDir!: string;
   readonly adminKey = `admin-${randomBytes(12).toString('hex')}`;
 
@@ -55,7 +60,7 @@ export class Stack {
       STREAMER_STATE_DIR: this.stateDir,
     };
     this.services.set('connection-registry', await startService('connection-registry', 'REGISTRY_PORT', this.env, registryPort));
-    await Promise.all(SERVICES.map(async ([name, port]) => this.services.set(name, await startService(name, port, this.env))));
+    await Promise.all([this.applied.start(), ...SERVICES.map(async ([name, port]) => this.services.set(name, await startService(name, port, this.env)))]);
     this.producer = new Kafka({ clientId: 'e2e', brokers: testBrokers(), logLevel: logLevel.NOTHING }).producer();
     await this.producer.connect();
   }
@@ -67,6 +72,7 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
+    await this.applied.stop();
     await this.producer?.disconnect();
     await Promise.all([...this.services.values()].map((s) => s.kill('SIGTERM')));
     await this.emulators?.close();
@@ -99,6 +105,23 @@ export class Stack {
     const provider = await fetch(started.body.authorizeUrl, { redirect: 'manual' });
     const landed = await fetch(provider.headers.get('location')!);
     if (landed.status !== 200) throw new Error(`OAuth callback answered ${landed.status}`);
+  }
+
+  /**
+   * Until the export's view says the pipeline follows `version` (the one a save answered with): the
+   * streamer and the export's sink have applied it, so what is published next meets it.
+   */
+  async untilActive(exportId: string, version: number): Promise<void> {
+    await eventually(
+      async () => {
+        const { pipeline } = (await this.api('GET', `/exports/${exportId}`)).body;
+        if (pipeline.state === 'active' && pipeline.appliedVersion >= version) return true;
+        // Said if it times out, with what each stage reported.
+        throw new Error(`it shows ${JSON.stringify(pipeline)}; reports: ${JSON.stringify(Object.fromEntries(pipelineStages.map((s) => [s, this.applied.of(s, exportId)])))}`);
+      },
+      30000,
+      `the pipeline to apply version ${version} of export ${exportId}`,
+    );
   }
 
   async publish(events: SegmentEvent[]): Promise<void> {
