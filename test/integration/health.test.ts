@@ -117,6 +117,8 @@ describe('readiness follows the database', () => {
 
     await relay.cut();
     await eventually(async () => (await ready()).status === 503, 15000, 'ready to turn 503');
+    // The answer names what is down, as every service's readiness does.
+    expect(((await (await ready()).json()) as { error: Record<string, { status: string }> }).error.database.status).toBe('down');
     expect((await fetch(`${registry.url}/health/live`)).status).toBe(200);
 
     await relay.restore();

@@ -37,6 +37,11 @@ export class ApiErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Terminus' readiness answer says which dependency is down: operators and probes read it as is.
+      if (isHealthCheckResult(exception.getResponse())) {
+        res.status(status).json(exception.getResponse());
+        return;
+      }
       const code = status === 404 ? 'not_found' : status === 400 ? 'bad_request' : 'http_error';
       res.status(status).json({ error: { code, message: exception.message } });
       return;
@@ -44,4 +49,8 @@ export class ApiErrorFilter implements ExceptionFilter {
     this.logger.error(`unhandled error: ${(exception as Error).stack ?? String(exception)}`);
     res.status(500).json({ error: { code: 'internal_error', message: 'an internal error occurred; see the registry log' } });
   }
+}
+
+function isHealthCheckResult(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'status' in body && 'details' in body;
 }
