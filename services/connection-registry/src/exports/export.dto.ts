@@ -72,10 +72,10 @@ export function exportView(e: ExportDoc, sharedWith: string[] = [], applied: App
 /**
  * Saving changes the export at once, the pipeline a moment later: `active` once the segment
  * streamer and the export's sink have both applied the saved version (`appliedVersion`, null
- * before they applied any), `saved` until then. The stages report what they applied; a stage that
- * is down leaves the export `saved`.
+ * before they applied any), `saved` until then. The stages report what they applied, so while
+ * either is down a change stays `saved`.
  */
-export function pipelineView(e: ExportDoc, applied: AppliedVersions) {
+function pipelineView(e: ExportDoc, applied: AppliedVersions) {
   const stages: PipelineStage[] = ['segment-streamer', e.facebook ? 'sink-facebook' : 'sink-microsoft-ads'];
   const appliedVersion = Math.min(...stages.map((stage) => applied[stage] ?? 0));
   return { savedVersion: e.version, appliedVersion: appliedVersion || null, state: appliedVersion >= e.version ? ('active' as const) : ('saved' as const) };
