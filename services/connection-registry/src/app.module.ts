@@ -9,7 +9,7 @@ import { topics } from './topics';
 import { AuthGuard } from './auth/auth.guard';
 import { ApiErrorFilter } from './common/api-error';
 import { CredentialCipher } from './crypto/credential-cipher';
-import { appliedConfigSchema, connectionSchema, exportSchema, Models, oauthStateSchema, runSchema } from './models';
+import { appliedConfigSchema, connectionSchema, exportSchema, Models, oauthStateSchema, runSchema, runStageSchema } from './models';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthController } from './oauth/oauth.controller';
@@ -36,6 +36,7 @@ export class AppModule {
           { name: Models.connection, schema: connectionSchema },
           { name: Models.export, schema: exportSchema },
           { name: Models.run, schema: runSchema },
+          { name: Models.runStage, schema: runStageSchema },
           { name: Models.oauthState, schema: oauthStateSchema },
           { name: Models.appliedConfig, schema: appliedConfigSchema },
         ]),

@@ -70,9 +70,22 @@ export interface RunDoc {
   exportId: string;
   trigger: 'on-demand' | 'refresh';
   requestedBy?: string;
-  stages: Record<string, StageStatus>;
+  /** Only in runs recorded before stages had documents of their own (RunStageDoc). */
+  stages?: Record<string, StageStatus>;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * One stage's view of a run, a document per run and stage for the reason AppliedConfigDoc gives:
+ * the stages report at the same moment, and FerretDB lost one of two concurrent updates to a
+ * shared run document (196 of 200 in a probe).
+ */
+export interface RunStageDoc extends StageStatus {
+  /** `<runId>/<stage>` */
+  _id: string;
+  runId: string;
+  stage: PipelineStage;
 }
 
 export interface OAuthStateDoc {
@@ -122,13 +135,18 @@ export const runSchema = new Schema<RunDoc>(
     exportId: { type: String, required: true, index: true },
     trigger: String,
     requestedBy: String,
-    stages: { type: Schema.Types.Mixed, default: {} },
+    stages: { type: Schema.Types.Mixed },
   },
-  { timestamps: true, versionKey: false, minimize: false },
+  { timestamps: true, versionKey: false },
+);
+
+export const runStageSchema = new Schema<RunStageDoc>(
+  { _id: String, runId: { type: String, required: true, index: true }, stage: String, state: String, counts: { type: Schema.Types.Mixed }, error: String, at: Date },
+  { versionKey: false },
 );
 
 export const appliedConfigSchema = new Schema<AppliedConfigDoc>({ _id: String, exportId: { type: String, required: true, index: true }, stage: String, version: Number }, { versionKey: false });
 
 export const oauthStateSchema = new Schema<OAuthStateDoc>({ _id: String, connectionId: String, provider: String, redirectUri: String, expiresAt: Date }, { versionKey: false });
 
-export const Models = { connection: 'Connection', export: 'Export', run: 'Run', oauthState: 'OAuthState', appliedConfig: 'AppliedConfig' } as const;
+export const Models = { connection: 'Connection', export: 'Export', run: 'Run', runStage: 'RunStage', oauthState: 'OAuthState', appliedConfig: 'AppliedConfig' } as const;

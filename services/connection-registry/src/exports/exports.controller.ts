@@ -68,7 +68,7 @@ export class ExportsController {
   @ApiOperation({ summary: 'Start a full sync of the export now.' })
   async run(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     const { run, destination } = await this.exports.startRun(principal, id);
-    return runView(run, destination);
+    return runView(run, [], destination);
   }
 
   @Get(':id/runs')
@@ -76,6 +76,6 @@ export class ExportsController {
   async history(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
     const { runs, destination } = await this.exports.runsOf(principal, id, page);
-    return pageOf(runs.map((r) => runView(r, destination)), page);
+    return pageOf(runs.map((r) => runView(r.run, r.stages, destination)), page);
   }
 }

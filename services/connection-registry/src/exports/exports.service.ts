@@ -11,7 +11,7 @@ import { PageQuery } from '../common/zod-body';
 import { ConnectionsService } from '../connections/connections.service';
 import { connectionStatus } from '../connections/connection-status';
 import { AudienceChoice, chooseAudienceBody } from '../connections/connection.dto';
-import { ConnectionDoc, ExportDoc, FacebookAudience, Models, RunDoc } from '../models';
+import { ConnectionDoc, ExportDoc, FacebookAudience, Models, RunDoc, RunStageDoc } from '../models';
 import { createExportBody, REQUIRED_KEYS, updateExportBody } from './export.dto';
 import { ExportConfigPublisher } from './export-config.publisher';
 
@@ -33,6 +33,7 @@ export class ExportsService implements OnModuleInit {
     @InjectModel(Models.export) private readonly exports: Model<ExportDoc>,
     @InjectModel(Models.connection) private readonly connectionModel: Model<ConnectionDoc>,
     @InjectModel(Models.run) private readonly runs: Model<RunDoc>,
+    @InjectModel(Models.runStage) private readonly runStages: Model<RunStageDoc>,
     private readonly connections: ConnectionsService,
     private readonly publisher: ExportConfigPublisher,
     private readonly producer: ContractProducer,
@@ -106,7 +107,7 @@ export class ExportsService implements OnModuleInit {
 
   /** A full sync, asked of the pipeline once it has the export's current configuration. */
   private async requestRun(exportDoc: ExportDoc, requestedBy: string): Promise<RunDoc> {
-    const run = await this.runs.create({ _id: randomUUID(), exportId: exportDoc._id, trigger: 'on-demand', requestedBy, stages: {} });
+    const run = await this.runs.create({ _id: randomUUID(), exportId: exportDoc._id, trigger: 'on-demand', requestedBy });
     await this.producer.send(Topics.runRequests, [{ key: exportDoc._id, value: { runId: run._id, exportId: exportDoc._id, exportVersion: exportDoc.version, requestedAt: new Date().toISOString() } }]);
     return run.toObject();
   }
@@ -185,10 +186,12 @@ export class ExportsService implements OnModuleInit {
     if (legacy.length > 0) this.logger.log(`${legacy.length} Facebook export(s) now name the audience they feed`);
   }
 
-  async runsOf(principal: Principal, id: string, page: PageQuery): Promise<{ runs: RunDoc[]; destination: ConnectionDoc['destination'] }> {
+  /** A page of the export's runs, each with what its stages reported. */
+  async runsOf(principal: Principal, id: string, page: PageQuery): Promise<{ runs: { run: RunDoc; stages: RunStageDoc[] }[]; destination: ConnectionDoc['destination'] }> {
     const { connection } = await this.visible(principal, id);
     const runs = await this.runs.find({ exportId: id }).sort({ createdAt: -1, _id: 1 }).skip(Number(page.cursor ?? 0)).limit(page.limit + 1).lean();
-    return { runs, destination: connection.destination };
+    const stages = await this.runStages.find({ runId: { $in: runs.map((r) => r._id) } }).lean();
+    return { runs: runs.map((run) => ({ run, stages: stages.filter((s) => s.runId === run._id) })), destination: connection.destination };
   }
 
   private async usableConnectionIds(): Promise<string[]> {

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { RunStatus, Topics } from '@audience-sync/contracts';
 import { BatchConsumers, ReceivedMessage } from '@audience-sync/kafka';
-import { Models, RunDoc } from '../models';
+import { Models, RunDoc, RunStageDoc } from '../models';
 
 const TERMINAL = new Set(['succeeded', 'failed']);
 
@@ -13,6 +13,7 @@ export class RunStatusConsumer implements OnApplicationBootstrap {
   constructor(
     private readonly consumers: BatchConsumers,
     @InjectModel(Models.run) private readonly runs: Model<RunDoc>,
+    @InjectModel(Models.runStage) private readonly stages: Model<RunStageDoc>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -21,15 +22,20 @@ export class RunStatusConsumer implements OnApplicationBootstrap {
     }
   }
 
+  /**
+   * A stage's document has one writer, this stage's consumer (its reports of a run come in order,
+   * keyed by run id). A run a refresh started is recorded by whichever stage reports first; a
+   * racing insert by the other fails with a duplicate key and the batch is handled again.
+   */
   async apply(messages: ReceivedMessage<RunStatus>[]): Promise<void> {
     for (const { value } of messages) {
-      const existing = await this.runs.findById(value.runId).lean();
-      const current = existing?.stages?.[value.stage];
+      const id = `${value.runId}/${value.stage}`;
+      const current = await this.stages.findById(id).lean();
       // Counts are totals; a terminal state is not taken back by a late progress message.
       if (current && TERMINAL.has(current.state) && !TERMINAL.has(value.state)) continue;
-      const stage = { state: value.state, counts: value.counts, ...(value.error ? { error: value.error } : {}), at: new Date(value.at) };
-      if (existing) await this.runs.updateOne({ _id: value.runId }, { $set: { [`stages.${value.stage}`]: stage } });
-      else await this.runs.create({ _id: value.runId, exportId: value.exportId, trigger: value.trigger ?? 'refresh', stages: { [value.stage]: stage } });
+      const stage = { runId: value.runId, stage: value.stage, state: value.state, counts: value.counts, at: new Date(value.at) };
+      await this.stages.updateOne({ _id: id }, value.error ? { $set: { ...stage, error: value.error } } : { $set: stage, $unset: { error: 1 } }, { upsert: true });
+      if (!(await this.runs.exists({ _id: value.runId }))) await this.runs.create({ _id: value.runId, exportId: value.exportId, trigger: value.trigger ?? 'refresh' });
     }
   }
 }

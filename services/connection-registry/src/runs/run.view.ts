@@ -1,5 +1,5 @@
 import { RunState, StageCounts } from '@audience-sync/contracts';
-import { RunDoc, StageStatus } from '../models';
+import { RunDoc, RunStageDoc, StageStatus } from '../models';
 
 const SINK = { 'facebook-ads': 'sink-facebook', 'microsoft-advertising': 'sink-microsoft-ads' } as const;
 const zero: StageCounts = { sent: 0, removed: 0, invalid: 0, failed: 0 };
@@ -21,15 +21,17 @@ function runCounts(upstream: StageStatus | undefined, sink: StageStatus | undefi
   return { sent: sink.counts.sent, removed: sink.counts.removed, invalid, failed: sink.counts.failed, ...(invalid > 0 ? { invalidByReason: reasons } : {}) };
 }
 
-/** One run as the history shows it: the destination's sink decides success; any stage can fail it. */
-export function runView(run: RunDoc, destination: keyof typeof SINK) {
-  const stages = run.stages ?? {};
+/** One run as the history shows it: it succeeded when the streamer and the destination's sink did; any stage can fail it. */
+export function runView(run: RunDoc, reports: RunStageDoc[], destination: keyof typeof SINK) {
+  const stages: Record<string, StageStatus> = { ...run.stages };
+  for (const { stage, state, counts, error, at } of reports) stages[stage] = { state, counts, ...(error ? { error } : {}), at };
   const failed = Object.entries(stages).find(([, s]) => s.state === 'failed');
   const sink = stages[SINK[destination]];
   const upstream = stages['segment-streamer'];
   let state: RunState = 'pending';
   if (failed) state = 'failed';
-  else if (sink?.state === 'succeeded') state = 'succeeded';
+  // Both stages report on topics of their own: only when both are done are the counts complete.
+  else if (sink?.state === 'succeeded' && upstream?.state === 'succeeded') state = 'succeeded';
   else if (Object.keys(stages).length > 0) state = 'running';
   const counts = runCounts(upstream, sink);
   return {
@@ -42,6 +44,6 @@ export function runView(run: RunDoc, destination: keyof typeof SINK) {
     error: failed?.[1].error,
     stages,
     createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
+    updatedAt: new Date(Math.max(new Date(run.updatedAt).getTime(), ...reports.map((r) => new Date(r.at).getTime()))),
   };
 }
