@@ -371,6 +371,34 @@ describe('connection registry over HTTP', () => {
     await eventually(() => configs.get(created.body.id)?.version >= 2 && configs.get(created.body.id).problem === undefined, 10000, 'the configuration without the problem');
   });
 
+  it('starts a full sync when a change can bring in members nothing sent yet: other segments or identifiers, a new audience or account', async () => {
+    const fb = await facebookConnection();
+    const ms = await microsoftConnection();
+    const facebook = (mappings: Record<string, string>) => ({ keyIdentifier: 'email', mappings });
+    const fbExport = (await admin('POST', '/exports', { displayName: 'f', connectionId: fb.id, segments: [{ id: 'a', name: 'A' }], facebook: facebook({ EMAIL: 'E' }) })).body.id as string;
+    const msExport = (await admin('POST', '/exports', { displayName: 'm', connectionId: ms.id, segments: [{ id: 'a', name: 'A' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } })).body.id as string;
+    const started = async (id: string, change: object) => {
+      const changed = await admin('PATCH', `/exports/${id}`, change);
+      expect(changed.status).toBe(200);
+      return changed.body.startedRun as string | undefined;
+    };
+    // Saving does not run an export, and neither does changing one that never ran.
+    expect(await started(fbExport, { segments: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }] })).toBeUndefined();
+    expect((await admin('POST', `/exports/${fbExport}/runs`)).status).toBe(202);
+    expect((await admin('POST', `/exports/${msExport}/runs`)).status).toBe(202);
+
+    expect(await started(fbExport, { segments: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }] })).toEqual(expect.any(String));
+    expect(await started(fbExport, { facebook: facebook({ EMAIL: 'WorkEmail' }) })).toEqual(expect.any(String));
+    expect(await started(fbExport, { facebook: facebook({ EMAIL: 'WorkEmail', PHONE: 'Mobile' }) })).toEqual(expect.any(String));
+    expect(await started(msExport, { microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'WorkEmail' } })).toEqual(expect.any(String));
+    expect(await started(msExport, { microsoft: { customerId: '1000001', accountId: '2000002', emailAttribute: 'WorkEmail' } })).toEqual(expect.any(String));
+    // What cannot bring anyone in starts nothing: a name, segment names, the same identifiers again.
+    expect(await started(fbExport, { displayName: 'renamed' })).toBeUndefined();
+    expect(await started(fbExport, { segments: [{ id: 'a', name: 'A!' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }] })).toBeUndefined();
+    expect(await started(fbExport, { facebook: facebook({ PHONE: 'Mobile', EMAIL: 'WorkEmail' }) })).toBeUndefined();
+    expect(await started(msExport, { microsoft: { customerId: '1000001', accountId: '2000002', emailAttribute: 'WorkEmail' } })).toBeUndefined();
+  });
+
   it('paginates lists and serves the OpenAPI description', async () => {
     const first = await admin('GET', '/connections?limit=2');
     expect(first.body.items).toHaveLength(2);

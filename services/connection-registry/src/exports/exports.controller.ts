@@ -45,7 +45,7 @@ export class ExportsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change an export. A new audience (or one that needed attention) gets a full sync at once: `startedRun` names it.' })
+  @ApiOperation({ summary: 'Change an export. A new audience or account (or one that needed attention) gets a full sync at once, and so does an export that has run when its segments or identifiers change: `startedRun` names it.' })
   @ApiBody({ schema: openApiSchema(updateExportBody) })
   async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
     const { startedRun, ...updated } = await this.exports.update(principal, id, parseWith(updateExportBody, body));

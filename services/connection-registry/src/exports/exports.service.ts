@@ -75,8 +75,7 @@ export class ExportsService implements OnModuleInit {
     const updated = await this.exports.findOneAndUpdate({ _id: id, version: exportDoc.version }, { $set: { ...fields, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
     if (!updated) throw conflict(`export ${id} was changed by someone else meanwhile; read it again and retry`);
     await this.publisher.publish(updated, connection);
-    // A new audience, or one that was out of reach, holds none of what was sent before: a full sync fills it.
-    const refill = Boolean(exportDoc.problem) || (exportDoc.facebook?.audience.audienceId ?? null) !== (updated.facebook?.audience.audienceId ?? null);
+    const refill = Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id })) !== null);
     return { ...updated, ...(refill ? { startedRun: (await this.requestRun(updated, principal.name))._id } : {}) };
   }
 
@@ -229,4 +228,23 @@ export class ExportsService implements OnModuleInit {
 
 function isStored(choice: unknown): choice is FacebookAudience {
   return typeof choice === 'object' && choice !== null && 'audienceName' in choice;
+}
+
+/** A new audience, or one that was out of reach, holds none of what was sent before: a full sync fills it. */
+function changedAudience(before: ExportDoc, after: ExportDoc): boolean {
+  const audience = (e: ExportDoc) => (e.facebook ? e.facebook.audience.audienceId : `${e.microsoft?.customerId}/${e.microsoft?.accountId}`);
+  return audience(before) !== audience(after);
+}
+
+/**
+ * Other segments or identifiers can bring in profiles the pipeline never sent (it re-examines only
+ * what it sent): once the export has run, a full sync sends them. Names and key order do not count.
+ */
+function changedMembers(before: ExportDoc, after: ExportDoc): boolean {
+  const shape = (e: ExportDoc) =>
+    JSON.stringify([
+      e.segments.map((s) => s.id).sort(),
+      e.facebook ? [e.facebook.keyIdentifier, Object.entries(e.facebook.mappings).sort(([a], [b]) => a.localeCompare(b))] : e.microsoft?.emailAttribute,
+    ]);
+  return shape(before) !== shape(after);
 }
