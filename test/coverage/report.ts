@@ -13,8 +13,8 @@ import { projectRoot } from '../../deploy/local/paths';
  * lower bound. Prints one row per folder and fails below the floor.
  */
 
-/** The floor: `npm test` fails when the product code's line coverage drops below it. */
-export const LINE_FLOOR = 80;
+/** The floor: `npm test` fails when the product code's line coverage drops below it (93.9 % measured on 2026-11-28). */
+export const LINE_FLOOR = 90;
 
 const root = projectRoot();
 const PRODUCT = /^(services|libs|deploy)\//;
