@@ -54,7 +54,7 @@ async function start(): Promise<void> {
 
   if (env.emulators) {
     const addresses = [env.values.FACEBOOK_EMULATOR_PORT, env.values.MICROSOFT_EMULATOR_PORT].map((port) => `127.0.0.1:${port}`);
-    supervisor.start('emulators', process.execPath, [join(root, 'dist/test/emulators/main.js')], join(logDir, 'emulators.log'), { env: childEnv }, { addresses });
+    supervisor.start('emulators', process.execPath, [join(root, 'dist/tools/emulators/main.js')], join(logDir, 'emulators.log'), { env: childEnv }, { addresses });
   }
   for (const service of stackServices) {
     const readyUrl = `http://127.0.0.1:${servicePort(service, env.values)}/health/ready`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { RunStatus, SegmentEvent, Topics } from '@audience-sync/contracts';
 import { facebookRows } from '@audience-sync/identifiers';
-import { memberKey } from '../emulators/members';
+import { memberKey } from '../../tools/emulators/members';
 import { Stack } from '../support/stack';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 import { drained, PIPELINE } from '../support/drained';

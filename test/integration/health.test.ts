@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { installKafka, LocalKafka, startKafka } from '../../deploy/local/kafka';
 import { freePort } from '../../deploy/local/process';
 import { AppModule } from '../../services/identifier-hasher/src/app.module';
-import { startEmulators } from '../emulators/main';
+import { startEmulators } from '../../tools/emulators/main';
 import { eventually } from '../support/env';
 import { startRegistry } from '../support/registry-harness';
 import { OtherRegistry, startRegistryLike } from '../support/registry-like';

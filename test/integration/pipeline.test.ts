@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { ExportConfig, SegmentEvent, Topics } from '@audience-sync/contracts';
 import { eventually, testBrokers, uniqueName } from '../support/env';
-import { startService, RunningService } from '../support/services';
+import { startService, RunningService } from '../../tools/services';
 import { expectedFacebookRows, expectedMicrosoftRows, HashedAudiences } from '../support/hashed-audiences';
 import { AppliedConfigs } from '../support/applied-configs';
 import { drained, PIPELINE } from '../support/drained';

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
-import { Emulators, startEmulators } from '../emulators/main';
+import { Emulators, startEmulators } from '../../tools/emulators/main';
 import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
 import { OtherRegistry, startRegistryLike } from '../support/registry-like';
 

@@ -2,7 +2,7 @@ import mongoose from 'mongoose';
 import { Kafka, logLevel } from 'kafkajs';
 import { configAppliedTopics, PipelineStage, Topics } from '@audience-sync/contracts';
 import { ContractProducer } from '@audience-sync/kafka';
-import { Emulators, startEmulators } from '../emulators/main';
+import { Emulators, startEmulators } from '../../tools/emulators/main';
 import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 import { drained } from '../support/drained';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { freePort } from '../../deploy/local/process';
 import { projectRoot } from '../../deploy/local/paths';
 import { eventually } from '../support/env';
-import { childCoverage } from '../support/services';
+import { childCoverage } from '../../tools/services';
 
 const exec = promisify(execFile);
 const root = projectRoot();
@@ -28,7 +28,7 @@ const PORT_VARIABLES = [
 const PROGRAMS: Record<string, string> = {
   kafka: 'kafka.Kafka',
   ferretdb: 'ferretdb-',
-  emulators: 'dist/test/emulators/main.js',
+  emulators: 'dist/tools/emulators/main.js',
   'connection-registry': 'dist/services/connection-registry/',
   'segment-streamer': 'dist/services/segment-streamer/',
   'identifier-hasher': 'dist/services/identifier-hasher/',

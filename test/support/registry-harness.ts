@@ -5,7 +5,7 @@ import { loadConfig } from '@audience-sync/config';
 import { AppModule } from '../../services/connection-registry/src/app.module';
 import { configSchema } from '../../services/connection-registry/src/config';
 import { serveOpenApi } from '../../services/connection-registry/src/openapi';
-import { Emulators } from '../emulators/main';
+import { Emulators } from '../../tools/emulators/main';
 import { freePort } from '../../deploy/local/process';
 import { testBrokers, testMongoUri } from './env';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { pipelineStageSchema, SegmentEvent, Topics } from '@audience-sync/contracts';
-import { Emulators, EmulatorOptions, startEmulators } from '../emulators/main';
+import { Emulators, EmulatorOptions, startEmulators } from '../../tools/emulators/main';
 import { freePort } from '../../deploy/local/process';
 import { eventually, testBrokers, testMongoUri } from './env';
-import { RunningService, startService } from './services';
+import { RunningService, startService } from '../../tools/services';
 import { skipLeftovers } from './leftovers';
 import { AppliedConfigs } from './applied-configs';
 

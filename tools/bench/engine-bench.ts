@@ -7,7 +7,7 @@ import { LevelStore } from '../../services/segment-streamer/src/engine/level-sto
 import { FACEBOOK_MAPPINGS, profile } from './profiles';
 
 /**
- * `node dist/test/bench/engine-bench.js [profiles]`: the streamer's engine alone, in one process
+ * `node dist/tools/bench/engine-bench.js [profiles]`: the streamer's engine alone, in one process
  * with no broker: a Facebook refresh of N profiles (default 200,000) in parts of 10,000 through
  * MembershipEngine and LevelStore, events and output checked against their schemas as the service
  * does. Run it under `node --cpu-prof` to profile the hot path.

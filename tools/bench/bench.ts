@@ -8,7 +8,7 @@ import { Topics } from '@audience-sync/contracts';
 import { provideInfrastructure, withDatabase } from '../../deploy/local/infrastructure';
 import { freePort } from '../../deploy/local/process';
 import { projectRoot } from '../../deploy/local/paths';
-import { startService, RunningService } from '../support/services';
+import { startService, RunningService } from '../services';
 import { AnonPeaks, cpuSeconds, leafPid, peakRssMb } from './proc-stats';
 import { expectedChecksum, FACEBOOK_MAPPINGS, profile } from './profiles';
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const fbPort = await freePort();
     const msPort = await freePort();
     mkdirSync(join(root, 'test-logs'), { recursive: true });
-    emulators = spawn(process.execPath, [join(root, 'dist/test/emulators/main.js')], {
+    emulators = spawn(process.execPath, [join(root, 'dist/tools/emulators/main.js')], {
       env: { ...process.env, FACEBOOK_EMULATOR_PORT: String(fbPort), MICROSOFT_EMULATOR_PORT: String(msPort), FACEBOOK_EMULATOR_SEED: JSON.stringify({ callsPerAccountPerHour: 10_000_000 }), MICROSOFT_EMULATOR_SEED: JSON.stringify({ callsPerCustomerPerMinute: 10_000_000 }) },
       stdio: ['ignore', openSync(join(root, 'test-logs', 'bench-emulators.log'), 'a'), 'inherit'],
     });

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   for (const [folder, f] of rows) console.log(`${folder.padEnd(width)}  ${pct(f).toFixed(1).padStart(5)} %  ${f.covered}/${f.total}`);
   const all = pct(folders.get('all product code') ?? { covered: 0, total: 0 });
   if (all < LINE_FLOOR) {
-    console.error(`\nLine coverage ${all.toFixed(1)} % is under the floor of ${LINE_FLOOR} % (test/coverage/report.ts): add tests for the code you added.`);
+    console.error(`\nLine coverage ${all.toFixed(1)} % is under the floor of ${LINE_FLOOR} % (tools/coverage/report.ts): add tests for the code you added.`);
     process.exitCode = 1;
   }
 }

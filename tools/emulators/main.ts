@@ -41,7 +41,7 @@ function seedFrom(variable: string): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    throw new Error(`${variable} must be JSON (see test/emulators/README.md)`);
+    throw new Error(`${variable} must be JSON (see tools/emulators/README.md)`);
   }
 }
 

@@ -1,10 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../deploy/local/process';
-import { projectRoot } from '../../deploy/local/paths';
-import { SERVICE_NODE_ARGS } from '../../deploy/local/stack';
-import { eventually } from './env';
+import { freePort } from '../deploy/local/process';
+import { projectRoot } from '../deploy/local/paths';
+import { SERVICE_NODE_ARGS } from '../deploy/local/stack';
 
 const root = projectRoot();
 
@@ -15,13 +14,24 @@ export interface RunningService {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Under `npm test`, services record what they execute for the coverage report (test/coverage/report.ts). */
+/** Under `npm test`, services record what they execute for the coverage report (tools/coverage/report.ts). */
 export const childCoverage = (): Record<string, string> =>
   process.env.AUDIENCE_SYNC_CHILD_COVERAGE ? { NODE_V8_COVERAGE: join(root, process.env.AUDIENCE_SYNC_CHILD_COVERAGE) } : {};
 
+/** Polls the service's readiness endpoint; fails at once if the process exits meanwhile. */
+async function untilReady(name: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see test-logs/${name}.log`);
+    if ((await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${name} to be ready`);
+}
+
 /**
  * Runs a built service (dist/, made by `npm test`'s build step) as a child process, so a test can
- * SIGKILL it like a crash. Its log goes to test-logs/<name>.log; readiness is awaited.
+ * SIGKILL it like a crash (the benchmark runs the services the same way). Its log goes to test-logs/<name>.log; readiness is awaited.
  */
 export async function startService(name: string, portVariable: string, env: Record<string, string>, fixedPort?: number): Promise<RunningService> {
   const entry = join(root, 'dist', 'services', name, 'src', 'main.js');
@@ -33,14 +43,7 @@ export async function startService(name: string, portVariable: string, env: Reco
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see test-logs/${name}.log`);
-      return (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200;
-    },
-    60000,
-    `${name} to be ready`,
-  );
+  await untilReady(name, port, child, 60000);
   return {
     name,
     port,

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { ExportConfig, FacebookChangeBatch, RunContext, RunStatus } from '@audience-sync/contracts';
 import { ExportTable, ReauthenticationRequired, RegistryClient, RunTracker, SinkRunner } from '@audience-sync/delivery';
 import { BatchContext } from '@audience-sync/kafka';
-import { configSchema } from '../../../services/sink-facebook/src/config';
-import { FacebookDelivery } from '../../../services/sink-facebook/src/facebook-delivery';
-import { GraphClient } from '../../../services/sink-facebook/src/graph-client';
-import { Emulators } from '../main';
+import { configSchema } from '../../services/sink-facebook/src/config';
+import { FacebookDelivery } from '../../services/sink-facebook/src/facebook-delivery';
+import { GraphClient } from '../../services/sink-facebook/src/graph-client';
+import { Emulators } from '../../tools/emulators/main';
 
 /**
  * The Facebook sink's own classes (SinkRunner → FacebookDelivery → GraphClient) wired to an

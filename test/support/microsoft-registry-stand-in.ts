@@ -1,4 +1,4 @@
-import { createServer, listen, readRequest, send } from '../http-kit';
+import { createServer, listen, readRequest, send } from '../../tools/emulators/http-kit';
 
 export interface RegistryStandIn {
   url: string;
