@@ -31,6 +31,22 @@ class Probe {
   }
 }
 
+const slowTopic: TopicSpec<typeof schema> = { ...topic, name: `${uniqueName('transport-slow')}.v1` };
+const slowGroupId = uniqueName('transport-slow-group');
+let entered = false;
+let finished = false;
+
+/** Takes a while, so the app closes while its batch is in flight. */
+@Controller()
+class SlowProbe {
+  @ConsumeBatches(slowTopic, { groupId: slowGroupId })
+  async handle(): Promise<void> {
+    entered = true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    finished = true;
+  }
+}
+
 describe('KafkaBatchTransport: @ConsumeBatches handlers on a real broker', () => {
   let app: INestApplication | undefined;
   let dlqConsumer: Consumer | undefined;
@@ -84,5 +100,27 @@ describe('KafkaBatchTransport: @ConsumeBatches handlers on a real broker', () =>
     await admin.connect();
     await eventually(async () => (await admin.fetchOffsets({ groupId, topics: [topic.name] }))[0].partitions[0].offset === '3', 10000, 'offset 3 committed');
     await admin.disconnect();
+  });
+
+  it('on app.close, the transport lets the in-flight batch finish and commits it', async () => {
+    await ensureTopics(raw, [slowTopic]);
+    const moduleRef = await Test.createTestingModule({
+      imports: [KafkaModule.forRoot({ service: 'identifier-hasher', brokers: testBrokers(), topics: [slowTopic] })],
+      controllers: [SlowProbe],
+    }).compile();
+    const slowApp = moduleRef.createNestApplication({ logger: ['error'] });
+    await serve(slowApp, 0, '127.0.0.1');
+    const producer = raw.producer();
+    await producer.connect();
+    await producer.send({ topic: slowTopic.name, messages: [{ value: JSON.stringify({ n: 1 }) }] });
+    await producer.disconnect();
+    await eventually(() => entered, 20000, 'the batch in flight');
+    await slowApp.close();
+    expect(finished).toBe(true);
+    const admin = raw.admin();
+    await admin.connect();
+    const [entry] = await admin.fetchOffsets({ groupId: slowGroupId, topics: [slowTopic.name] });
+    await admin.disconnect();
+    expect(entry.partitions[0].offset).toBe('1');
   });
 });
