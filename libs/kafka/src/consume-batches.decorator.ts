@@ -16,13 +16,13 @@ export interface BatchPatternExtras {
   batchOptions: ConsumeBatchesOptions;
 }
 
-type Payload<T extends TopicSpec> = MessageOf<T> | (T['tombstones'] extends true ? null : never);
+type BatchValue<T extends TopicSpec> = MessageOf<T> | (T['tombstones'] extends true ? null : never);
 
 /** A handler's shape for the topics it reads; a mismatch with the topic's schema is a compile error. */
-export type BatchHandler<T extends TopicSpec> = (messages: ReceivedMessage<Payload<T>>[], ctx: BatchContext) => Promise<void>;
+export type BatchHandler<T extends TopicSpec> = (messages: ReceivedMessage<BatchValue<T>>[], ctx: BatchContext) => Promise<void>;
 
 /**
- * Kafka's Nest rpc exception filter turns an error into `{ status, message }`; the batch consumer
+ * Nest's default rpc exception filter turns an error into `{ status, message }`; the batch consumer
  * needs the error itself, to leave the batch uncommitted and report its class on readiness.
  */
 @Catch()
