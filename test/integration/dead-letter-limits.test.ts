@@ -3,7 +3,8 @@ import { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { DeadLetterHeaders, Topics, TopicSpec, deadLetterTopic, serviceNames } from '@audience-sync/contracts';
-import { BatchConsumers, KafkaModule, ensureTopics } from '@audience-sync/kafka';
+import { KafkaModule, ensureTopics } from '@audience-sync/kafka';
+import { batchConsumer } from '../support/batch-consumer';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const MB = 1024 * 1024;
@@ -126,7 +127,7 @@ describe('dead letters of any size the input topic accepts', () => {
     });
 
     const handled: string[] = [];
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'segment-streamer', {
       groupId: uniqueName('poison-pill'),
       topic: input,
       handle: async (messages) => {

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { serve } from '@audience-sync/runtime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ describe('readiness follows the Kafka broker', () => {
     ports = { port: await freePort(), controllerPort: await freePort() };
     kafka = await boot();
     app = await NestFactory.create(AppModule.forRoot({ KAFKA_BROKERS: kafka.brokers, HOST: '127.0.0.1', LOG_LEVEL: 'error', HASHER_PORT: 0 }), { logger: ['error'] });
-    await app.listen(0, '127.0.0.1');
+    await serve(app, 0, '127.0.0.1');
     url = await app.getUrl();
   });
 

@@ -3,7 +3,8 @@ import { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { DeadLetterHeaders, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
-import { BatchConsumers, ContractProducer, ContractViolation, KafkaModule, ReceivedMessage, ensureTopics } from '@audience-sync/kafka';
+import { ContractProducer, ContractViolation, KafkaModule, ReceivedMessage, ensureTopics } from '@audience-sync/kafka';
+import { batchConsumer } from '../support/batch-consumer';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const schema = z.object({ n: z.number().int() });
@@ -47,7 +48,7 @@ describe('Kafka plumbing on a real broker', () => {
     const groupId = uniqueName('group-ok');
     const seen: number[] = [];
     let batches = 0;
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'identifier-hasher', {
       groupId,
       topic,
       handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
@@ -92,7 +93,7 @@ describe('Kafka plumbing on a real broker', () => {
     });
 
     const seen: number[] = [];
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'identifier-hasher', {
       groupId,
       topic: poisonTopic,
       handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
@@ -118,7 +119,7 @@ describe('Kafka plumbing on a real broker', () => {
     await ensureTopics(raw, [failTopic]);
     await producer.send(failTopic, [{ key: null, value: { n: 7 } }]);
     let attempts = 0;
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'identifier-hasher', {
       groupId,
       topic: failTopic,
       handle: async () => {
@@ -141,7 +142,7 @@ describe('Kafka plumbing on a real broker', () => {
     let failing = false;
     const failed: { first: string; values: number[] }[] = [];
     const handled: number[] = [];
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'identifier-hasher', {
       groupId,
       topic: failTopic,
       handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
@@ -178,7 +179,7 @@ describe('Kafka plumbing on a real broker', () => {
     await app.get(ContractProducer).send(slowTopic, [1, 2, 3].map((n) => ({ key: null, value: { n } })));
     let started = false;
     let finish: () => void = () => undefined;
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'identifier-hasher', {
       groupId,
       topic: slowTopic,
       shutdownGraceMs: 60000,
@@ -204,7 +205,7 @@ describe('Kafka plumbing on a real broker', () => {
     await app.get(ContractProducer).send(slowTopic, [{ key: null, value: { n: 1 } }]);
     let started = false;
     let aborted = false;
-    const consumer = app.get(BatchConsumers).create({
+    const consumer = batchConsumer(app, 'identifier-hasher', {
       groupId,
       topic: slowTopic,
       shutdownGraceMs: 300,

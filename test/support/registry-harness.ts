@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { serve } from '@audience-sync/runtime';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@audience-sync/config';
 import { AppModule } from '../../services/connection-registry/src/app.module';
@@ -45,7 +46,7 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   serveOpenApi(app);
-  await app.listen(port, '127.0.0.1');
+  await serve(app, port, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   const bearer = { admin: keys.admin, contributor: keys.contributor, none: undefined };
   return {

@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { serve } from '@audience-sync/runtime';
 import { loadConfig } from '@audience-sync/config';
 import { AppModule } from '../../services/connection-registry/src/app.module';
 import { configSchema } from '../../services/connection-registry/src/config';
@@ -19,6 +20,6 @@ export async function startRegistryLike(base: Registry, changes: Record<string, 
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig('connection-registry', configSchema, { ...base.env, REGISTRY_PORT: String(port), REGISTRY_PUBLIC_URL: url, ...changes });
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
-  await app.listen(port, '127.0.0.1');
+  await serve(app, port, '127.0.0.1');
   return { url, close: () => app.close() };
 }

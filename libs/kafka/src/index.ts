@@ -6,3 +6,5 @@ export * from './kafka.module';
 export * from './topic-admin';
 export * from './format-issues';
 export * from './table-reader';
+export * from './batch-transport';
+export * from './consume-batches.decorator';

@@ -1,12 +1,13 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
 import { Kafka } from 'kafkajs';
 import { ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
 import { createKafka } from './kafka-client';
 import { ContractProducer } from './contract-producer';
-import { BatchConsumer, BatchConsumerOptions } from './batch-consumer';
+import { KafkaBatchTransport } from './batch-transport';
 import { ConsumerProgress, KafkaHealth } from './kafka-health';
 import { ensureTopics } from './topic-admin';
+import { TableReader } from './table-reader';
 
 export const KAFKA = Symbol('KAFKA');
 const KAFKA_OPTIONS = Symbol('KAFKA_OPTIONS');
@@ -16,29 +17,8 @@ export interface KafkaModuleOptions {
   brokers: string[];
   /** Topics this service reads or writes; created at start-up if missing. */
   topics: TopicSpec[];
-}
-
-/** Creates consumers bound to the service's producer, and stops them before the app shuts down. */
-@Injectable()
-export class BatchConsumers implements BeforeApplicationShutdown {
-  private readonly consumers: BatchConsumer<TopicSpec>[] = [];
-
-  constructor(
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(KAFKA_OPTIONS) private readonly options: KafkaModuleOptions,
-    private readonly producer: ContractProducer,
-    private readonly progress: ConsumerProgress,
-  ) {}
-
-  create<T extends TopicSpec>(options: Omit<BatchConsumerOptions<T>, 'service'>): BatchConsumer<T> {
-    const consumer = new BatchConsumer(this.kafka, this.producer, { ...options, service: this.options.service }, this.progress);
-    this.consumers.push(consumer as unknown as BatchConsumer<TopicSpec>);
-    return consumer;
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.stop()));
-  }
+  /** By consumer group: what comes from config, which a handler's decorator cannot read. */
+  partitionsConsumedConcurrently?: Record<string, number>;
 }
 
 @Injectable()
@@ -77,10 +57,19 @@ export class KafkaModule {
           inject: [HealthIndicatorService],
         },
         ConsumerProgress,
-        BatchConsumers,
+        {
+          provide: KafkaBatchTransport,
+          useFactory: (kafka: Kafka, producer: ContractProducer, progress: ConsumerProgress) => new KafkaBatchTransport(kafka, producer, progress, options.service, options.partitionsConsumedConcurrently ?? {}),
+          inject: [KAFKA, ContractProducer, ConsumerProgress],
+        },
+        {
+          provide: TableReader,
+          useFactory: (kafka: Kafka, producer: ContractProducer, progress: ConsumerProgress) => new TableReader(kafka, producer, progress, options.service),
+          inject: [KAFKA, ContractProducer, ConsumerProgress],
+        },
         KafkaLifecycle,
       ],
-      exports: [KAFKA, ContractProducer, BatchConsumers, KafkaHealth, ConsumerProgress],
+      exports: [KAFKA, ContractProducer, KafkaBatchTransport, TableReader, KafkaHealth, ConsumerProgress],
     };
   }
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from '@audience-sync/config';
 import { ServiceName } from '@audience-sync/contracts';
+import { KafkaBatchTransport } from '@audience-sync/kafka';
 
 export interface ServiceDefinition<S extends z.ZodObject> {
   name: ServiceName;
@@ -36,9 +37,21 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   await definition.configure?.(app, config);
   const host = (config as { HOST?: string }).HOST ?? '127.0.0.1';
   const port = definition.port(config);
-  await app.listen(port, host);
+  await serve(app, port, host);
   new Logger(definition.name).log(`listening on http://${host}:${port} (health: /health/live, /health/ready)`);
   return app;
+}
+
+/**
+ * A hybrid app: the Kafka consumers run as a Nest transport beside the HTTP server (health, API).
+ * Bootstrap hooks (reading tables to the end) finish before the handlers consume, and the HTTP
+ * server answers once both are up, as before the transport.
+ */
+export async function serve(app: INestApplication, port: number, host: string): Promise<void> {
+  app.connectMicroservice({ strategy: app.get(KafkaBatchTransport) });
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(port, host);
 }
 
 /** Entry point wrapper: an error during start-up is printed once and exits non-zero. */

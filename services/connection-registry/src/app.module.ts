@@ -20,6 +20,7 @@ import { ExportsService } from './exports/exports.service';
 import { ExportConfigPublisher } from './exports/export-config.publisher';
 import { RunStatusConsumer } from './runs/run-status.consumer';
 import { AppliedConfigs } from './exports/applied-configs';
+import { AppliedConfigsConsumer } from './exports/applied-configs.consumer';
 import { InternalController } from './internal/internal.controller';
 import { InternalExportsController } from './internal/internal-exports.controller';
 
@@ -42,7 +43,7 @@ export class AppModule {
         ]),
         HealthModule.forRoot({ database: true }),
       ],
-      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController, InternalExportsController],
+      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
@@ -52,7 +53,6 @@ export class AppModule {
         ConnectionsService,
         ExportsService,
         ExportConfigPublisher,
-        RunStatusConsumer,
         AppliedConfigs,
       ],
     };

@@ -16,7 +16,7 @@ export class AppModule {
         KafkaModule.forRoot({ service: 'identifier-hasher', brokers: config.KAFKA_BROKERS, topics }),
         HealthModule.forRoot({ database: false }),
       ],
-      providers: [HasherConsumer],
+      controllers: [HasherConsumer],
     };
   }
 }

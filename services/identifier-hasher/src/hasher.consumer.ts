@@ -1,27 +1,19 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
 import { AudienceChangeBatch, FacebookChangeBatch, MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
-import { BatchConsumers, ContractProducer, ReceivedMessage } from '@audience-sync/kafka';
+import { ConsumeBatches, ContractProducer, ReceivedMessage } from '@audience-sync/kafka';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 
 /**
  * audience-changes (plain identifiers) in, per-destination hashed changes out. Everything after
  * this point carries digests and counts only.
  */
-@Injectable()
-export class HasherConsumer implements OnApplicationBootstrap {
+@Controller()
+export class HasherConsumer {
   private readonly logger = new Logger(HasherConsumer.name);
 
-  constructor(
-    private readonly consumers: BatchConsumers,
-    private readonly producer: ContractProducer,
-  ) {}
+  constructor(private readonly producer: ContractProducer) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.consumers
-      .create({ groupId: 'identifier-hasher', topic: Topics.audienceChanges, partitionsConsumedConcurrently: 3, handle: (messages) => this.handle(messages) })
-      .start();
-  }
-
+  @ConsumeBatches(Topics.audienceChanges, { groupId: 'identifier-hasher', partitionsConsumedConcurrently: 3 })
   async handle(messages: ReceivedMessage<AudienceChangeBatch>[]): Promise<void> {
     const facebook: { key: string | null; value: FacebookChangeBatch }[] = [];
     const microsoft: { key: string | null; value: MicrosoftChangeBatch }[] = [];

@@ -4,7 +4,7 @@ import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { StreamerConfig } from './config';
 import { topics } from './topics';
-import { StreamerService } from './streamer.service';
+import { StreamerController } from './streamer.controller';
 
 @Module({})
 export class AppModule {
@@ -16,7 +16,7 @@ export class AppModule {
         KafkaModule.forRoot({ service: 'segment-streamer', brokers: config.KAFKA_BROKERS, topics }),
         HealthModule.forRoot({ database: false }),
       ],
-      providers: [StreamerService],
+      controllers: [StreamerController],
     };
   }
 }

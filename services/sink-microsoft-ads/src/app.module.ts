@@ -4,7 +4,7 @@ import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { SinkMicrosoftConfig } from './config';
 import { topics } from './topics';
-import { SinkService } from './sink.service';
+import { SinkController } from './sink.controller';
 
 @Module({})
 export class AppModule {
@@ -13,10 +13,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        KafkaModule.forRoot({ service: 'sink-microsoft-ads', brokers: config.KAFKA_BROKERS, topics }),
+        KafkaModule.forRoot({ service: 'sink-microsoft-ads', brokers: config.KAFKA_BROKERS, topics, partitionsConsumedConcurrently: { 'sink-microsoft-ads': config.SINK_MICROSOFT_CONCURRENCY } }),
         HealthModule.forRoot({ database: false }),
       ],
-      providers: [SinkService],
+      controllers: [SinkController],
     };
   }
 }

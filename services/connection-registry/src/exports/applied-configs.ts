@@ -1,8 +1,8 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { ConfigApplied, configAppliedTopics, PipelineStage } from '@audience-sync/contracts';
-import { BatchConsumers, ReceivedMessage } from '@audience-sync/kafka';
+import { ConfigApplied, PipelineStage } from '@audience-sync/contracts';
+import { ReceivedMessage } from '@audience-sync/kafka';
 import { AppliedConfigDoc, Models } from '../models';
 
 export type AppliedVersions = Partial<Record<PipelineStage, number>>;
@@ -11,19 +11,13 @@ export type AppliedVersions = Partial<Record<PipelineStage, number>>;
  * Which configuration version of each export each pipeline stage has applied, folded from the
  * stages' compacted report topics. The newest version is kept ($max), so a replayed or late report
  * never takes it back; a stage's tombstone (it applied the export's deletion) removes its record.
+ * AppliedConfigsConsumer feeds it.
  */
 @Injectable()
-export class AppliedConfigs implements OnApplicationBootstrap {
+export class AppliedConfigs {
   constructor(
-    private readonly consumers: BatchConsumers,
     @InjectModel(Models.appliedConfig) private readonly applied: Model<AppliedConfigDoc>,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    for (const [stage, topic] of Object.entries(configAppliedTopics) as [PipelineStage, (typeof configAppliedTopics)[PipelineStage]][]) {
-      await this.consumers.create({ groupId: `connection-registry.${topic.name}`, topic, handle: (messages) => this.fold(stage, messages) }).start();
-    }
-  }
 
   async fold(stage: PipelineStage, messages: ReceivedMessage<ConfigApplied | null>[]): Promise<void> {
     for (const { key, value } of messages) {

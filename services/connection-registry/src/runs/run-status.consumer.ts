@@ -1,32 +1,26 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { RunStatus, Topics } from '@audience-sync/contracts';
-import { BatchConsumers, ReceivedMessage } from '@audience-sync/kafka';
+import { ConsumeBatches, ReceivedMessage } from '@audience-sync/kafka';
 import { Models, RunDoc, RunStageDoc } from '../models';
 
 const TERMINAL = new Set(['succeeded', 'failed']);
 
 /** Folds the stages' run-status topics into run history. */
-@Injectable()
-export class RunStatusConsumer implements OnApplicationBootstrap {
+@Controller()
+export class RunStatusConsumer {
   constructor(
-    private readonly consumers: BatchConsumers,
     @InjectModel(Models.run) private readonly runs: Model<RunDoc>,
     @InjectModel(Models.runStage) private readonly stages: Model<RunStageDoc>,
   ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    for (const topic of [Topics.runStatusFromStreamer, Topics.runStatusFromFacebook, Topics.runStatusFromMicrosoft]) {
-      await this.consumers.create({ groupId: `connection-registry.${topic.name}`, topic, handle: (messages) => this.apply(messages) }).start();
-    }
-  }
 
   /**
    * A stage's document has one writer, this stage's consumer (its reports of a run come in order,
    * keyed by run id). A run a refresh started is recorded by whichever stage reports first; a
    * racing insert by the other fails with a duplicate key and the batch is handled again.
    */
+  @ConsumeBatches([Topics.runStatusFromStreamer, Topics.runStatusFromFacebook, Topics.runStatusFromMicrosoft], { groupId: (topic) => `connection-registry.${topic.name}` })
   async apply(messages: ReceivedMessage<RunStatus>[]): Promise<void> {
     for (const { value } of messages) {
       const id = `${value.runId}/${value.stage}`;
