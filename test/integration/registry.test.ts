@@ -344,6 +344,22 @@ describe('connection registry over HTTP', () => {
     expect((await admin('GET', `/exports/${id}`)).body.audiences[0]).toMatchObject({ adAccountId: '1001', audienceId: CUSTOM });
   });
 
+  it('shows runs recorded before stages had documents of their own, and folds a late report into them', async () => {
+    const ms = await microsoftConnection();
+    const exportId = (await admin('POST', '/exports', { displayName: 'old runs', connectionId: ms.id, segments: [{ id: 's', name: 'S' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } })).body.id as string;
+    const db = await mongoose.createConnection(registry.mongoUri).asPromise();
+    const runId = uniqueName('legacy-run');
+    const counts = { sent: 5, removed: 0, invalid: 1, failed: 0 };
+    const at = new Date('2026-11-01T00:00:00Z');
+    await db.collection('runs').insertOne({ _id: runId as never, exportId, trigger: 'refresh', stages: { 'segment-streamer': { state: 'succeeded', counts, at } }, createdAt: at, updatedAt: at });
+    await db.close();
+    const shown = async () => (await admin('GET', `/exports/${exportId}/runs`)).body.items.find((r: { id: string }) => r.id === runId);
+    expect(await shown()).toMatchObject({ state: 'running', stages: { 'segment-streamer': { state: 'succeeded' } } });
+    const report = { runId, exportId, stage: 'sink-microsoft-ads' as const, state: 'succeeded' as const, counts, at: new Date().toISOString() };
+    await registry.app.get(RunStatusConsumer).apply([{ value: report }] as never);
+    expect(await shown()).toMatchObject({ state: 'succeeded', counts: { sent: 5, invalid: 2 } });
+  });
+
   it('shows a problem a sink reported on an export, refuses its runs, and clears it when the export is changed', async () => {
     const fb = await facebookConnection();
     const created = await admin('POST', '/exports', { displayName: 'x', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' } } });
