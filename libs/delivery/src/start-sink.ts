@@ -17,7 +17,7 @@ export interface SinkDefinition<B extends HashedBatch> {
 
 /**
  * What both sinks do at start, before their changes handler consumes: read the export table to
- * the end. The table is read on: each config the table has applied is reported, for the registry
+ * the end (and keep following it), reporting each configuration version applied for the registry
  * to show. The runner returned handles the changes.
  */
 export async function startSink<B extends HashedBatch>(tables: TableReader, producer: ContractProducer, sink: SinkDefinition<B>): Promise<SinkRunner<B>> {
