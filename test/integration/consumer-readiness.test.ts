@@ -3,8 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { TopicSpec } from '@audience-sync/contracts';
-import { ContractProducer, KafkaModule, ensureTopics } from '@audience-sync/kafka';
-import { batchConsumer } from '../support/batch-consumer';
+import { BatchConsumers, ContractProducer, KafkaModule, ensureTopics } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
@@ -89,7 +88,7 @@ describe('readiness follows consumer progress', () => {
     let failing = true;
     let attempts = 0;
     const groupId = uniqueName('group-stuck');
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic,
       handle: async (messages) => {
@@ -126,7 +125,7 @@ describe('readiness follows consumer progress', () => {
     await ensureTopics(raw, [input, output]);
     const producer = app.get(ContractProducer);
     await producer.send(input, [{ key: null, value: { email: 'kari@example.no' } }]);
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId: uniqueName('group-oversized'),
       topic: input,
       handle: async (messages) => producer.send(output, messages.map((m) => ({ key: null, value: { email: m.value.email.repeat(100_000) } }))),
@@ -155,7 +154,7 @@ describe('readiness follows consumer progress', () => {
     }
     const groupId = uniqueName('group-zstd');
     let handled = 0;
-    const consumer = batchConsumer(app, 'identifier-hasher', { groupId, topic: input, handle: async () => void (handled += 1) });
+    const consumer = app.get(BatchConsumers).create({ groupId, topic: input, handle: async () => void (handled += 1) });
     await consumer.start();
     try {
       const stuck = await notReady();

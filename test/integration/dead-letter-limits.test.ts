@@ -3,8 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { DeadLetterHeaders, Topics, TopicSpec, deadLetterTopic, serviceNames } from '@audience-sync/contracts';
-import { KafkaModule, ensureTopics } from '@audience-sync/kafka';
-import { batchConsumer } from '../support/batch-consumer';
+import { BatchConsumers, KafkaModule, ensureTopics } from '@audience-sync/kafka';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const MB = 1024 * 1024;
@@ -127,7 +126,7 @@ describe('dead letters of any size the input topic accepts', () => {
     });
 
     const handled: string[] = [];
-    const consumer = batchConsumer(app, 'segment-streamer', {
+    const consumer = app.get(BatchConsumers).create({
       groupId: uniqueName('poison-pill'),
       topic: input,
       handle: async (messages) => {

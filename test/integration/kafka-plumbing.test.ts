@@ -3,8 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { DeadLetterHeaders, TopicSpec, deadLetterTopic } from '@audience-sync/contracts';
-import { ContractProducer, ContractViolation, KafkaModule, ReceivedMessage, ensureTopics } from '@audience-sync/kafka';
-import { batchConsumer } from '../support/batch-consumer';
+import { BatchConsumers, ContractProducer, ContractViolation, KafkaModule, ReceivedMessage, ensureTopics } from '@audience-sync/kafka';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const schema = z.object({ n: z.number().int() });
@@ -48,7 +47,7 @@ describe('Kafka plumbing on a real broker', () => {
     const groupId = uniqueName('group-ok');
     const seen: number[] = [];
     let batches = 0;
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic,
       handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
@@ -93,7 +92,7 @@ describe('Kafka plumbing on a real broker', () => {
     });
 
     const seen: number[] = [];
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic: poisonTopic,
       handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
@@ -119,7 +118,7 @@ describe('Kafka plumbing on a real broker', () => {
     await ensureTopics(raw, [failTopic]);
     await producer.send(failTopic, [{ key: null, value: { n: 7 } }]);
     let attempts = 0;
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic: failTopic,
       handle: async () => {
@@ -142,7 +141,7 @@ describe('Kafka plumbing on a real broker', () => {
     let failing = false;
     const failed: { first: string; values: number[] }[] = [];
     const handled: number[] = [];
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic: failTopic,
       handle: async (messages: ReceivedMessage<{ n: number }>[]) => {
@@ -179,7 +178,7 @@ describe('Kafka plumbing on a real broker', () => {
     await app.get(ContractProducer).send(slowTopic, [1, 2, 3].map((n) => ({ key: null, value: { n } })));
     let started = false;
     let finish: () => void = () => undefined;
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic: slowTopic,
       shutdownGraceMs: 60000,
@@ -205,7 +204,7 @@ describe('Kafka plumbing on a real broker', () => {
     await app.get(ContractProducer).send(slowTopic, [{ key: null, value: { n: 1 } }]);
     let started = false;
     let aborted = false;
-    const consumer = batchConsumer(app, 'identifier-hasher', {
+    const consumer = app.get(BatchConsumers).create({
       groupId,
       topic: slowTopic,
       shutdownGraceMs: 300,

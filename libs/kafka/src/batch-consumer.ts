@@ -251,3 +251,20 @@ function decode(spec: TopicSpec, message: KafkaMessage): Decoded {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
+
+/**
+ * Makes the service's batch consumers, bound to its Kafka client, its producer (for dead letters)
+ * and its readiness: what the transport's handlers, the table readers and tests all need.
+ */
+export class BatchConsumers {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly producer: ContractProducer,
+    private readonly progress: ConsumerProgress,
+    private readonly service: ServiceName,
+  ) {}
+
+  create<T extends TopicSpec>(options: Omit<BatchConsumerOptions<T>, 'service'>): BatchConsumer<T> {
+    return new BatchConsumer(this.kafka, this.producer, { ...options, service: this.service }, this.progress);
+  }
+}

@@ -1,11 +1,8 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Kafka } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { ServiceName, TopicSpec } from '@audience-sync/contracts';
-import { BatchConsumer, BatchContext, ReceivedMessage } from './batch-consumer';
+import { TopicSpec } from '@audience-sync/contracts';
+import { BatchConsumer, BatchConsumers, BatchContext, ReceivedMessage } from './batch-consumer';
 import { BatchPatternExtras } from './consume-batches.decorator';
-import { ContractProducer } from './contract-producer';
-import { ConsumerProgress } from './kafka-health';
 
 /**
  * A Nest transport over kafkajs `eachBatch`: every `@ConsumeBatches` handler gets a BatchConsumer
@@ -17,10 +14,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly consumers: BatchConsumer<TopicSpec>[] = [];
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly producer: ContractProducer,
-    private readonly progress: ConsumerProgress,
-    private readonly service: ServiceName,
+    private readonly factory: BatchConsumers,
     private readonly concurrencyByGroup: Record<string, number>,
   ) {
     super();
@@ -45,7 +39,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   unwrap<T>(): T {
-    return this.kafka as T;
+    return this.factory as T;
   }
 
   private consumerFor(pattern: string, handler: MessageHandler): BatchConsumer<TopicSpec> {
@@ -54,19 +48,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     if (!topic || !extras?.batchOptions) throw new Error(`handler of ${pattern}: declare it with @ConsumeBatches(topic, options), not a bare @EventPattern`);
     const { groupId: group, ...options } = extras.batchOptions;
     const groupId = typeof group === 'string' ? group : group(topic);
-    return new BatchConsumer(
-      this.kafka,
-      this.producer,
-      {
-        ...options,
-        partitionsConsumedConcurrently: this.concurrencyByGroup[groupId] ?? options.partitionsConsumedConcurrently,
-        service: this.service,
-        topic,
-        groupId,
-        handle: (messages, ctx) => invoke(handler, messages, ctx),
-      },
-      this.progress,
-    );
+    return this.factory.create({
+      ...options,
+      partitionsConsumedConcurrently: this.concurrencyByGroup[groupId] ?? options.partitionsConsumedConcurrently,
+      topic,
+      groupId,
+      handle: (messages, ctx) => invoke(handler, messages, ctx),
+    });
   }
 }
 

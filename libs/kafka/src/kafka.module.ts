@@ -5,6 +5,7 @@ import { ServiceName, TopicSpec, deadLetterTopic } from '@audience-sync/contract
 import { createKafka } from './kafka-client';
 import { ContractProducer } from './contract-producer';
 import { KafkaBatchTransport } from './batch-transport';
+import { BatchConsumers } from './batch-consumer';
 import { ConsumerProgress, KafkaHealth } from './kafka-health';
 import { ensureTopics } from './topic-admin';
 import { TableReader } from './table-reader';
@@ -58,18 +59,23 @@ export class KafkaModule {
         },
         ConsumerProgress,
         {
-          provide: KafkaBatchTransport,
-          useFactory: (kafka: Kafka, producer: ContractProducer, progress: ConsumerProgress) => new KafkaBatchTransport(kafka, producer, progress, options.service, options.partitionsConsumedConcurrently ?? {}),
+          provide: BatchConsumers,
+          useFactory: (kafka: Kafka, producer: ContractProducer, progress: ConsumerProgress) => new BatchConsumers(kafka, producer, progress, options.service),
           inject: [KAFKA, ContractProducer, ConsumerProgress],
         },
         {
+          provide: KafkaBatchTransport,
+          useFactory: (consumers: BatchConsumers) => new KafkaBatchTransport(consumers, options.partitionsConsumedConcurrently ?? {}),
+          inject: [BatchConsumers],
+        },
+        {
           provide: TableReader,
-          useFactory: (kafka: Kafka, producer: ContractProducer, progress: ConsumerProgress) => new TableReader(kafka, producer, progress, options.service),
-          inject: [KAFKA, ContractProducer, ConsumerProgress],
+          useFactory: (kafka: Kafka, consumers: BatchConsumers) => new TableReader(kafka, consumers, options.service),
+          inject: [KAFKA, BatchConsumers],
         },
         KafkaLifecycle,
       ],
-      exports: [KAFKA, ContractProducer, KafkaBatchTransport, TableReader, KafkaHealth, ConsumerProgress],
+      exports: [KAFKA, ContractProducer, BatchConsumers, KafkaBatchTransport, TableReader, KafkaHealth, ConsumerProgress],
     };
   }
 }

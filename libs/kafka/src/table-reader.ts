@@ -2,9 +2,7 @@ import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { MessageOf, ServiceName, TopicSpec } from '@audience-sync/contracts';
-import { BatchConsumer } from './batch-consumer';
-import { ContractProducer } from './contract-producer';
-import { ConsumerProgress } from './kafka-health';
+import { BatchConsumer, BatchConsumers } from './batch-consumer';
 
 const IDLE_MS = 5000;
 
@@ -19,8 +17,7 @@ export class TableReader implements BeforeApplicationShutdown {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly producer: ContractProducer,
-    private readonly progress: ConsumerProgress,
+    private readonly factory: BatchConsumers,
     private readonly service: ServiceName,
   ) {}
 
@@ -39,26 +36,20 @@ export class TableReader implements BeforeApplicationShutdown {
     check();
     // Compaction may have removed the last offsets (old tombstones): quiet for a while also counts as caught up.
     const idle = setInterval(() => Date.now() - lastActivity > IDLE_MS && resolveReady(), 500);
-    const consumer = new BatchConsumer(
-      this.kafka,
-      this.producer,
-      {
-        service: this.service,
-        groupId: `${this.service}.table.${topic.name}.${randomUUID()}`,
-        topic,
-        commit: false,
-        fromBeginning: true,
-        handle: async (messages) => {
-          lastActivity = Date.now();
-          for (const m of messages) {
-            if (m.key) await apply(m.key, m.value as MessageOf<T> | null);
-            reached.set(m.partition, BigInt(m.offset));
-          }
-          check();
-        },
+    const consumer = this.factory.create({
+      groupId: `${this.service}.table.${topic.name}.${randomUUID()}`,
+      topic,
+      commit: false,
+      fromBeginning: true,
+      handle: async (messages) => {
+        lastActivity = Date.now();
+        for (const m of messages) {
+          if (m.key) await apply(m.key, m.value as MessageOf<T> | null);
+          reached.set(m.partition, BigInt(m.offset));
+        }
+        check();
       },
-      this.progress,
-    );
+    });
     this.consumers.push(consumer as unknown as BatchConsumer<TopicSpec>);
     await consumer.start();
     const started = Date.now();
