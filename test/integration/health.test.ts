@@ -10,8 +10,7 @@ import { freePort } from '../../deploy/local/process';
 import { AppModule } from '../../services/identifier-hasher/src/app.module';
 import { startEmulators } from '../../tools/emulators/main';
 import { eventually } from '../support/env';
-import { startRegistry } from '../support/registry-harness';
-import { OtherRegistry, startRegistryLike } from '../support/registry-like';
+import { OtherRegistry, startRegistry, startRegistryLike } from '../support/registry-harness';
 
 /**
  * Readiness follows the broker: this test runs a broker of its own (the shared one must stay up

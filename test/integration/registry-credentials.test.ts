@@ -1,8 +1,7 @@
 import mongoose from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { Emulators, startEmulators } from '../../tools/emulators/main';
-import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
-import { OtherRegistry, startRegistryLike } from '../support/registry-like';
+import { completeOAuth, keys, OtherRegistry, Registry, startRegistry, startRegistryLike } from '../support/registry-harness';
 
 /** The registry's hold on credentials over time: the OAuth state expires, encryption keys rotate. */
 describe('registry credentials over time', () => {

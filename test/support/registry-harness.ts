@@ -42,11 +42,7 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
     FACEBOOK_DIALOG_BASE_URL: `${emulators.facebook.url}/v24.0/dialog/oauth`,
     MICROSOFT_OAUTH_BASE_URL: `${emulators.microsoft.url}/common/oauth2/v2.0`,
   };
-  const config = loadConfig('connection-registry', configSchema, env);
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-  serveOpenApi(app);
-  await serve(app, port, '127.0.0.1');
+  const app = await boot(env, port);
   const url = `http://127.0.0.1:${port}`;
   const bearer = { admin: keys.admin, contributor: keys.contributor, none: undefined };
   return {
@@ -82,4 +78,29 @@ export async function completeOAuth(registry: Registry, connectionId: string): P
   if (!callback) throw new Error(`the provider did not redirect (${provider.status})`);
   const landed = await fetch(callback);
   return { status: landed.status, body: await landed.json(), callback };
+}
+
+export interface OtherRegistry {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Another registry in-process with the settings of one the harness started, some changed (keys
+ * after a rotation, the database behind a proxy), on a port of its own.
+ */
+export async function startRegistryLike(base: Registry, changes: Record<string, string>): Promise<OtherRegistry> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const app = await boot({ ...base.env, REGISTRY_PORT: String(port), REGISTRY_PUBLIC_URL: url, ...changes }, port);
+  return { url, close: () => app.close() };
+}
+
+async function boot(env: Record<string, string>, port: number): Promise<INestApplication> {
+  const config = loadConfig('connection-registry', configSchema, env);
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  serveOpenApi(app);
+  await serve(app, port, '127.0.0.1');
+  return app;
 }
