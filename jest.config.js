@@ -1,7 +1,7 @@
 // One `npm test` runs both projects: unit specs beside the code, and integration tests under
 // test/ that share one real Kafka broker and one MongoDB-wire server started by globalSetup.
 const aliases = {
-  '^@audience-sync/(contracts|config|kafka|runtime|identifiers|delivery)$': '<rootDir>/libs/$1/src',
+  '^@audience-sync/(contracts|config|kafka|runtime|identifiers|delivery|destinations)$': '<rootDir>/libs/$1/src',
 };
 // Transpile only: `npm test` type-checks the whole tree once in its build step.
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
