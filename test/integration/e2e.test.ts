@@ -9,7 +9,7 @@ import { drained, PIPELINE } from '../support/drained';
 
 type Attrs = Record<string, string>;
 const attrs = (i: number, over: Attrs = {}): Attrs => ({ PrimaryEmail: `e2e${i}@example.com`, MobilePhone: `+1 650 555 ${String(i).padStart(4, '0')}`, FirstName: 'Zoë', ...over });
-const fbRow = (a: Attrs) => memberKey(facebookRows(['EMAIL', 'PHONE'], [{ op: 'add', profileId: '', identifiers: { EMAIL: a.PrimaryEmail, PHONE: a.MobilePhone } }]).adds[0]);
+const fbRow = (a: Attrs) => memberKey(facebookRows(['EMAIL', 'PHONE'], [{ op: 'add', identifiers: { EMAIL: a.PrimaryEmail, PHONE: a.MobilePhone } }]).adds[0]);
 const msRow = (a: Attrs) => createHash('sha256').update(a.PrimaryEmail.trim().toLowerCase()).digest('hex').slice(0, 16);
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const sorted = (xs: Iterable<string>) => [...xs].sort();

@@ -160,7 +160,7 @@ describe('a Facebook audience deleted mid-stream, end to end', () => {
   const stack = new Stack();
   let clock = Date.parse('2026-11-02T00:00:00Z');
   const attrs = (i: number) => ({ PrimaryEmail: `gone-e2e${i}@example.com` });
-  const row = (i: number) => memberKey(facebookRows(['EMAIL'], [{ op: 'add', profileId: '', identifiers: { EMAIL: attrs(i).PrimaryEmail } }]).adds[0]);
+  const row = (i: number) => memberKey(facebookRows(['EMAIL'], [{ op: 'add', identifiers: { EMAIL: attrs(i).PrimaryEmail } }]).adds[0]);
   const refresh = (segmentId: string, ids: number[]): SegmentEvent[] => {
     const refreshId = uniqueName('r');
     return [{ type: 'refresh', eventId: refreshId, occurredAt: new Date((clock += 1000)).toISOString(), segmentId, segmentName: segmentId, refreshId, part: 1, final: true, members: ids.map((i) => ({ profileId: `p${i}`, attributes: attrs(i) })) }];

@@ -13,7 +13,7 @@ const CLIENTS = 6;
 const ROUNDS = 3;
 
 function spec(name: string, partitions: number, cleanupPolicy: 'delete' | 'compact', maxMessageBytes?: number): TopicSpec {
-  return { name, schema: z.unknown(), partitions, cleanupPolicy, maxMessageBytes, tombstones: false, key: 'none', writer: 'upstream' };
+  return { name, schema: z.unknown(), partitions, cleanupPolicy, maxMessageBytes, tombstones: false, key: 'none', writer: 'upstream', retentionMs: 3_600_000, personalData: false };
 }
 
 /**

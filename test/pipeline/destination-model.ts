@@ -1,5 +1,4 @@
-import { AudienceChangeBatch, AudienceRef } from '@audience-sync/contracts';
-import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
+import { AudienceRef, FacebookChangeBatch, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { rowText } from './oracle';
 
 /** A batch no sink would accept: a full sync's batches out of order, or one of another run mixed in. */
@@ -11,8 +10,7 @@ export function destinationAudience(ref: Pick<AudienceRef, 'destination' | 'audi
 }
 
 /**
- * What the destinations hold after the hasher under test (libs/identifiers turns the streamer's
- * plain identifiers into rows) and an ideal sink: rows added and removed in order, a full sync
+ * What the destinations hold after the streamer's messages to the sinks and an ideal sink: rows added and removed in order, a full sync
  * staged from `seq` 1 in order and replacing the audience when its `last` batch arrives (Meta's
  * replace session, Microsoft's Replace then Add). Like the real sinks, it sends nothing to an
  * audience the export's current configuration no longer feeds.
@@ -25,7 +23,7 @@ export class DestinationModel {
 
   constructor(private readonly feeds: (audience: AudienceRef) => boolean) {}
 
-  apply(batch: AudienceChangeBatch): void {
+  apply(batch: FacebookChangeBatch | MicrosoftChangeBatch): void {
     if (!this.feeds(batch.audience)) return;
     const id = destinationAudience(batch.audience);
     const { adds, removes } = hashed(batch);
@@ -56,9 +54,8 @@ export class DestinationModel {
   }
 }
 
-function hashed(batch: AudienceChangeBatch): { adds: string[]; removes: string[] } {
-  if (batch.audience.destination === 'microsoft-advertising') return microsoftEmails(batch.changes);
-  const { schema, adds, removes } = facebookRows(batch.audience.facebookKeys ?? ['EMAIL'], batch.changes);
-  const text = (row: string[]) => rowText(Object.fromEntries(schema.map((column, i) => [column, row[i]])));
-  return { adds: adds.map(text), removes: removes.map(text) };
+function hashed(batch: FacebookChangeBatch | MicrosoftChangeBatch): { adds: string[]; removes: string[] } {
+  if (!('schema' in batch)) return batch;
+  const text = (row: string[]) => rowText(Object.fromEntries(batch.schema.map((column, i) => [column, row[i]])));
+  return { adds: batch.adds.map(text), removes: batch.removes.map(text) };
 }

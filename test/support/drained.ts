@@ -4,8 +4,8 @@ import { eventually, testBrokers } from './env';
 
 /** The pipeline's consumer groups in the order data flows through them. */
 export const PIPELINE: [string, TopicSpec][] = [
-  ['segment-streamer', Topics.segmentEvents],
-  ['identifier-hasher', Topics.audienceChanges],
+  ['identifier-hasher', Topics.segmentEvents],
+  ['segment-streamer', Topics.hashedSegmentEvents],
   ['sink-facebook', Topics.facebookChanges],
   ['sink-microsoft-ads', Topics.microsoftChanges],
 ];

@@ -4,9 +4,9 @@ import { testBrokers } from './env';
 
 /** The services' consumer groups on their input topics: one broker serves every test file. */
 export const SERVICE_GROUPS: [string, TopicSpec][] = [
-  ['segment-streamer', Topics.segmentEvents],
+  ['identifier-hasher', Topics.segmentEvents],
+  ['segment-streamer', Topics.hashedSegmentEvents],
   ['segment-streamer.runs', Topics.runRequests],
-  ['identifier-hasher', Topics.audienceChanges],
   ['sink-facebook', Topics.facebookChanges],
   ['sink-microsoft-ads', Topics.microsoftChanges],
 ];

@@ -52,26 +52,6 @@ export const audienceRefSchema = z.object({
 });
 export type AudienceRef = z.infer<typeof audienceRefSchema>;
 
-/** Mapped identifier values (plain text) by destination key, e.g. { EMAIL: 'a@b.example' }. */
-export const plainIdentifiersSchema = z.record(z.string(), z.string());
-
-export const audienceChangeSchema = z.object({
-  op: z.enum(['add', 'remove']),
-  profileId: z.string().min(1),
-  identifiers: plainIdentifiersSchema,
-});
-export type AudienceChange = z.infer<typeof audienceChangeSchema>;
-
-/** streamer -> hasher: membership changes for one audience, still with plain identifiers. */
-export const audienceChangeBatchSchema = z.object({
-  batchId: z.string().min(1),
-  audience: audienceRefSchema,
-  mode: deliveryModeSchema,
-  run: runContextSchema.optional(),
-  changes: z.array(audienceChangeSchema).max(10_000),
-});
-export type AudienceChangeBatch = z.infer<typeof audienceChangeBatchSchema>;
-
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** Counts the hasher reports with each batch so the sinks can fold them into run progress. */

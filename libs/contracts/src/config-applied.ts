@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The pipeline stages that act on export configurations. */
-export const pipelineStageSchema = z.enum(['segment-streamer', 'sink-facebook', 'sink-microsoft-ads']);
+export const pipelineStageSchema = z.enum(['identifier-hasher', 'segment-streamer', 'sink-facebook', 'sink-microsoft-ads']);
 export type PipelineStage = z.infer<typeof pipelineStageSchema>;
 
 /**

@@ -1,4 +1,5 @@
 export * from './segment-events';
+export * from './hashed-events';
 export * from './export-config';
 export * from './audience-changes';
 export * from './run-status';

@@ -45,11 +45,22 @@ export const profileEventSchema = z.object({
   attributes: profileAttributesSchema,
 });
 
-export const segmentEventSchema = z.discriminatedUnion('type', [membershipEventSchema, refreshEventSchema, profileEventSchema]);
+/**
+ * The profile must be forgotten (a data subject's erasure request): it leaves every audience and
+ * every store. Events about it that are older than this are ignored; newer ones bring it back.
+ */
+export const eraseEventSchema = z.object({
+  type: z.literal('erase'),
+  ...eventBase,
+  profileId: z.string().min(1).max(200),
+});
+
+export const segmentEventSchema = z.discriminatedUnion('type', [membershipEventSchema, refreshEventSchema, profileEventSchema, eraseEventSchema]);
 
 export type ProfileAttributes = z.infer<typeof profileAttributesSchema>;
 export type MembershipEvent = z.infer<typeof membershipEventSchema>;
 export type RefreshEvent = z.infer<typeof refreshEventSchema>;
 export type RefreshMember = z.infer<typeof refreshMemberSchema>;
 export type ProfileEvent = z.infer<typeof profileEventSchema>;
+export type EraseEvent = z.infer<typeof eraseEventSchema>;
 export type SegmentEvent = z.infer<typeof segmentEventSchema>;

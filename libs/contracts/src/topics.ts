@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { segmentEventSchema } from './segment-events';
 import { exportConfigSchema, runRequestSchema } from './export-config';
-import { audienceChangeBatchSchema, facebookChangeBatchSchema, microsoftChangeBatchSchema } from './audience-changes';
+import { facebookChangeBatchSchema, microsoftChangeBatchSchema } from './audience-changes';
+import { hashedSegmentEventSchema } from './hashed-events';
+import { Destination } from './export-config';
 import { runStatusSchema } from './run-status';
 import { configAppliedSchema, PipelineStage } from './config-applied';
 
@@ -20,7 +22,26 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   key: string;
   /** The one service that produces it; `upstream` for the CDP's input. */
   writer: ServiceName | 'upstream';
+  /**
+   * How long a record is kept (`retention.ms`; -1: until compaction replaces it). Topics holding
+   * plain personal data keep it for PERSONAL_DATA_RETENTION_MS unless the operator sets another.
+   */
+  retentionMs: number;
+  /** Holds plain personal data (the upstream topic, the hasher's dead letters): kept briefly. */
+  personalData: boolean;
 }
+
+const HOUR = 60 * 60 * 1000;
+/** Plain personal data: long enough to ride out a day's outage of the hasher, no longer. */
+export const PERSONAL_DATA_RETENTION_MS = 24 * HOUR;
+/**
+ * Digests and run traffic: a sink holds an export's changes unread while its connection waits for
+ * an admin to sign in again, so they must outlive a week-long wait (an admin on holiday); the
+ * registry shows the connection as needing re-authentication all that time.
+ */
+export const PIPELINE_RETENTION_MS = 14 * 24 * HOUR;
+/** Compacted tables keep each key's newest value for as long as the key lives. */
+const FOREVER = -1;
 
 /** 16 MB: a 50,000-member refresh part, or a batch of 5,000 changes, fits with room to spare. */
 export const LARGE_MESSAGES = 16 * 1024 * 1024;
@@ -48,6 +69,20 @@ export const Topics = {
     tombstones: false,
     key: 'segmentId (profileId for profile events)',
     writer: 'upstream',
+    retentionMs: PERSONAL_DATA_RETENTION_MS,
+    personalData: true,
+  }),
+  hashedSegmentEvents: topic({
+    name: 'segment-events.hashed.v1',
+    schema: hashedSegmentEventSchema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    maxMessageBytes: LARGE_MESSAGES,
+    tombstones: false,
+    key: 'as on segment-events.v1',
+    writer: 'identifier-hasher',
+    retentionMs: PIPELINE_RETENTION_MS,
+    personalData: false,
   }),
   exportConfigs: topic({
     name: 'export-configs.v1',
@@ -57,6 +92,8 @@ export const Topics = {
     tombstones: true,
     key: 'exportId',
     writer: 'connection-registry',
+    retentionMs: FOREVER,
+    personalData: false,
   }),
   runRequests: topic({
     name: 'export-run-requests.v1',
@@ -66,40 +103,15 @@ export const Topics = {
     tombstones: false,
     key: 'exportId',
     writer: 'connection-registry',
+    retentionMs: PIPELINE_RETENTION_MS,
+    personalData: false,
   }),
-  audienceChanges: topic({
-    name: 'audience-changes.v1',
-    schema: audienceChangeBatchSchema,
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    maxMessageBytes: LARGE_MESSAGES,
-    tombstones: false,
-    key: 'exportId/audienceKey',
-    writer: 'segment-streamer',
-  }),
-  facebookChanges: topic({
-    name: 'facebook-audience-changes.v1',
-    schema: facebookChangeBatchSchema,
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    maxMessageBytes: LARGE_MESSAGES,
-    tombstones: false,
-    key: 'exportId/audienceKey',
-    writer: 'identifier-hasher',
-  }),
-  microsoftChanges: topic({
-    name: 'microsoft-audience-changes.v1',
-    schema: microsoftChangeBatchSchema,
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    maxMessageBytes: LARGE_MESSAGES,
-    tombstones: false,
-    key: 'exportId/audienceKey',
-    writer: 'identifier-hasher',
-  }),
+  facebookChanges: changesTopic('facebook-ads', facebookChangeBatchSchema),
+  microsoftChanges: changesTopic('microsoft-advertising', microsoftChangeBatchSchema),
   runStatusFromStreamer: runStatusTopic('segment-streamer'),
   runStatusFromFacebook: runStatusTopic('sink-facebook'),
   runStatusFromMicrosoft: runStatusTopic('sink-microsoft-ads'),
+  configAppliedByHasher: configAppliedTopic('identifier-hasher'),
   configAppliedByStreamer: configAppliedTopic('segment-streamer'),
   configAppliedByFacebook: configAppliedTopic('sink-facebook'),
   configAppliedByMicrosoft: configAppliedTopic('sink-microsoft-ads'),
@@ -107,10 +119,33 @@ export const Topics = {
 
 /** Each stage's reports of the export configuration versions it has applied, by stage. */
 export const configAppliedTopics = {
+  'identifier-hasher': Topics.configAppliedByHasher,
   'segment-streamer': Topics.configAppliedByStreamer,
   'sink-facebook': Topics.configAppliedByFacebook,
   'sink-microsoft-ads': Topics.configAppliedByMicrosoft,
 } as const satisfies Record<PipelineStage, TopicSpec>;
+
+/** The streamer's hashed changes for one destination's sink; the name derives from the destination id. */
+function changesTopic<S extends z.ZodType>(destination: Destination, schema: S): TopicSpec<S> {
+  return topic({
+    name: `audience-changes.${destination}.v1`,
+    schema,
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    maxMessageBytes: LARGE_MESSAGES,
+    tombstones: false,
+    key: 'exportId/audienceKey',
+    writer: 'segment-streamer',
+    retentionMs: PIPELINE_RETENTION_MS,
+    personalData: false,
+  });
+}
+
+/** Each destination's changes topic, by destination id. */
+export const changesTopics = {
+  'facebook-ads': Topics.facebookChanges,
+  'microsoft-advertising': Topics.microsoftChanges,
+} as const satisfies Record<Destination, TopicSpec>;
 
 /** Each stage reports run progress on a topic of its own, so every topic has exactly one writer. */
 function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> {
@@ -122,6 +157,8 @@ function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> 
     tombstones: false,
     key: 'runId',
     writer,
+    retentionMs: PIPELINE_RETENTION_MS,
+    personalData: false,
   });
 }
 
@@ -135,6 +172,8 @@ function configAppliedTopic(writer: PipelineStage): TopicSpec<typeof configAppli
     tombstones: true,
     key: 'exportId',
     writer,
+    retentionMs: FOREVER,
+    personalData: false,
   });
 }
 
@@ -155,6 +194,9 @@ export function deadLetterTopic(service: ServiceName): TopicSpec<z.ZodUnknown> {
     tombstones: true,
     key: 'the original key',
     writer: service,
+    // The hasher's input is the upstream topic: its dead letters are copies of plain personal data.
+    retentionMs: service === 'identifier-hasher' ? PERSONAL_DATA_RETENTION_MS : PIPELINE_RETENTION_MS,
+    personalData: service === 'identifier-hasher',
   };
 }
 

@@ -1,1 +1,3 @@
 export * from './destination';
+export * from './stream-parts';
+export * from './streams';

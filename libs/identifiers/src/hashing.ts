@@ -1,5 +1,11 @@
 import { hash } from 'node:crypto';
-import { AudienceChange, FacebookKey, HashingCounts } from '@audience-sync/contracts';
+import { FacebookKey, HashingCounts } from '@audience-sync/contracts';
+
+/** A row to add or remove, by its plain identifiers per key: what a demo or a test expects to see hashed. */
+export interface PlainChange {
+  op: 'add' | 'remove';
+  identifiers: Record<string, string>;
+}
 import { isDigest, normalize, UNHASHED_KEYS } from './normalize';
 
 /** The multi-key schema order used for every Facebook row; DOB travels as DOBY/DOBM/DOBD. */
@@ -47,7 +53,7 @@ class Counter {
  * unusable value is dropped from its row and counted; a row left empty is rejected and counted;
  * the rest of the batch flows on.
  */
-export function facebookRows(keys: FacebookKey[], changes: AudienceChange[]): { schema: string[]; adds: string[][]; removes: string[][]; counts: HashingCounts } {
+export function facebookRows(keys: FacebookKey[], changes: PlainChange[]): { schema: string[]; adds: string[][]; removes: string[][]; counts: HashingCounts } {
   const { schema, position } = layoutOf(keys);
   const counter = new Counter();
   const adds: string[][] = [];
@@ -75,7 +81,7 @@ export function facebookRows(keys: FacebookKey[], changes: AudienceChange[]): { 
 }
 
 /** Microsoft takes the hashed email only. */
-export function microsoftEmails(changes: AudienceChange[]): { adds: string[]; removes: string[]; counts: HashingCounts } {
+export function microsoftEmails(changes: PlainChange[]): { adds: string[]; removes: string[]; counts: HashingCounts } {
   const counter = new Counter();
   const adds: string[] = [];
   const removes: string[] = [];

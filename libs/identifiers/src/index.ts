@@ -1,3 +1,5 @@
 export * from './normalize';
 export * from './hashing';
 export * from './row-key';
+export * from './hashed-value';
+export * from './hash-event';

@@ -90,10 +90,10 @@ describe('rows', () => {
   it('builds one schema in a fixed order with DOB split, hashing all but MADID/EXTERN_ID', () => {
     expect(facebookSchema(['ZIP', 'DOB', 'EMAIL', 'EXTERN_ID'])).toEqual(['EMAIL', 'DOBY', 'DOBM', 'DOBD', 'ZIP', 'EXTERN_ID']);
     const { schema, adds, removes, counts } = facebookRows(['EMAIL', 'PHONE', 'EXTERN_ID'], [
-      { op: 'add', profileId: 'p1', identifiers: { EMAIL: 'Mary@Example.com', PHONE: '+1 (650) 555-1212', EXTERN_ID: 'crm-1' } },
-      { op: 'remove', profileId: 'p2', identifiers: { EMAIL: 'bad', PHONE: '555 1234' } },
-      { op: 'add', profileId: 'p3', identifiers: { EMAIL: 'nope', PHONE: 'none' } },
-      { op: 'add', profileId: 'p4', identifiers: {} },
+      { op: 'add', identifiers: { EMAIL: 'Mary@Example.com', PHONE: '+1 (650) 555-1212', EXTERN_ID: 'crm-1' } },
+      { op: 'remove', identifiers: { EMAIL: 'bad', PHONE: '555 1234' } },
+      { op: 'add', identifiers: { EMAIL: 'nope', PHONE: 'none' } },
+      { op: 'add', identifiers: {} },
     ]);
     expect(schema).toEqual(['EMAIL', 'PHONE', 'EXTERN_ID']);
     expect(adds).toEqual([['f1904cf1a9d73a55fa5de0ac823c4403ded71afd4c3248d00bdcd0866552bb79', 'e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176', 'crm-1']]);
@@ -104,9 +104,9 @@ describe('rows', () => {
 
   it('Microsoft: hashed emails only; rows without a usable email rejected and counted', () => {
     const result = microsoftEmails([
-      { op: 'add', profileId: 'a', identifiers: { EMAIL: 'test@contoso.com' } },
-      { op: 'remove', profileId: 'b', identifiers: { EMAIL: 'nobody' } },
-      { op: 'add', profileId: 'c', identifiers: {} },
+      { op: 'add', identifiers: { EMAIL: 'test@contoso.com' } },
+      { op: 'remove', identifiers: { EMAIL: 'nobody' } },
+      { op: 'add', identifiers: {} },
     ]);
     expect(result).toEqual({ adds: ['f25ad364d33972379a7a4f4df33db142205f5c40eb19cfdb2fc5aaf117e10101'], removes: [], counts: { droppedValues: { 'email-invalid': 1, empty: 1 }, rejectedRows: 2 } });
   });

@@ -1,38 +1,42 @@
-import { Controller, Logger } from '@nestjs/common';
-import { AudienceChangeBatch, FacebookChangeBatch, MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
-import { ConsumeBatches, ContractProducer, ReceivedMessage } from '@audience-sync/kafka';
-import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
+import { Controller, OnApplicationBootstrap } from '@nestjs/common';
+import { ExportConfig, SegmentEvent, Topics } from '@audience-sync/contracts';
+import { ConsumeBatches, ContractProducer, ReceivedMessage, TableReader } from '@audience-sync/kafka';
+import { ConfigAppliedReporter } from '@audience-sync/delivery';
+import { attributeRules } from '@audience-sync/destinations';
+import { hashEvent } from '@audience-sync/identifiers';
 
 /**
- * audience-changes (plain identifiers) in, per-destination hashed changes out. Everything after
- * this point carries digests and counts only.
+ * The first stage: upstream segment events in, the same events with every attribute hashed by
+ * the rules the exports apply to it out. Past this point no plain personal data exists. The
+ * export table is read at bootstrap and followed; each configuration applied is reported, so an
+ * export shows as active only once its attributes are hashed by its rules.
  */
 @Controller()
-export class HasherConsumer {
-  private readonly logger = new Logger(HasherConsumer.name);
+export class HasherConsumer implements OnApplicationBootstrap {
+  private readonly configs = new Map<string, ExportConfig>();
+  private rules = new Map<string, string[]>();
+  private readonly applied = new ConfigAppliedReporter('identifier-hasher', (messages) => this.producer.send(Topics.configAppliedByHasher, messages));
 
-  constructor(private readonly producer: ContractProducer) {}
+  constructor(
+    private readonly tables: TableReader,
+    private readonly producer: ContractProducer,
+  ) {}
 
-  @ConsumeBatches(Topics.audienceChanges, { groupId: 'identifier-hasher', partitionsConsumedConcurrently: 3 })
-  async handle(messages: ReceivedMessage<AudienceChangeBatch>[]): Promise<void> {
-    const facebook: { key: string | null; value: FacebookChangeBatch }[] = [];
-    const microsoft: { key: string | null; value: MicrosoftChangeBatch }[] = [];
-    for (const { key, value } of messages) {
-      const common = { batchId: value.batchId, audience: value.audience, mode: value.mode, ...(value.run ? { run: value.run } : {}) };
-      if (value.audience.destination === 'facebook-ads') {
-        const rows = facebookRows(value.audience.facebookKeys ?? ['EMAIL'], value.changes);
-        facebook.push({ key, value: { ...common, ...rows } });
-        this.count(value.changes.length, rows.counts.rejectedRows);
-      } else {
-        const emails = microsoftEmails(value.changes);
-        microsoft.push({ key, value: { ...common, ...emails } });
-        this.count(value.changes.length, emails.counts.rejectedRows);
-      }
-    }
-    await Promise.all([this.producer.send(Topics.facebookChanges, facebook), this.producer.send(Topics.microsoftChanges, microsoft)]);
+  async onApplicationBootstrap(): Promise<void> {
+    await this.tables.read(Topics.exportConfigs, async (exportId, config) => {
+      if (config) this.configs.set(exportId, config);
+      else this.configs.delete(exportId);
+      this.rules = attributeRules(this.configs.values());
+      this.applied.applied(exportId, config?.version ?? null);
+    });
   }
 
-  private count(rows: number, rejected: number): void {
-    if (rejected > 0) this.logger.debug(`rejected ${rejected} of ${rows} rows without a usable identifier`);
+  @ConsumeBatches(Topics.segmentEvents, { groupId: 'identifier-hasher', partitionsConsumedConcurrently: 3 })
+  async handle(messages: ReceivedMessage<SegmentEvent>[]): Promise<void> {
+    const rules = this.rules;
+    await this.producer.send(
+      Topics.hashedSegmentEvents,
+      messages.flatMap(({ key, value }) => hashEvent(value, rules).map((hashed) => ({ key, value: hashed }))),
+    );
   }
 }

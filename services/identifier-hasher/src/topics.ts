@@ -1,3 +1,3 @@
 import { Topics } from '@audience-sync/contracts';
 
-export const topics = [Topics.audienceChanges, Topics.facebookChanges, Topics.microsoftChanges];
+export const topics = [Topics.segmentEvents, Topics.exportConfigs, Topics.hashedSegmentEvents, Topics.configAppliedByHasher];

@@ -1,10 +1,12 @@
 import { Controller, Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
-import { AudienceChangeBatch, RunRequest, RunStatus, SegmentEvent, Topics } from '@audience-sync/contracts';
+import { HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { ConsumeBatches, ContractProducer, ReceivedMessage, TableReader } from '@audience-sync/kafka';
 import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { MembershipEngine } from './engine/membership-engine';
+import { ChangeBatch } from './engine/change-writer';
+import { destinationMessages } from './engine/messages';
 import { LevelStore } from './engine/level-store';
 import { StreamerConfig } from './config';
 
@@ -43,8 +45,8 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
   }
 
-  @ConsumeBatches(Topics.segmentEvents, { groupId: 'segment-streamer' })
-  async handleEvents(messages: ReceivedMessage<SegmentEvent>[]): Promise<void> {
+  @ConsumeBatches(Topics.hashedSegmentEvents, { groupId: 'segment-streamer' })
+  async handleEvents(messages: ReceivedMessage<HashedSegmentEvent>[]): Promise<void> {
     await this.engine.handleEvents(messages.map((m) => m.value));
   }
 
@@ -58,11 +60,8 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     await this.store.close();
   }
 
-  private async sendChanges(batches: AudienceChangeBatch[]): Promise<void> {
-    await this.producer.send(
-      Topics.audienceChanges,
-      batches.map((b) => ({ key: `${b.audience.exportId}/${b.audience.audienceKey}`, value: b })),
-    );
+  private async sendChanges(batches: ChangeBatch[]): Promise<void> {
+    await Promise.all([...destinationMessages(batches)].map(([topic, messages]) => this.producer.send(topic, messages)));
   }
 
   private async report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void> {

@@ -76,7 +76,7 @@ export function exportView(e: ExportDoc, sharedWith: string[] = [], applied: App
  * either is down a change stays `saved`.
  */
 function pipelineView(e: ExportDoc, applied: AppliedVersions) {
-  const stages: PipelineStage[] = ['segment-streamer', e.facebook ? 'sink-facebook' : 'sink-microsoft-ads'];
+  const stages: PipelineStage[] = ['identifier-hasher', 'segment-streamer', e.facebook ? 'sink-facebook' : 'sink-microsoft-ads'];
   const appliedVersion = Math.min(...stages.map((stage) => applied[stage] ?? 0));
   return { savedVersion: e.version, appliedVersion: appliedVersion || null, state: appliedVersion >= e.version ? ('active' as const) : ('saved' as const) };
 }

@@ -1,31 +1,50 @@
 import { randomUUID } from 'node:crypto';
-import { AudienceChange, AudienceChangeBatch, AudienceRef, DeliveryMode, RunContext } from '@audience-sync/contracts';
+import { AudienceRef, DeliveryMode, RunContext } from '@audience-sync/contracts';
+import { Columns } from '@audience-sync/destinations';
+
+/** One audience change: a row to add or remove, by its digests. */
+export interface RowChange {
+  op: 'add' | 'remove';
+  profileId: string;
+  columns: Columns;
+  /** Reasons of values left out of the row, counted with the batch. */
+  dropped?: string[];
+}
+
+/** Changes for one audience, in order; the output gives them their destination's shape. */
+export interface ChangeBatch {
+  batchId: string;
+  audience: AudienceRef;
+  mode: DeliveryMode;
+  run?: RunContext;
+  changes: RowChange[];
+}
 
 export const BATCH_SIZE = 5000;
 
 /**
- * A batch is also cut at about this many bytes of JSON: identifiers as long as the upstream
- * contract allows would otherwise make a 5,000-change batch larger than a Kafka message may be
- * (16 MiB), and the partition would stop.
+ * A batch is also cut at about this many bytes of JSON: rows of many keys (MADID and EXTERN_ID
+ * travel as the upstream gave them) could otherwise make a 5,000-change batch larger than a Kafka
+ * message may be (16 MiB), and the partition would stop.
  */
 export const BATCH_BYTES = 4 * 1024 * 1024;
 
 /** A change's JSON size, closely enough: its values plus the fixed punctuation and field names. */
-function changeBytes(change: AudienceChange): number {
+function changeBytes(change: RowChange): number {
   let n = 48 + change.profileId.length;
-  for (const key in change.identifiers) n += key.length + change.identifiers[key].length + 6;
+  for (const key in change.columns) n += key.length + change.columns[key].length + 6;
   return n;
 }
 
 interface Pending {
   ref: AudienceRef;
-  changes: AudienceChange[];
+  changes: RowChange[];
   bytes: number;
   seq: number;
 }
 
 export interface Output {
-  send(batches: AudienceChangeBatch[]): Promise<void>;
+  send(batches: ChangeBatch[]): Promise<void>;
 }
 
 /**
@@ -36,7 +55,7 @@ export interface Output {
  */
 export class ChangeWriter {
   private readonly pending = new Map<string, Pending>();
-  private readonly ready: AudienceChangeBatch[] = [];
+  private readonly ready: ChangeBatch[] = [];
 
   constructor(
     private readonly output: Output,
@@ -47,7 +66,7 @@ export class ChangeWriter {
 
   readonly counts = { sent: 0, removed: 0 };
 
-  async add(ref: AudienceRef, change: AudienceChange): Promise<void> {
+  async add(ref: AudienceRef, change: RowChange): Promise<void> {
     const id = `${ref.exportId}/${ref.audienceKey}`;
     let entry = this.pending.get(id);
     if (!entry) {

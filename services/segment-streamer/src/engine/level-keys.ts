@@ -9,10 +9,11 @@ export const S = '\u0001';
 const END = '\u0002';
 
 /**
- * Under the key F. Format 3 escapes ids; format 2 joined them as they were, so an id holding the
- * separator read back as another; format 1 (no marker) also stored sent rows as their digests.
+ * Under the key F. Format 4 holds digests only (3 kept attributes and sent identifiers in plain
+ * text); format 3 escapes ids; format 2 joined them as they were, so an id holding the separator
+ * read back as another; format 1 (no marker) also stored sent rows as their digests.
  */
-export const FORMAT = 3;
+export const FORMAT = 4;
 
 /**
  * Ids may hold any character, the separator too, so each is escaped: \u0000–\u0002 become

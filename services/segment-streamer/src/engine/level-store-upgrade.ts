@@ -1,15 +1,15 @@
 import { ClassicLevel } from 'classic-level';
-import { rowIdentity } from '@audience-sync/identifiers';
+import { hashValue, readHashed, rowIdentity } from '@audience-sync/identifiers';
 import { FORMAT, k, S } from './level-keys';
 import { ExportState, StagedPart } from './state-store';
 
 type Db = ClassicLevel<string, unknown>;
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
-type SentValue = { r: string };
+type SentValue = { r: string; i?: Record<string, string>; c?: Record<string, string> };
+type ProfileValue = { a: Record<string, unknown>; t: number };
 
 /**
- * Brings a state directory written by an earlier version to FORMAT at start-up, in one pass over
- * its keys. Ids are escaped (level-keys.ts); format 1's sent rows become identities; and what the
+ * Brings a state directory written by an earlier version to FORMAT at start-up. Ids are escaped (level-keys.ts); format 1's sent rows become identities; and what the
  * old range deletes, which deleted nothing, left behind is dropped: the sent state of deleted
  * exports and of exports whose audience changed, and the staged parts of refreshes a later refresh
  * of the segment superseded. Each step is idempotent and the escaped keys are written in one batch
@@ -21,6 +21,60 @@ export async function upgradeState(db: Db, directory: string): Promise<void> {
   if (format > FORMAT) {
     throw new Error(`${directory} holds segment-streamer state of format ${format}, newer than this version's ${FORMAT}: run the newer version, or set STREAMER_STATE_DIR to an empty directory (every export then syncs in full again)`);
   }
+  if (format < 3) await escapeIds(db, format);
+  await forgetPlainValues(db);
+  await db.put('F', FORMAT);
+}
+
+/**
+ * Format 4 keeps digests only. Sent entries' plain identifiers become the digests they were sent
+ * as (removals need them); profiles and staged refresh members keep their attribute names with
+ * no value (`{}`), so an export's rows stay as sent until the profile's attributes arrive again,
+ * hashed (as after a mapping change). Idempotent, so an upgrade cut short starts over cleanly.
+ */
+async function forgetPlainValues(db: Db): Promise<void> {
+  for (const type of ['s', 'p', 'x']) {
+    const iterator = db.iterator({ gte: type + S, lt: type + '\u0002' });
+    try {
+      for (;;) {
+        const entries = (await iterator.nextv(2000)) as [string, unknown][];
+        if (entries.length === 0) break;
+        const ops: Op[] = [];
+        for (const [key, value] of entries) {
+          if (type === 's') {
+            const { i, ...sent } = value as SentValue;
+            if (i) ops.push({ type: 'put', key, value: { ...sent, c: digestsOf(i) } });
+          } else if (type === 'p') {
+            const profile = value as ProfileValue;
+            ops.push({ type: 'put', key, value: { ...profile, a: namesOnly(profile.a) } });
+          } else {
+            const part = value as StagedPart;
+            ops.push({ type: 'put', key, value: { ...part, members: part.members.map((m) => ({ profileId: m.profileId, attributes: m.attributes ? namesOnly(m.attributes) : m.attributes })) } });
+          }
+        }
+        if (ops.length > 0) await db.batch(ops as never);
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+}
+
+/** Plain identifiers by key (the keys are rule names) as the columns they were sent as. */
+function digestsOf(identifiers: Record<string, string>): Record<string, string> {
+  const columns: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(identifiers)) {
+    const read = readHashed(key, hashValue(key, raw));
+    if ('columns' in read) Object.assign(columns, read.columns);
+  }
+  return columns;
+}
+
+function namesOnly(attributes: Record<string, unknown>): Record<string, Record<string, string> | null> {
+  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value === null ? null : {}]));
+}
+
+async function escapeIds(db: Db, format: number): Promise<void> {
   const layout = await OldLayout.read(db);
   const moves: { from: string; to: string; sent: boolean }[] = [];
   const iterator = db.keys();
@@ -58,7 +112,7 @@ export async function upgradeState(db: Db, directory: string): Promise<void> {
     const v = values[i] as SentValue | undefined;
     if (v !== undefined) ops.push({ type: 'put', key: to, value: sent && format === 1 ? { ...v, r: identity(v.r) } : v });
   });
-  ops.push({ type: 'put', key: 'F', value: FORMAT });
+  ops.push({ type: 'put', key: 'F', value: 3 });
   await db.batch(ops as never);
 }
 

@@ -2,7 +2,7 @@ import { ClassicLevel } from 'classic-level';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { destinationRow, facebookRows } from '@audience-sync/identifiers';
+import { facebookRows, rowIdentity, sha256 } from '@audience-sync/identifiers';
 import { LevelStore } from './level-store';
 
 const S = '\u0001';
@@ -14,7 +14,7 @@ describe('LevelStore upgrade from format 1 (sent rows stored as their digests)',
 
   it('rewrites sent rows and their holders as identities, so a reconcile sees nothing changed', async () => {
     const identifiers = { EMAIL: 'mary@example.com', PHONE: '+1 (650) 555-1212' };
-    const digests = facebookRows(['EMAIL', 'PHONE'], [{ op: 'add', profileId: '', identifiers }]).adds[0].join('|');
+    const digests = facebookRows(['EMAIL', 'PHONE'], [{ op: 'add', identifiers }]).adds[0].join('|');
     const old = new ClassicLevel<string, unknown>(dir, { valueEncoding: 'json' });
     await old.batch([
       { type: 'put', key: ['s', 'e1', '123', 'p1'].join(S), value: { i: identifiers, r: digests } },
@@ -24,7 +24,8 @@ describe('LevelStore upgrade from format 1 (sent rows stored as their digests)',
     ]);
     await old.close();
 
-    const identity = destinationRow('facebook-ads', ['EMAIL', 'PHONE'], identifiers)!;
+    const identity = rowIdentity(digests);
+    const columns = { EMAIL: sha256('mary@example.com'), PHONE: sha256('16505551212') };
     for (let open = 0; open < 3; open += 1) {
       if (open === 2) {
         // As if the upgrade had stopped before its last batch: the rows it converted stay converted.
@@ -34,7 +35,7 @@ describe('LevelStore upgrade from format 1 (sent rows stored as their digests)',
       }
       const store = new LevelStore(dir);
       await store.open();
-      expect((await store.sent('e1', '123', ['p1'])).get('p1')).toEqual({ identifiers, row: identity });
+      expect((await store.sent('e1', '123', ['p1'])).get('p1')).toEqual({ columns, row: identity });
       expect(await store.rowHolders('e1', '123', [identity])).toEqual(new Map([[identity, ['p1']]]));
       expect((await store.rowHolders('e1', '123', [digests])).size).toBe(0);
       await store.close();
@@ -103,7 +104,8 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
       expect(profiles).toEqual(['a\u0000b', 'a\u0002b', 'p-41', `x${S}p-42`]);
       expect([...(await store.memberships('s', [`x${S}p-42`, 'p-42'])).keys()]).toEqual([`x${S}p-42`]);
       expect([...(await store.memberships(`seg${S}one`, ['p-43'])).values()]).toEqual([{ segmentId: `seg${S}one`, profileId: 'p-43', member: true, t: 9 }]);
-      expect((await store.profiles([`x${S}p-42`])).get(`x${S}p-42`)?.attributes).toEqual({ FirstName: 'Kari' });
+      // Format 4 keeps the attribute's name, not its value.
+      expect((await store.profiles([`x${S}p-42`])).get(`x${S}p-42`)?.attributes).toEqual({ FirstName: {} });
 
       expect((await store.sentAudiences('e1')).sort()).toEqual(['aud', `aud${S}x`]);
       expect((await store.sent('e1', `aud${S}x`, ['p1'])).get('p1')?.row).toBe('AAAAAAAAAAAAAAAAAAAAAA');
@@ -124,6 +126,24 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
     const keys = await db.keys().all();
     await db.close();
     expect(keys.filter((key) => /^[shaxy]/.test(key) && /e2|e3|r-100|r-150/.test(key))).toEqual([]);
+  });
+
+  it('keeps no plain value: sent identifiers become their digests, attributes their names', async () => {
+    await writeFormat2();
+    const old = new ClassicLevel<string, unknown>(dir, { valueEncoding: 'json' });
+    await old.put(raw('x', 'r-300', '00000002'), { refreshId: 'r-300', segmentId: 's', part: 2, final: false, t: 300, members: [{ profileId: 'p9', attributes: { Email: 'kari@example.com', Phone: null } }] });
+    await old.close();
+    const store = new LevelStore(dir);
+    await store.open();
+    expect((await store.sent('e1', `aud${S}x`, ['p1'])).get('p1')?.columns).toEqual({ EMAIL: sha256('a@example.com') });
+    const staged: unknown[] = [];
+    for await (const part of store.stagedMembers('r-300')) staged.push(...part.members);
+    expect(staged).toEqual([{ profileId: 'p9', attributes: { Email: {}, Phone: null } }]);
+    await store.close();
+    const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: 'json' });
+    const values = JSON.stringify(await db.values().all());
+    await db.close();
+    expect(values).not.toMatch(/@example\.com|Kari/);
   });
 
   it('refuses a state directory written by a newer version, saying what to do', async () => {

@@ -4,7 +4,7 @@ import { upgradeState } from './level-store-upgrade';
 import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
 type MembershipValue = { m: boolean; t: number; r?: string };
-type SentValue = { i: Record<string, string>; r: string; g?: string };
+type SentValue = { c: Record<string, string>; r: string; g?: string };
 type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
@@ -132,7 +132,7 @@ export class LevelStore implements StateStore {
   async sent(exportId: string, audienceKey: string, profileIds: string[]) {
     const values = (await this.db.getMany(profileIds.map((p) => k('s', exportId, audienceKey, p)))) as (SentValue | undefined)[];
     const out = new Map<string, SentEntry>();
-    values.forEach((v, i) => v && out.set(profileIds[i], { identifiers: v.i, row: v.r }));
+    values.forEach((v, i) => v && out.set(profileIds[i], { columns: v.c, row: v.r }));
     return out;
   }
 
@@ -143,7 +143,7 @@ export class LevelStore implements StateStore {
     updates.forEach(({ profileId, entry, previous }) => {
       if (previous && previous.row !== entry?.row) ops.push({ type: 'del', key: k('h', exportId, audienceKey, previous.row, profileId) });
       if (entry) {
-        ops.push({ type: 'put', key: k('s', exportId, audienceKey, profileId), value: { i: entry.identifiers, r: entry.row, ...(tag ? { g: tag } : {}) } });
+        ops.push({ type: 'put', key: k('s', exportId, audienceKey, profileId), value: { c: entry.columns, r: entry.row, ...(tag ? { g: tag } : {}) } });
         ops.push({ type: 'put', key: k('h', exportId, audienceKey, entry.row, profileId), value: 1 });
       } else ops.push({ type: 'del', key: k('s', exportId, audienceKey, profileId) });
     });

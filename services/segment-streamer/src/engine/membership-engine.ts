@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { AudienceRef, ExportConfig, MembershipEvent, ProfileAttributes, ProfileEvent, RefreshEvent, RunContext, RunRequest, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { AudienceRef, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
+import { AudienceOf, Columns, streamOf, streams } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
-import { audiencesOf, AudienceOf, destinationAudienceOf, fingerprintOf, identifiersFor, sameIdentifiers } from './identifiers';
-import { DropReason, Drops } from './drops';
-import { ExportState, Identifiers, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
-import { destinationRow } from '@audience-sync/identifiers';
+import { Drops } from './drops';
+import { desiredRow } from './rows';
+import { ExportState, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
 
 export interface EngineOptions {
   /** Changes per output batch (BATCH_SIZE unless a test makes a few profiles span several batches). */
@@ -79,7 +79,7 @@ export class MembershipEngine {
     return this.serial(() => this.config(exportId, config));
   }
 
-  handleEvents(events: SegmentEvent[]): Promise<void> {
+  handleEvents(events: HashedSegmentEvent[]): Promise<void> {
     return this.serial(() => this.events(events));
   }
 
@@ -105,7 +105,7 @@ export class MembershipEngine {
     if (previous && previous.version > config.version) return;
     this.configs.set(exportId, config);
     const state = await this.store.exportState(exportId);
-    const { fingerprint, audienceFingerprint } = fingerprintOf(config);
+    const { fingerprint, audienceFingerprint } = streamOf(config);
     if (!state) {
       await this.store.saveExportState(exportId, { activated: false, fingerprint, audienceFingerprint });
       return;
@@ -125,9 +125,10 @@ export class MembershipEngine {
   /** After a mapping or segment change: every profile sent so far is looked at again. */
   private async reconcileSent(config: ExportConfig): Promise<void> {
     const writer = this.writer('delta');
-    const current = new Set(audiencesOf(config).map((a) => a.audienceKey));
+    const { audiences } = streamOf(config);
+    const current = new Set(audiences.map((a) => a.audienceKey));
     for (const audienceKey of await this.store.sentAudiences(config.exportId)) {
-      const audience = audiencesOf(config).find((a) => a.audienceKey === audienceKey) ?? { audienceKey, segmentIds: [] };
+      const audience = audiences.find((a) => a.audienceKey === audienceKey) ?? { audienceKey, segmentIds: [] };
       for await (const profileIds of this.store.sentProfiles(config.exportId, audienceKey, this.chunk)) {
         await this.reconcile(config, audience, profileIds, writer);
       }
@@ -138,17 +139,17 @@ export class MembershipEngine {
 
   // --- live events ----------------------------------------------------------------------------
 
-  private async events(events: SegmentEvent[]): Promise<void> {
+  private async events(events: HashedSegmentEvent[]): Promise<void> {
     const dirty = new Map<string, Set<string>>(); // segmentId -> profiles whose membership changed
     const attributesChanged = new Set<string>();
-    const memberships = events.filter((e): e is MembershipEvent => e.type === 'membership');
-    const profileEvents = events.filter((e): e is ProfileEvent => e.type === 'profile');
-    const refreshes = events.filter((e): e is RefreshEvent => e.type === 'refresh');
+    const memberships = events.filter((e): e is HashedMembershipEvent => e.type === 'membership');
+    const profileEvents = events.filter((e): e is HashedProfileEvent => e.type === 'profile');
+    const refreshes = events.filter((e): e is HashedRefreshEvent => e.type === 'refresh');
 
     const profileIds = [...new Set([...memberships.map((e) => e.profileId), ...profileEvents.map((e) => e.profileId)])];
     const profiles = await this.store.profiles(profileIds);
     const touchedProfiles = new Map<string, ProfileState>();
-    const applyAttributes = (profileId: string, attributes: ProfileAttributes | null | undefined, t: number) => {
+    const applyAttributes = (profileId: string, attributes: HashedAttributes | null | undefined, t: number) => {
       if (!attributes || Object.keys(attributes).length === 0) return;
       const state = profiles.get(profileId);
       if (state && state.t > t) return;
@@ -198,7 +199,7 @@ export class MembershipEngine {
     const writer = this.writer('delta');
     for (const config of this.configs.values()) {
       if (!(await this.store.exportState(config.exportId))?.activated) continue;
-      for (const audience of audiencesOf(config)) {
+      for (const audience of streamOf(config).audiences) {
         const candidates = new Set<string>(attributesChanged);
         for (const s of audience.segmentIds) for (const p of dirty.get(s) ?? []) candidates.add(p);
         const ids = [...candidates];
@@ -225,36 +226,34 @@ export class MembershipEngine {
     const inAudience = new Set(memberships.filter((m) => m.member).map((m) => m.profileId));
     if (known && audience.segmentIds.includes(known.segmentId)) for (const p of profileIds) if (known.member.get(p)) inAudience.add(p);
     const ref = this.refOf(config, audience);
+    const { rules } = streamOf(config);
+    const columns = streams[ref.destination].columns(ref);
     const updates: SentUpdate[] = [];
-    const leaving = new Map<string, { profiles: Set<string>; identifiers: Identifiers }>();
-    const adds: { profileId: string; identifiers: Identifiers }[] = [];
+    const leaving = new Map<string, { profiles: Set<string>; columns: Columns }>();
+    const adds: { profileId: string; columns: Columns; dropped: string[] }[] = [];
     const arriving = new Set<string>();
     for (const profileId of profileIds) {
-      const identifiers = inAudience.has(profileId) ? identifiersFor(config, profiles.get(profileId)?.attributes) : undefined;
-      const row = identifiers ? destinationRow(ref.destination, ref.facebookKeys, identifiers) : null;
-      if (identifiers && !row) drops?.add(dropReason(identifiers));
       const current = sent.get(profileId);
-      const desired = row && identifiers ? { row, identifiers } : null;
-      if (current?.row === desired?.row) {
-        if (desired && !sameIdentifiers(current?.identifiers, desired.identifiers)) updates.push({ profileId, entry: desired, previous: current });
-        continue;
-      }
+      const wanted = inAudience.has(profileId) ? desiredRow(rules, columns, profiles.get(profileId)?.attributes, current) : { entry: null };
+      if (wanted.drop) drops?.add(wanted.drop);
+      const desired = wanted.entry;
+      if (current?.row === desired?.row) continue;
       if (current) {
-        const entry = leaving.get(current.row) ?? { profiles: new Set<string>(), identifiers: current.identifiers };
+        const entry = leaving.get(current.row) ?? { profiles: new Set<string>(), columns: current.columns };
         entry.profiles.add(profileId);
         leaving.set(current.row, entry);
       }
       if (desired) {
         arriving.add(desired.row);
-        adds.push({ profileId, identifiers: desired.identifiers });
+        adds.push({ profileId, columns: desired.columns, dropped: wanted.dropped ?? [] });
       }
       updates.push({ profileId, entry: desired, previous: current });
     }
     const holders = leaving.size > 0 ? await this.store.rowHolders(config.exportId, audience.audienceKey, [...leaving.keys()]) : new Map<string, string[]>();
     const candidates = [...leaving].filter(([row, { profiles: gone }]) => !arriving.has(row) && !(holders.get(row) ?? []).some((p) => !gone.has(p)));
     const elsewhere = candidates.length > 0 ? await this.heldByOtherExports(config, audience, candidates.map(([row]) => row)) : new Set<string>();
-    for (const [row, { profiles: gone, identifiers }] of candidates) {
-      if (!elsewhere.has(row)) await writer.add(ref, { op: 'remove', profileId: [...gone][0], identifiers });
+    for (const [row, { profiles: gone, columns: removed }] of candidates) {
+      if (!elsewhere.has(row)) await writer.add(ref, { op: 'remove', profileId: [...gone][0], columns: removed });
     }
     for (const add of adds) await writer.add(ref, { op: 'add', ...add });
     await writer.flush();
@@ -263,11 +262,12 @@ export class MembershipEngine {
 
   /** The other activated exports' audiences that are the same destination audience as this one. */
   private async sharers(config: ExportConfig, audience: AudienceOf): Promise<{ config: ExportConfig; audience: AudienceOf }[]> {
-    const target = destinationAudienceOf(config, audience);
+    const target = streamOf(config).destinationAudience(audience);
     const out: { config: ExportConfig; audience: AudienceOf }[] = [];
     for (const other of this.configs.values()) {
       if (other.exportId === config.exportId || other.destination.type !== config.destination.type) continue;
-      const same = audiencesOf(other).filter((a) => destinationAudienceOf(other, a) === target);
+      const bound = streamOf(other);
+      const same = bound.audiences.filter((a) => bound.destinationAudience(a) === target);
       if (same.length > 0 && (await this.store.exportState(other.exportId))?.activated) for (const a of same) out.push({ config: other, audience: a });
     }
     return out;
@@ -314,11 +314,11 @@ export class MembershipEngine {
     const elsewhere: { config: ExportConfig; audience: AudienceOf }[] = [];
     for (const config of this.configs.values()) {
       const state = (await this.store.exportState(config.exportId))!;
-      if (state.activated) for (const audience of audiencesOf(config)) if (!audience.segmentIds.includes(segmentId)) elsewhere.push({ config, audience });
+      if (state.activated) for (const audience of streamOf(config).audiences) if (!audience.segmentIds.includes(segmentId)) elsewhere.push({ config, audience });
       if (!config.segments.some((s) => s.id === segmentId)) continue;
       // The first refresh after an export was saved brings its whole audience in line; later ones the refreshed segment's profiles.
       const activating = !state.activated;
-      const audiences = audiencesOf(config).filter((a) => activating || a.segmentIds.includes(segmentId));
+      const audiences = streamOf(config).audiences.filter((a) => activating || a.segmentIds.includes(segmentId));
       const runId = `refresh-${refreshId}-${config.exportId}`;
       feeds.push({
         config,
@@ -428,7 +428,7 @@ export class MembershipEngine {
     const state = (await this.store.exportState(config.exportId))!;
     await this.store.saveExportState(config.exportId, { ...state, activated: true });
     await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'running', counts: zero() });
-    const audiences = audiencesOf(config);
+    const { audiences, rules } = streamOf(config);
     const run = { runId: request.runId, trigger: 'on-demand' as const, audiences: audiences.length, fills: true };
     // The whole sync runs inside one run-request message: if interrupted it is redelivered and
     // starts over, so the sent state may be written ahead of the output here.
@@ -450,17 +450,13 @@ export class MembershipEngine {
       for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
         const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
         const entries: SentUpdate[] = [];
+        const columns = streams[ref.destination].columns(ref);
         for (const profileId of ids) {
-          const identifiers = identifiersFor(config, profiles.get(profileId)?.attributes);
-          const row = destinationRow(ref.destination, ref.facebookKeys, identifiers);
           const previous = sent.get(profileId);
-          if (!row) {
-            drops.add(dropReason(identifiers));
-            entries.push({ profileId, entry: null, previous });
-            continue;
-          }
-          await out.add(ref, { op: 'add', profileId, identifiers });
-          entries.push({ profileId, entry: { row, identifiers }, previous });
+          const wanted = desiredRow(rules, columns, profiles.get(profileId)?.attributes, previous);
+          if (wanted.drop) drops.add(wanted.drop);
+          entries.push({ profileId, entry: wanted.entry, previous });
+          if (wanted.entry) await out.add(ref, { op: 'add', profileId, columns: wanted.entry.columns, dropped: wanted.dropped ?? [] });
         }
         await out.flush();
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
@@ -482,7 +478,7 @@ export class MembershipEngine {
 
   private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand', size: number): Promise<void> {
     const limit = config.maxProfiles.toLocaleString('en-US');
-    const destination = config.destination.type === 'facebook-ads' ? 'Facebook' : 'Microsoft Advertising';
+    const destination = streams[config.destination.type].label;
     const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent. Narrow its segments or split it into several exports.`;
     this.logger.warn(`run ${runId} of export ${config.exportId} failed: over the profile limit`);
     await this.runs.report({ runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
@@ -497,13 +493,9 @@ export class MembershipEngine {
       destination: d.type,
       audienceKey: audience.audienceKey,
       ...(audience.audienceName ? { audienceName: audience.audienceName } : {}),
-      ...(d.type === 'facebook-ads' ? { facebookKeys: Object.keys(d.mappings) as AudienceRef['facebookKeys'] } : { acceptTerms: d.acceptCustomerMatchTerms, customerId: d.customerId, accountId: d.accountId }),
+      ...(streams[d.type].refDetails as (settings: typeof d) => Partial<AudienceRef>)(d),
     };
   }
-}
-
-function dropReason(identifiers: Identifiers): string {
-  return Object.keys(identifiers).length === 0 ? DropReason.noIdentifier : DropReason.unusable;
 }
 
 function zero() {
@@ -511,8 +503,8 @@ function zero() {
 }
 
 /** Attributes merge: given fields replace, null clears a field, absent fields stay. */
-function mergeAttributes(current: ProfileAttributes | undefined, update: ProfileAttributes): ProfileAttributes {
-  const merged: ProfileAttributes = { ...current };
+function mergeAttributes(current: HashedAttributes | undefined, update: HashedAttributes): HashedAttributes {
+  const merged: HashedAttributes = { ...current };
   for (const [k, v] of Object.entries(update)) {
     if (v === null) delete merged[k];
     else merged[k] = v;

@@ -76,7 +76,7 @@ export class MemoryStore implements StateStore {
     const out = new Map<string, SentEntry>();
     for (const p of profileIds) {
       const e = this.sentEntries.get(key(exportId, audienceKey, p));
-      if (e) out.set(p, { row: e.entry.row, identifiers: { ...e.entry.identifiers } });
+      if (e) out.set(p, { row: e.entry.row, columns: { ...e.entry.columns } });
     }
     return out;
   }
@@ -84,7 +84,7 @@ export class MemoryStore implements StateStore {
   async saveSent(exportId: string, audienceKey: string, updates: SentUpdate[], tag?: string) {
     for (const e of updates) {
       const k = key(exportId, audienceKey, e.profileId);
-      if (e.entry) this.sentEntries.set(k, { exportId, audienceKey, profileId: e.profileId, entry: { row: e.entry.row, identifiers: { ...e.entry.identifiers } }, tag });
+      if (e.entry) this.sentEntries.set(k, { exportId, audienceKey, profileId: e.profileId, entry: { row: e.entry.row, columns: { ...e.entry.columns } }, tag });
       else this.sentEntries.delete(k);
     }
   }

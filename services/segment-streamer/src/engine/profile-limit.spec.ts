@@ -1,4 +1,6 @@
-import { AudienceChangeBatch, ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { hashFirst } from '../../../../test/support/hash-first';
+import { ChangeBatch } from './change-writer';
 import { MembershipEngine } from './membership-engine';
 import { MemoryStore } from './memory-store';
 
@@ -40,11 +42,14 @@ const entered = (segmentId: string, i: number): SegmentEvent => ({
   type: 'membership', eventId: `e-${segmentId}-${i}-${clock}`, occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status: 'entered', attributes: { Email: `p${i}@example.com` },
 });
 
+// Both destinations map Email to EMAIL.
+const hashed = hashFirst([facebook(['a'])]);
+
 const overLimit = (size: number, destination: string) =>
   `the export has ${size} profiles, more than the ${LIMIT} a ${destination} export may hold; nothing was sent. Narrow its segments or split it into several exports.`;
 
 describe('the profile limit of an export', () => {
-  let batches: AudienceChangeBatch[];
+  let batches: ChangeBatch[];
   let runs: Omit<RunStatus, 'stage' | 'at'>[];
   let engine: MembershipEngine;
   const added = () => batches.flatMap((b) => b.changes).filter((c) => c.op === 'add').length;
@@ -57,14 +62,14 @@ describe('the profile limit of an export', () => {
 
   it('fails a refresh over the limit with the message, and sends nothing', async () => {
     await engine.applyConfig('E', facebook(['a']));
-    await engine.handleEvents([refresh('a', [1, 2, 3, 4])]);
+    await engine.handleEvents(hashed([refresh('a', [1, 2, 3, 4])]));
     expect(runs).toEqual([expect.objectContaining({ exportId: 'E', trigger: 'refresh', state: 'failed', error: overLimit(4, 'Facebook') })]);
     expect(batches).toEqual([]);
   });
 
   it('passes a refresh exactly at the limit', async () => {
     await engine.applyConfig('E', facebook(['a']));
-    await engine.handleEvents([refresh('a', [1, 2, 3])]);
+    await engine.handleEvents(hashed([refresh('a', [1, 2, 3])]));
     expect(runs).toEqual([expect.objectContaining({ trigger: 'refresh', state: 'succeeded', counts: expect.objectContaining({ sent: LIMIT }) })]);
     expect(added()).toBe(LIMIT);
   });
@@ -72,19 +77,19 @@ describe('the profile limit of an export', () => {
   describe('a refresh whose size is known only after the pass (segments overlap)', () => {
     beforeEach(async () => {
       await engine.applyConfig('E', facebook(['a', 'b']));
-      await engine.handleEvents([refresh('a', [1, 2, 3])]);
+      await engine.handleEvents(hashed([refresh('a', [1, 2, 3])]));
       expect(runs.map((r) => r.state)).toEqual(['succeeded']);
       batches = [];
     });
 
     it('passes when the union is exactly at the limit', async () => {
       // Listed (2) plus segment a's members (3) exceed the limit; the export itself holds 3 profiles.
-      await engine.handleEvents([refresh('b', [2, 3])]);
+      await engine.handleEvents(hashed([refresh('b', [2, 3])]));
       expect(runs.at(-1)).toMatchObject({ trigger: 'refresh', state: 'succeeded' });
     });
 
     it('fails when the union is over the limit, and sends nothing more', async () => {
-      await engine.handleEvents([refresh('b', [3, 4])]);
+      await engine.handleEvents(hashed([refresh('b', [3, 4])]));
       expect(runs.at(-1)).toMatchObject({ trigger: 'refresh', state: 'failed', error: overLimit(4, 'Facebook') });
       expect(batches).toEqual([]);
     });
@@ -92,7 +97,7 @@ describe('the profile limit of an export', () => {
 
   describe('an on-demand run', () => {
     // Live entries before any run: the export is not active yet, so they are stored, not sent.
-    const members = (n: number) => engine.handleEvents(Array.from({ length: n }, (_, i) => entered('a', i + 1)));
+    const members = (n: number) => engine.handleEvents(hashed(Array.from({ length: n }, (_, i) => entered('a', i + 1))));
 
     it('fails over the limit with the message, and sends nothing', async () => {
       await engine.applyConfig('E', microsoft(['a']));
@@ -113,7 +118,7 @@ describe('the profile limit of an export', () => {
 
   it('writes large numbers as users read them', async () => {
     await engine.applyConfig('E', { ...facebook(['a']), maxProfiles: 1000 });
-    await engine.handleEvents([refresh('a', Array.from({ length: 1001 }, (_, i) => i))]);
+    await engine.handleEvents(hashed([refresh('a', Array.from({ length: 1001 }, (_, i) => i))]));
     expect(runs.at(-1)?.error).toMatch(/^the export has 1,001 profiles, more than the 1,000 a Facebook export may hold;/);
   });
 });

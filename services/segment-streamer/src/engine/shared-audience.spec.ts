@@ -1,4 +1,7 @@
-import { AudienceChangeBatch, ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
+import { sha256 } from '@audience-sync/identifiers';
+import { hashFirst } from '../../../../test/support/hash-first';
+import { ChangeBatch } from './change-writer';
 import { MembershipEngine } from './membership-engine';
 import { MemoryStore } from './memory-store';
 
@@ -11,9 +14,9 @@ class Destination {
   private readonly replacing = new Map<string, Set<string>>();
   readonly modes: string[] = [];
 
-  apply(batch: AudienceChangeBatch): void {
+  apply(batch: ChangeBatch): void {
     const id = batch.audience.audienceKey;
-    const rows = (op: 'add' | 'remove') => batch.changes.filter((c) => c.op === op).map((c) => c.identifiers.EMAIL.toLowerCase());
+    const rows = (op: 'add' | 'remove') => batch.changes.filter((c) => c.op === op).map((c) => c.columns.EMAIL);
     this.modes.push(`${batch.audience.exportId}:${batch.mode.kind}`);
     if (batch.mode.kind === 'full-sync') {
       if (batch.mode.seq === 1) this.replacing.set(id, new Set());
@@ -47,6 +50,10 @@ const config = (exportId: string, segmentId: string, audienceId: string): Export
 let clock = Date.parse('2026-11-01T00:00:00Z');
 const at = () => new Date((clock += 1000)).toISOString();
 const email = (i: number) => `p${i}@example.com`;
+/** What the audience holds for profile i: its email's digest. */
+const row = (i: number) => sha256(email(i));
+// Every export here maps Email to EMAIL.
+const hashed = hashFirst([config('A', 'a', 'shared')]);
 const refresh = (segmentId: string, ids: number[]): SegmentEvent => ({
   type: 'refresh', eventId: `r-${segmentId}-${clock}`, occurredAt: at(), segmentId, segmentName: segmentId, refreshId: `r-${segmentId}-${clock}`, part: 1, final: true,
   members: ids.map((i) => ({ profileId: `p${i}`, attributes: { Email: email(i) } })),
@@ -63,31 +70,31 @@ describe('exports that feed one destination audience', () => {
     engine = new MembershipEngine(new MemoryStore(), { send: async (batches) => batches.forEach((b) => destination.apply(b)) }, { report: async (s) => void runs.push(s.counts) });
     await engine.applyConfig('A', config('A', 'a', 'shared'));
     await engine.applyConfig('B', config('B', 'b', 'shared'));
-    await engine.handleEvents([refresh('a', [1, 2, 3]), refresh('b', [3, 4, 5])]);
+    await engine.handleEvents(hashed([refresh('a', [1, 2, 3]), refresh('b', [3, 4, 5])]));
   });
 
   it('holds the union, and an exit removes a row only when no other export holds it', async () => {
-    expect(destination.members('shared')).toEqual([1, 2, 3, 4, 5].map(email).sort());
-    await engine.handleEvents([exit('a', 3), exit('b', 4)]);
-    expect(destination.members('shared')).toEqual([1, 2, 3, 5].map(email).sort());
-    await engine.handleEvents([exit('b', 3)]);
-    expect(destination.members('shared')).toEqual([1, 2, 5].map(email).sort());
+    expect(destination.members('shared')).toEqual([1, 2, 3, 4, 5].map(row).sort());
+    await engine.handleEvents(hashed([exit('a', 3), exit('b', 4)]));
+    expect(destination.members('shared')).toEqual([1, 2, 3, 5].map(row).sort());
+    await engine.handleEvents(hashed([exit('b', 3)]));
+    expect(destination.members('shared')).toEqual([1, 2, 5].map(row).sort());
   });
 
   it('an on-demand run of one export does not replace the audience, so the other export keeps its members', async () => {
-    await engine.handleEvents([exit('a', 2)]);
+    await engine.handleEvents(hashed([exit('a', 2)]));
     await engine.handleRunRequest({ runId: 'run-A', exportId: 'A', requestedAt: at() });
-    expect(destination.members('shared')).toEqual([1, 3, 4, 5].map(email).sort());
+    expect(destination.members('shared')).toEqual([1, 3, 4, 5].map(row).sort());
     expect(destination.modes.filter((m) => m.startsWith('A:'))).not.toContain('A:full-sync');
     expect(runs.at(-1)).toMatchObject({ sent: 2, removed: 0, invalid: 0 });
   });
 
   it('an export alone on its audience is still replaced by an on-demand run', async () => {
     await engine.applyConfig('B', { ...config('B', 'b', 'own'), version: 2 });
-    await engine.handleEvents([refresh('b', [4, 5])]);
+    await engine.handleEvents(hashed([refresh('b', [4, 5])]));
     await engine.handleRunRequest({ runId: 'run-B', exportId: 'B', requestedAt: at() });
     expect(destination.modes.at(-1)).toBe('B:full-sync');
-    expect(destination.members('own')).toEqual([4, 5].map(email).sort());
+    expect(destination.members('own')).toEqual([4, 5].map(row).sort());
   });
 
   it('a run waits for the configuration version it was asked with', async () => {
@@ -95,6 +102,6 @@ describe('exports that feed one destination audience', () => {
     await new Promise((r) => setTimeout(r, 100));
     await engine.applyConfig('A', { ...config('A', 'a', 'moved'), version: 2 });
     await asked;
-    expect(destination.members('moved')).toEqual([1, 2, 3].map(email).sort());
+    expect(destination.members('moved')).toEqual([1, 2, 3].map(row).sort());
   });
 });

@@ -44,14 +44,14 @@ const byCodePoint = (ids: string[]) => [...ids].sort((a, b) => {
 });
 
 const member = (segmentId: string, profileId: string, t = 10, extra: Partial<Membership> = {}): Membership => ({ segmentId, profileId, member: true, t, ...extra });
-const entry = (row: string): SentEntry => ({ identifiers: { EMAIL: `${row}@example.com` }, row });
+const entry = (row: string): SentEntry => ({ columns: { EMAIL: `digest-of-${row}` }, row });
 const part = (refreshId: string, n: number, final: boolean, profiles: string[], segmentId = 's1'): StagedPart => ({
   refreshId,
   segmentId,
   part: n,
   final,
   t: 100,
-  members: profiles.map((profileId) => ({ profileId, attributes: { PrimaryEmail: `${profileId}@example.com` } })),
+  members: profiles.map((profileId) => ({ profileId, attributes: { PrimaryEmail: { EMAIL: `digest-of-${profileId}` } } })),
 });
 
 describe.each(stores)('StateStore contract (%s)', (_name, makeStore) => {
@@ -193,9 +193,9 @@ describe.each(stores)('StateStore contract (%s)', (_name, makeStore) => {
 
   describe('single records', () => {
     it('profiles, refresh times and export states are keyed by the whole id', async () => {
-      await store.saveProfiles(tricky.map((profileId, t) => ({ profileId, attributes: { FirstName: profileId }, t })));
+      await store.saveProfiles(tricky.map((profileId, t) => ({ profileId, attributes: { FirstName: { FN: profileId } }, t })));
       const read = await store.profiles([...tricky, 'x', `${SEP}p-42`]);
-      expect([...read.values()].map((p) => [p.profileId, p.attributes.FirstName, p.t])).toEqual(tricky.map((p, t) => [p, p, t]));
+      expect([...read.values()].map((p) => [p.profileId, p.attributes.FirstName?.FN, p.t])).toEqual(tricky.map((p, t) => [p, p, t]));
       await store.saveRefreshedAt(`s${SEP}1`, 5);
       await store.saveRefreshedAt(`s${SEP}1`, 3);
       expect(await store.refreshedAt(`s${SEP}1`)).toBe(5);

@@ -1,4 +1,5 @@
-import { ProfileAttributes, RefreshMember } from '@audience-sync/contracts';
+import { HashedAttributes, HashedRefreshMember } from '@audience-sync/contracts';
+import { Columns } from '@audience-sync/destinations';
 
 /** A profile's membership in one segment, with the event time that decided it. */
 export interface Membership {
@@ -13,7 +14,8 @@ export interface Membership {
 
 export interface ProfileState {
   profileId: string;
-  attributes: ProfileAttributes;
+  /** Digests only: the hasher's output per attribute (see HashedValue). */
+  attributes: HashedAttributes;
   t: number;
 }
 
@@ -23,14 +25,12 @@ export interface StagedPart {
   part: number;
   final: boolean;
   t: number;
-  members: RefreshMember[];
+  members: HashedRefreshMember[];
 }
 
-export type Identifiers = Record<string, string>;
-
-/** What an audience was sent for a profile: the plain identifiers and the identity of the destination row they hash to. */
+/** What an audience was sent for a profile: the row's digests by column, and the row's identity. */
 export interface SentEntry {
-  identifiers: Identifiers;
+  columns: Columns;
   row: string;
 }
 

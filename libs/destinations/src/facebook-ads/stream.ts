@@ -1,0 +1,24 @@
+import { FacebookChangeBatch, FacebookKey, Topics } from '@audience-sync/contracts';
+import { facebookSchema } from '@audience-sync/identifiers';
+import { layout, StreamParts } from '../stream-parts';
+
+/** A Facebook export feeds one customer-list audience with the union of its segments, in Meta's multi-key schema. */
+export const facebookStream: StreamParts<'facebook-ads'> = {
+  label: 'Facebook',
+  // Each Facebook key is normalised by the rule of the same name.
+  identifierRules: (settings) => Object.entries(settings.mappings) as [string, string][],
+  audiences: (config) => [{ audienceKey: config.destination.audienceId, segmentIds: config.segments.map((s) => s.id) }],
+  destinationAudience: (settings) => `fb:${settings.audienceId}`,
+  audienceFingerprint: (settings) => `fb:${settings.audienceId}`,
+  refDetails: (settings) => ({ facebookKeys: Object.keys(settings.mappings) as FacebookKey[] }),
+  columns: (audience) => facebookSchema(audience.facebookKeys ?? ['EMAIL']),
+  changesTopic: Topics.facebookChanges,
+  message(batch): FacebookChangeBatch {
+    const schema = facebookSchema(batch.audience.facebookKeys ?? ['EMAIL']);
+    return { ...envelope(batch), schema, adds: batch.adds.map((r) => layout(schema, r)), removes: batch.removes.map((r) => layout(schema, r)), counts: batch.counts };
+  },
+};
+
+function envelope(batch: Parameters<typeof facebookStream.message>[0]) {
+  return { batchId: batch.batchId, audience: batch.audience, mode: batch.mode, ...(batch.run ? { run: batch.run } : {}) };
+}

@@ -1,0 +1,51 @@
+import { ExportConfig } from '@audience-sync/contracts';
+import { DestinationId } from './destination';
+import { facebookStream } from './facebook-ads/stream';
+import { microsoftStream } from './microsoft-advertising/stream';
+import { AudienceOf, SettingsOf, StreamParts } from './stream-parts';
+
+/** Each destination's stream parts; a destination without them does not compile. */
+export const streams: { [D in DestinationId]: StreamParts<D> } = {
+  'facebook-ads': facebookStream,
+  'microsoft-advertising': microsoftStream,
+};
+
+/**
+ * An export's view of its destination's stream parts, with the export's settings bound, so
+ * callers need not know which destination it is.
+ */
+export interface BoundStream {
+  parts: StreamParts<DestinationId>;
+  rules: [string, string][];
+  audiences: AudienceOf[];
+  destinationAudience(audience: AudienceOf): string;
+  audienceFingerprint: string;
+  /** What the sent state depends on: a change means every sent entry must be looked at again. */
+  fingerprint: string;
+}
+
+export function streamOf(config: ExportConfig): BoundStream {
+  const settings = config.destination as SettingsOf<DestinationId>;
+  // The record is keyed by the settings' own type, so the parts fit the settings they get.
+  const parts = streams[settings.type] as StreamParts<DestinationId>;
+  const rules = parts.identifierRules(settings);
+  const audienceFingerprint = parts.audienceFingerprint(settings);
+  const mapping = JSON.stringify([...rules].sort());
+  return {
+    parts,
+    rules,
+    audiences: parts.audiences(config as ExportConfig & { destination: SettingsOf<DestinationId> }),
+    destinationAudience: (audience) => parts.destinationAudience(settings, audience),
+    audienceFingerprint,
+    fingerprint: `${audienceFingerprint}|${mapping}|${config.segments.map((s) => s.id).sort().join(',')}`,
+  };
+}
+
+/** The rules every export applies, by attribute: what the hasher computes for each value it sees. */
+export function attributeRules(configs: Iterable<ExportConfig>): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const config of configs) {
+    for (const [rule, attribute] of streamOf(config).rules) out.set(attribute, (out.get(attribute) ?? new Set()).add(rule));
+  }
+  return new Map([...out].map(([attribute, rules]) => [attribute, [...rules].sort()]));
+}
