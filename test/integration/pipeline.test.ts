@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { ExportConfig, SegmentEvent, Topics } from '@audience-sync/contracts';
+import { ExportConfig, REFRESH_SLICES, SegmentEvent, Topics } from '@audience-sync/contracts';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 import { startService, RunningService } from '../../tools/services';
 import { expectedFacebookRows, expectedMicrosoftRows, HashedAudiences } from '../support/hashed-audiences';
@@ -73,20 +73,23 @@ describe('segment-streamer + identifier-hasher on the real broker', () => {
 
   it('survives a SIGKILL while staging and while completing a refresh, then follows deltas exactly', async () => {
     {
-      // Saving an export sends nothing: once the streamer has applied both configurations, the hasher
-      // has handled all the streamer wrote and the reader has read all the hasher wrote, nothing came.
+      // Saving an export sends nothing: once the streamer has applied both configurations and handled
+      // all the hasher wrote, and the reader has read all the streamer wrote, nothing came.
       for (const exportId of [fbExport, msExport]) await applied.until(['segment-streamer'], exportId, 1);
       await drained([PIPELINE[1]]);
       await downstream.caughtUp();
       expect(downstream.raw).toHaveLength(0);
 
-      const [sent] = await publish([1, 2, 3].map(refreshPart));
       const admin = kafka.admin();
       await admin.connect();
+      const hashedBefore = await admin.fetchTopicOffsets(Topics.hashedSegmentEvents.name);
+      const [sent] = await publish([1, 2, 3].map(refreshPart));
+      // The hasher keeps the key, so the hashed parts land on the same partition, each cut in REFRESH_SLICES.
+      const start = BigInt(hashedBefore.find((p) => p.partition === sent.partition)!.offset);
       await eventually(async () => {
-        const [offsets] = await admin.fetchOffsets({ groupId: 'segment-streamer', topics: [Topics.segmentEvents.name] });
+        const [offsets] = await admin.fetchOffsets({ groupId: 'segment-streamer', topics: [Topics.hashedSegmentEvents.name] });
         const committed = offsets.partitions.find((p) => p.partition === sent.partition)?.offset ?? '-1';
-        return BigInt(committed) >= BigInt(sent.baseOffset!) + 3n;
+        return BigInt(committed) >= start + 3n * BigInt(REFRESH_SLICES);
       }, 30000, 'the streamer to stage parts 1-3');
       await admin.disconnect();
 
