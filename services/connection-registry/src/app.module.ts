@@ -13,8 +13,7 @@ import { appliedConfigSchema, connectionSchema, exportSchema, Models, oauthState
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthController } from './oauth/oauth.controller';
-import { FacebookClient } from './oauth/facebook-client';
-import { MicrosoftClient } from './oauth/microsoft-client';
+import { DestinationClients } from './oauth/destination-clients';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
 import { ExportConfigPublisher } from './exports/export-config.publisher';
@@ -48,8 +47,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
         CredentialCipher,
-        FacebookClient,
-        MicrosoftClient,
+        DestinationClients,
         ConnectionsService,
         ExportsService,
         ExportConfigPublisher,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env } from '@audience-sync/config';
 import { commonConfig } from '@audience-sync/runtime';
+import { registryDestinationConfig } from '@audience-sync/destinations';
 
 const apiKeys = z
   .string()
@@ -47,13 +48,8 @@ export const configSchema = z.object({
   INTERNAL_API_TOKEN: env.secret(24),
   CREDENTIALS_ENCRYPTION_KEYS: encryptionKeys,
   REGISTRY_PUBLIC_URL: env.url().default('http://127.0.0.1:3000'),
-  FACEBOOK_GRAPH_BASE_URL: env.url().default('https://graph.facebook.com/v24.0'),
-  FACEBOOK_DIALOG_BASE_URL: env.url().default('https://www.facebook.com/v24.0/dialog/oauth'),
-  FACEBOOK_APP_ID: z.string().min(1).default('emulator-app-id').describe('the Facebook app id'),
-  FACEBOOK_APP_SECRET: env.secret(8).default('emulator-app-secret'),
-  MICROSOFT_OAUTH_BASE_URL: env.url().default('https://login.microsoftonline.com/common/oauth2/v2.0'),
-  MICROSOFT_CLIENT_ID: z.string().min(1).default('emulator-client-id').describe('the Microsoft identity platform application (client) id'),
-  MICROSOFT_CLIENT_SECRET: env.secret(8).default('emulator-client-secret'),
+  /** Each destination's app to sign in with (base URLs, client id and secret). */
+  ...registryDestinationConfig,
   OAUTH_STATE_TTL_SECONDS: env.positiveInt(600),
 });
 export type RegistryConfig = z.infer<typeof configSchema>;

@@ -1,42 +1,33 @@
 import { Schema } from 'mongoose';
 import { SealedSecret } from './crypto/credential-cipher';
-import { FacebookKey, FacebookKeyIdentifier, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
+import { destinationSchema, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
+import { allRegistryParts, ChosenAudience, DestinationId, ExportSettingsBlocks } from '@audience-sync/destinations';
 
 export type UsableBy = 'administrators' | 'administrators-and-contributors';
-export type DestinationType = 'facebook-ads' | 'microsoft-advertising';
 
 export interface ConnectionDoc {
   _id: string;
   displayName: string;
-  destination: DestinationType;
+  destination: DestinationId;
   usableBy: UsableBy;
   consent: { agreedBy: string; agreedAt: Date };
   /** Set by a provider answering that the credentials no longer work. */
   authProblem?: string | null;
   credentials?: SealedSecret | null;
   credentialsExpireAt?: Date | null;
-  /** The default audience of the connection's exports. */
-  facebook?: FacebookAudience | null;
+  /** The default audience of the connection's exports (Facebook). */
+  facebook?: ChosenAudience | null;
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
 }
 
-/** A Facebook customer-list audience in an ad account. */
-export interface FacebookAudience {
-  adAccountId: string;
-  audienceId: string;
-  audienceName: string;
-}
-
-export interface ExportDoc {
+/** An export keeps its destination's settings in that destination's block (`facebook`, `microsoft`); the others are null. */
+export interface ExportDoc extends ExportSettingsBlocks {
   _id: string;
   displayName: string;
   connectionId: string;
   segments: { id: string; name: string }[];
-  /** `audience`: the one this export feeds; the connection's chosen audience unless the export picked its own. */
-  facebook?: { keyIdentifier: FacebookKeyIdentifier; mappings: Partial<Record<FacebookKey, string>>; audience: FacebookAudience } | null;
-  microsoft?: { customerId: string; accountId: string; emailAttribute: string } | null;
   version: number;
   /** What an admin must do before the export can deliver again (e.g. its audience was deleted); its changes wait. */
   problem?: string | null;
@@ -91,7 +82,7 @@ export interface RunStageDoc extends StageStatus {
 export interface OAuthStateDoc {
   _id: string;
   connectionId: string;
-  provider: DestinationType;
+  provider: DestinationId;
   redirectUri: string;
   expiresAt: Date;
 }
@@ -102,7 +93,7 @@ export const connectionSchema = new Schema<ConnectionDoc>(
   {
     _id: String,
     displayName: { type: String, required: true },
-    destination: { type: String, required: true },
+    destination: { type: String, required: true, enum: destinationSchema.options },
     usableBy: { type: String, required: true },
     consent: { agreedBy: String, agreedAt: Date },
     authProblem: { type: String, default: null },
@@ -120,8 +111,7 @@ export const exportSchema = new Schema<ExportDoc>(
     displayName: { type: String, required: true },
     connectionId: { type: String, required: true, index: true },
     segments: [{ _id: false, id: String, name: String }],
-    facebook: { type: Schema.Types.Mixed, default: null },
-    microsoft: { type: Schema.Types.Mixed, default: null },
+    ...Object.fromEntries(allRegistryParts.map((p) => [p.settingsKey, { type: Schema.Types.Mixed, default: null }])),
     version: { type: Number, required: true },
     problem: { type: String, default: null },
     createdBy: String,

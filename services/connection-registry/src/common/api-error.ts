@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import { ChoiceRefused, ProviderError } from '@audience-sync/destinations';
 
 export interface FieldProblem {
   path: string;
@@ -33,6 +34,12 @@ export class ApiErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (exception instanceof ApiError) {
       res.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
+    // What a destination's provider calls report, in the API's terms.
+    const translated = exception instanceof ProviderError ? upstream(exception.message) : exception instanceof ChoiceRefused ? invalid(exception.message) : undefined;
+    if (translated) {
+      res.status(translated.getStatus()).json(translated.getResponse());
       return;
     }
     if (exception instanceof HttpException) {

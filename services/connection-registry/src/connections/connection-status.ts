@@ -1,3 +1,4 @@
+import { registryPartsOf } from '@audience-sync/destinations';
 import { ConnectionDoc } from '../models';
 
 export type ConnectionState = 'awaiting-authentication' | 'awaiting-audience' | 'ready' | 'needs-reauthentication';
@@ -8,8 +9,8 @@ export function connectionStatus(c: Pick<ConnectionDoc, '_id' | 'destination' | 
   if (c.authProblem) return { state: 'needs-reauthentication', message: `${c.authProblem}; ${reauth}` };
   if (!c.credentials) return { state: 'awaiting-authentication', message: `authenticate with the provider: POST /connections/${c._id}/authorize` };
   if (c.credentialsExpireAt && new Date(c.credentialsExpireAt) <= now) return { state: 'needs-reauthentication', message: `the provider's access token expired; ${reauth}` };
-  if (c.destination === 'facebook-ads' && !c.facebook?.audienceId) {
-    return { state: 'awaiting-audience', message: `choose an ad account and a customer-list audience: PUT /connections/${c._id}/facebook/audience` };
-  }
+  const parts = registryPartsOf(c.destination);
+  const setup = parts.awaitingSetup?.(c._id, c[parts.settingsKey as keyof typeof c]);
+  if (setup) return { state: 'awaiting-audience', message: setup };
   return { state: 'ready', message: 'ready for exports' };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { destinationSchema } from '@audience-sync/contracts';
 import { ConnectionDoc } from '../models';
 import { connectionStatus } from './connection-status';
 
@@ -9,7 +10,7 @@ const consent = z.object(
 
 export const createConnectionBody = z.object({
   displayName: z.string().trim().min(1).max(200),
-  destination: z.enum(['facebook-ads', 'microsoft-advertising']),
+  destination: destinationSchema,
   usableBy: z.enum(['administrators', 'administrators-and-contributors']).default('administrators'),
   consent,
 });
@@ -20,26 +21,6 @@ export const updateConnectionBody = z
     usableBy: z.enum(['administrators', 'administrators-and-contributors']).optional(),
   })
   .strict();
-
-const adAccountId = z.string().regex(/^(act_)?\d+$/, 'an ad account id such as act_1001');
-
-/** An existing customer-list audience, or a new one to create in the ad account. */
-export const audienceChoice = z.union([
-  z.object({ adAccountId, audienceId: z.string().regex(/^\d+$/) }).strict(),
-  z.object({ adAccountId, create: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(1000).default('') }) }).strict(),
-]);
-export type AudienceChoice = z.infer<typeof audienceChoice>;
-
-/**
- * Which exports follow a new connection audience: all that fed the old one, none, or the listed
- * ones. Required as soon as an export feeds the connection's audience, so moving is never a surprise.
- */
-const moveExports = z.union([z.enum(['all', 'none']), z.array(z.string().min(1)).max(100)]).optional();
-
-export const chooseAudienceBody = z.union([
-  z.object({ adAccountId, audienceId: z.string().regex(/^\d+$/), moveExports }).strict(),
-  z.object({ adAccountId, create: z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(1000).default('') }), moveExports }).strict(),
-]);
 
 /** The one way a connection leaves the API: no credentials, ever. */
 export function connectionView(c: ConnectionDoc) {

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { z } from 'zod';
+import { facebookAdAccountQuery, facebookChooseAudienceBody } from '@audience-sync/destinations';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
-import { chooseAudienceBody, connectionView, createConnectionBody, updateConnectionBody } from './connection.dto';
+import { connectionView, createConnectionBody, updateConnectionBody } from './connection.dto';
 import { ConnectionsService } from './connections.service';
 import { ExportsService } from '../exports/exports.service';
 
@@ -67,15 +67,15 @@ export class ConnectionsController {
   @Get(':id/facebook/ad-accounts')
   @Roles('administrator')
   async adAccounts(@Param('id') id: string) {
-    return { items: await this.connections.facebookAdAccounts(id) };
+    return { items: await this.connections.adAccounts(id) };
   }
 
   @Get(':id/facebook/audiences')
   @Roles('administrator')
   @ApiOperation({ summary: 'Audiences of an ad account; only customer lists are selectable.' })
   async audiences(@Param('id') id: string, @Query('adAccountId') adAccountId?: string) {
-    const { adAccountId: account } = parseWith(z.object({ adAccountId: z.string().regex(/^(act_)?\d+$/) }), { adAccountId }, 'the query');
-    return { items: await this.connections.facebookAudiences(id, account) };
+    const { adAccountId: account } = parseWith(facebookAdAccountQuery, { adAccountId }, 'the query');
+    return { items: await this.connections.audiences(id, account) };
   }
 
   @Put(':id/facebook/audience')
@@ -84,9 +84,9 @@ export class ConnectionsController {
     summary:
       "Set the connection's default audience: an existing customer list, or a new one with { create: { name } }. Once exports feed the current one, say which move with moveExports (\"all\", \"none\" or export ids); each moved export gets a full sync.",
   })
-  @ApiBody({ schema: openApiSchema(chooseAudienceBody) })
+  @ApiBody({ schema: openApiSchema(facebookChooseAudienceBody) })
   async chooseAudience(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
-    const { connection, moved, staying } = await this.exports.chooseConnectionAudience(principal, id, parseWith(chooseAudienceBody, body));
+    const { connection, moved, staying } = await this.exports.chooseConnectionAudience(principal, id, parseWith(facebookChooseAudienceBody, body));
     return { ...connectionView(connection), exportsMoved: moved, exportsStaying: staying };
   }
 }

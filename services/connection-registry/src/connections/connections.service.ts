@@ -9,17 +9,18 @@ import { Principal } from '../auth/principal';
 import { conflict, forbidden, invalid, notFound } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
 import { CredentialCipher } from '../crypto/credential-cipher';
-import { ConnectionDoc, ExportDoc, FacebookAudience, Models, OAuthStateDoc } from '../models';
-import { FacebookClient, FacebookTokenRejected } from '../oauth/facebook-client';
-import { MicrosoftClient, MicrosoftGrantRejected } from '../oauth/microsoft-client';
+import { allRegistryParts, AudienceChoice, AudienceDirectory, ChosenAudience, CredentialsRejected, RegistryClient } from '@audience-sync/destinations';
+import { ConnectionDoc, ExportDoc, Models, OAuthStateDoc } from '../models';
+import { DestinationClients } from '../oauth/destination-clients';
 import { ExportConfigPublisher } from '../exports/export-config.publisher';
-import { AudienceChoice, createConnectionBody, updateConnectionBody } from './connection.dto';
+import { createConnectionBody, updateConnectionBody } from './connection.dto';
 import { connectionStatus } from './connection-status';
 
-interface FacebookSecret {
+/** What is stored, sealed: a long-lived access token (it expires with the credentials), or a refresh token where access tokens are short-lived. */
+interface AccessSecret {
   accessToken: string;
 }
-interface MicrosoftSecret {
+interface RefreshSecret {
   refreshToken: string;
 }
 
@@ -28,7 +29,7 @@ export class ReauthenticationRequired extends Error {}
 @Injectable()
 export class ConnectionsService {
   private readonly logger = new Logger(ConnectionsService.name);
-  /** Microsoft access tokens by connection, and one refresh at a time per connection (refresh tokens rotate). */
+  /** Short-lived access tokens by connection, and one refresh at a time per connection (refresh tokens rotate). */
   private readonly accessTokens = new Map<string, { token: string; expiresAt: number }>();
   private readonly refreshing = new Map<string, Promise<{ token: string; expiresAt: number }>>();
 
@@ -38,8 +39,7 @@ export class ConnectionsService {
     @InjectModel(Models.oauthState) private readonly states: Model<OAuthStateDoc>,
     @Inject(APP_CONFIG) private readonly config: RegistryConfig,
     private readonly cipher: CredentialCipher,
-    private readonly facebook: FacebookClient,
-    private readonly microsoft: MicrosoftClient,
+    private readonly clients: DestinationClients,
     private readonly publisher: ExportConfigPublisher,
   ) {}
 
@@ -99,7 +99,7 @@ export class ConnectionsService {
     const redirectUri = this.callbackUrl();
     await this.states.deleteMany({ expiresAt: { $lt: new Date() } });
     await this.states.create({ _id: state, connectionId: id, provider: doc.destination, redirectUri, expiresAt });
-    const authorizeUrl = doc.destination === 'facebook-ads' ? this.facebook.authorizeUrl(state, redirectUri) : this.microsoft.authorizeUrl(state, redirectUri);
+    const authorizeUrl = this.clients.of(doc.destination).authorizeUrl(state, redirectUri);
     return { authorizeUrl, expiresAt };
   }
 
@@ -107,13 +107,12 @@ export class ConnectionsService {
     const pending = await this.states.findOneAndDelete({ _id: state }).lean();
     if (!pending || new Date(pending.expiresAt) <= new Date()) throw invalid('the authorisation link is unknown, already used or expired; start again with POST /connections/{id}/authorize');
     const id = pending.connectionId;
-    if (pending.provider === 'facebook-ads') {
-      const { accessToken, expiresAt } = await this.facebook.exchangeCode(code, pending.redirectUri);
-      await this.storeCredentials(id, this.cipher.seal({ accessToken } satisfies FacebookSecret, id), expiresAt);
+    const grant = await this.clients.of(pending.provider).exchangeCode(code, pending.redirectUri);
+    if (grant.refreshToken) {
+      await this.storeCredentials(id, this.cipher.seal({ refreshToken: grant.refreshToken } satisfies RefreshSecret, id), null);
+      this.accessTokens.set(id, { token: grant.accessToken, expiresAt: grant.expiresAt.getTime() });
     } else {
-      const tokens = await this.microsoft.exchangeCode(code, pending.redirectUri);
-      await this.storeCredentials(id, this.cipher.seal({ refreshToken: tokens.refreshToken } satisfies MicrosoftSecret, id), null);
-      this.accessTokens.set(id, { token: tokens.accessToken, expiresAt: tokens.expiresAt.getTime() });
+      await this.storeCredentials(id, this.cipher.seal({ accessToken: grant.accessToken } satisfies AccessSecret, id), grant.expiresAt);
     }
     await this.publisher.publishForConnection(id);
     const doc = await this.connections.findById(id).lean();
@@ -126,91 +125,90 @@ export class ConnectionsService {
     if (updated.matchedCount === 0) throw notFound('connection', id);
   }
 
-  async facebookAdAccounts(id: string) {
-    await this.facebookConnection(id);
-    return this.withFacebookToken(id, (token) => this.facebook.adAccounts(token));
+  async adAccounts(id: string) {
+    const directory = this.directoryOf(await this.audienceConnection(id));
+    return this.withAccessToken(id, (token) => directory.accounts(token));
   }
 
-  async facebookAudiences(id: string, adAccountId: string) {
-    await this.facebookConnection(id);
-    const audiences = await this.withFacebookToken(id, (token) => this.facebook.audiences(token, adAccountId.replace(/^act_/, '')));
-    return audiences.map((a) => ({
-      ...a,
-      selectable: a.subtype === 'CUSTOM',
-      ...(a.subtype === 'CUSTOM' ? {} : { reason: `a ${a.subtype} audience; exports need a customer-list (CUSTOM) audience` }),
-    }));
+  async audiences(id: string, adAccountId: string) {
+    const directory = this.directoryOf(await this.audienceConnection(id));
+    return this.withAccessToken(id, (token) => directory.audiences(token, adAccountId));
   }
 
   /**
-   * A Facebook connection, or 409: a route for one destination must never send another
-   * destination's token to the wrong platform (which would also flag the connection).
+   * A connection whose destination has an audience directory (Facebook's, behind the /facebook
+   * routes), or 409: a route for one destination must never send another destination's token to
+   * the wrong platform (which would also flag the connection).
    */
-  async facebookConnection(id: string): Promise<ConnectionDoc> {
+  async audienceConnection(id: string): Promise<ConnectionDoc> {
     const doc = await this.connections.findById(id).lean();
     if (!doc) throw notFound('connection', id);
-    if (doc.destination !== 'facebook-ads') {
-      throw conflict(`connection ${id} is a ${doc.destination} connection; the /facebook routes work only on facebook-ads connections. Use a Facebook connection, or create one with POST /connections`);
+    if (!this.clients.of(doc.destination).directory) {
+      const owners = allRegistryParts.filter((p) => this.clients.of(p.id).directory);
+      throw conflict(
+        `connection ${id} is a ${doc.destination} connection; the ${owners.map((p) => `/${p.settingsKey}`).join(', ')} routes work only on ${owners.map((p) => p.id).join(', ')} connections. Use a ${owners.map((p) => p.label).join(' or ')} connection, or create one with POST /connections`,
+      );
     }
     return doc;
   }
 
-  /** An existing customer-list audience checked with Graph, or a new one created; other subtypes are refused with the reason. */
-  async resolveFacebookAudience(id: string, choice: AudienceChoice): Promise<FacebookAudience> {
-    await this.facebookConnection(id);
-    const adAccountId = choice.adAccountId.replace(/^act_/, '');
-    return this.withFacebookToken(id, async (token) => {
-      if ('create' in choice) {
-        const audienceId = await this.facebook.createAudience(token, adAccountId, choice.create.name, choice.create.description);
-        return { adAccountId, audienceId, audienceName: choice.create.name };
-      }
-      const audience = await this.facebook.audience(token, choice.audienceId);
-      if (audience.subtype !== 'CUSTOM') {
-        throw invalid(`the Facebook audience ${audience.id} is a ${audience.subtype} audience; exports need a customer-list audience (subtype CUSTOM): pick another or create a new one`);
-      }
-      return { adAccountId, audienceId: audience.id, audienceName: audience.name };
-    });
+  /** Whether the connection's exports feed an audience picked in an ad account. */
+  hasAudienceDirectory(connection: ConnectionDoc): boolean {
+    return Boolean(this.clients.of(connection.destination).directory);
+  }
+
+  private directoryOf(doc: ConnectionDoc): AudienceDirectory {
+    return this.clients.of(doc.destination).directory!;
+  }
+
+  /** An existing audience checked with the provider (one exports cannot feed is refused with the reason), or a new one created. */
+  async resolveAudience(id: string, choice: AudienceChoice): Promise<ChosenAudience> {
+    const directory = this.directoryOf(await this.audienceConnection(id));
+    return this.withAccessToken(id, (token) => directory.resolve(token, choice));
   }
 
   /** The connection's default audience, for exports that do not pick their own. */
-  async setFacebookAudience(id: string, audience: FacebookAudience): Promise<ConnectionDoc> {
+  async setDefaultAudience(id: string, audience: ChosenAudience): Promise<ConnectionDoc> {
     const doc = await this.connections.findByIdAndUpdate(id, { $set: { facebook: audience } }, { new: true }).lean();
     if (!doc) throw notFound('connection', id);
     return doc;
   }
 
-  /** For the sinks: a usable access token. Microsoft's is refreshed (and the rotated refresh token stored) when due. */
+  /** For the sinks: a usable access token. A short-lived one is refreshed (and the rotated refresh token stored) when due. */
   async accessToken(id: string, forceRefresh: boolean): Promise<{ accessToken: string; expiresAt: string }> {
     const doc = await this.connections.findById(id).lean();
     if (!doc) throw notFound('connection', id);
     const status = connectionStatus(doc);
     if (status.state === 'needs-reauthentication' || status.state === 'awaiting-authentication') throw new ReauthenticationRequired(status.message);
-    if (doc.destination === 'facebook-ads') {
-      const secret = this.cipher.open<FacebookSecret>(doc.credentials!, id);
+    const client = this.clients.of(doc.destination);
+    if (!client.refresh) {
+      const secret = this.cipher.open<AccessSecret>(doc.credentials!, id);
       return { accessToken: secret.accessToken, expiresAt: new Date(doc.credentialsExpireAt!).toISOString() };
     }
     const cached = this.accessTokens.get(id);
     if (!forceRefresh && cached && cached.expiresAt - Date.now() > 5 * 60 * 1000) return { accessToken: cached.token, expiresAt: new Date(cached.expiresAt).toISOString() };
     let refresh = this.refreshing.get(id);
     if (!refresh) {
-      refresh = this.refreshMicrosoft(doc).finally(() => this.refreshing.delete(id));
+      refresh = this.refresh(doc, client).finally(() => this.refreshing.delete(id));
       this.refreshing.set(id, refresh);
     }
     const fresh = await refresh;
     return { accessToken: fresh.token, expiresAt: new Date(fresh.expiresAt).toISOString() };
   }
 
-  private async refreshMicrosoft(doc: ConnectionDoc): Promise<{ token: string; expiresAt: number }> {
-    const secret = this.cipher.open<MicrosoftSecret>(doc.credentials!, doc._id);
+  private async refresh(doc: ConnectionDoc, client: RegistryClient): Promise<{ token: string; expiresAt: number }> {
+    const secret = this.cipher.open<RefreshSecret>(doc.credentials!, doc._id);
     try {
-      const tokens = await this.microsoft.refresh(secret.refreshToken);
-      await this.connections.updateOne({ _id: doc._id }, { $set: { credentials: this.cipher.seal({ refreshToken: tokens.refreshToken } satisfies MicrosoftSecret, doc._id) } });
-      const entry = { token: tokens.accessToken, expiresAt: tokens.expiresAt.getTime() };
+      const grant = await client.refresh!(secret.refreshToken);
+      const refreshToken = grant.refreshToken ?? secret.refreshToken;
+      await this.connections.updateOne({ _id: doc._id }, { $set: { credentials: this.cipher.seal({ refreshToken } satisfies RefreshSecret, doc._id) } });
+      const entry = { token: grant.accessToken, expiresAt: grant.expiresAt.getTime() };
       this.accessTokens.set(doc._id, entry);
       return entry;
     } catch (error) {
-      if (error instanceof MicrosoftGrantRejected) {
-        await this.flagReauthentication(doc._id, 'Microsoft no longer accepts the stored authorisation');
-        throw new ReauthenticationRequired(connectionStatus({ ...doc, authProblem: 'Microsoft no longer accepts the stored authorisation' }).message);
+      if (error instanceof CredentialsRejected) {
+        await this.flagReauthentication(doc._id, error.problem);
+        throw new ReauthenticationRequired(connectionStatus({ ...doc, authProblem: error.problem }).message);
       }
       throw error;
     }
@@ -225,7 +223,7 @@ export class ConnectionsService {
     await this.publisher.publishForConnection(id);
   }
 
-  private async withFacebookToken<T>(id: string, work: (token: string) => Promise<T>): Promise<T> {
+  private async withAccessToken<T>(id: string, work: (token: string) => Promise<T>): Promise<T> {
     const { accessToken } = await this.accessToken(id, false).catch((error) => {
       if (error instanceof ReauthenticationRequired) throw conflict(error.message);
       throw error;
@@ -233,9 +231,9 @@ export class ConnectionsService {
     try {
       return await work(accessToken);
     } catch (error) {
-      if (error instanceof FacebookTokenRejected) {
-        await this.flagReauthentication(id, 'Facebook rejected the access token');
-        throw conflict(`Facebook rejected the access token; re-authenticate: POST /connections/${id}/authorize`);
+      if (error instanceof CredentialsRejected) {
+        await this.flagReauthentication(id, error.problem);
+        throw conflict(`${error.problem}; re-authenticate: POST /connections/${id}/authorize`);
       }
       throw error;
     }

@@ -1,7 +1,8 @@
 import { Model } from 'mongoose';
 import { ExportConfig, exportConfigSchema } from '@audience-sync/contracts';
 import { ContractProducer } from '@audience-sync/kafka';
-import { ConnectionDoc, DestinationType, ExportDoc } from '../models';
+import { DestinationId } from '@audience-sync/destinations';
+import { ConnectionDoc, ExportDoc } from '../models';
 import { ExportConfigPublisher } from './export-config.publisher';
 
 /**
@@ -10,11 +11,11 @@ import { ExportConfigPublisher } from './export-config.publisher';
  * Microsoft Advertising" and "Up to 10 million customer profiles per export to Facebook Ads
  * Manager" (the Customer Insights export-destination pages kept in /work/shared/seeds/).
  */
-const DOCUMENTED = { 'microsoft-advertising': 500_000, 'facebook-ads': 10_000_000 };
+const DOCUMENTED: Record<DestinationId, number> = { 'microsoft-advertising': 500_000, 'facebook-ads': 10_000_000 };
 
 const at = new Date('2026-11-01T00:00:00Z');
 
-const connection = (destination: DestinationType): ConnectionDoc => ({
+const connection = (destination: DestinationId): ConnectionDoc => ({
   _id: 'c1',
   displayName: 'c1',
   destination,
@@ -25,7 +26,7 @@ const connection = (destination: DestinationType): ConnectionDoc => ({
   updatedAt: at,
 });
 
-const exportOf = (destination: DestinationType): ExportDoc => ({
+const exportOf = (destination: DestinationId): ExportDoc => ({
   _id: 'e1',
   displayName: 'e1',
   connectionId: 'c1',
@@ -40,7 +41,7 @@ const exportOf = (destination: DestinationType): ExportDoc => ({
 });
 
 describe('the export configuration the registry publishes', () => {
-  it.each(Object.entries(DOCUMENTED) as [DestinationType, number][])('gives a %s export its documented limit of %d profiles', async (destination, limit) => {
+  it.each(Object.entries(DOCUMENTED) as [DestinationId, number][])('gives a %s export its documented limit of %d profiles', async (destination, limit) => {
     const sent: unknown[] = [];
     const producer = { send: async (_topic: string, messages: { value: unknown }[]) => void sent.push(...messages.map((m) => m.value)) } as unknown as ContractProducer;
     const publisher = new ExportConfigPublisher(producer, {} as Model<ExportDoc>, {} as Model<ConnectionDoc>);

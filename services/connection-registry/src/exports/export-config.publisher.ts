@@ -2,12 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { ExportConfig, Topics } from '@audience-sync/contracts';
+import { registryPartsOf } from '@audience-sync/destinations';
 import { ContractProducer } from '@audience-sync/kafka';
 import { ConnectionDoc, ExportDoc, Models } from '../models';
 import { connectionStatus } from '../connections/connection-status';
-
-/** Upper bounds of one export, from the product's known limits. */
-export const PROFILE_LIMITS = { 'microsoft-advertising': 500_000, 'facebook-ads': 10_000_000 } as const;
+import { settingsBlock } from './export-settings';
 
 /**
  * Publishes the effective export configuration (no secrets) to the compacted config topic, and a
@@ -39,7 +38,10 @@ export class ExportConfigPublisher {
 }
 
 function toConfig(e: ExportDoc, c: ConnectionDoc): ExportConfig {
-  const base = {
+  const parts = registryPartsOf(c.destination);
+  const settings = settingsBlock(e, parts);
+  if (!settings) throw new Error(`export ${e._id} has no ${parts.settingsKey} block for its ${parts.id} connection`);
+  return {
     exportId: e._id,
     version: e.version,
     displayName: e.displayName,
@@ -47,14 +49,8 @@ function toConfig(e: ExportDoc, c: ConnectionDoc): ExportConfig {
     connectionState: connectionStatus(c).state === 'needs-reauthentication' ? ('needs-reauthentication' as const) : ('active' as const),
     segments: e.segments.map((s) => ({ id: s.id, name: s.name })),
     ...(e.problem ? { problem: e.problem } : {}),
-    maxProfiles: PROFILE_LIMITS[c.destination],
+    maxProfiles: parts.maxProfiles,
     updatedAt: new Date(e.updatedAt).toISOString(),
+    destination: parts.toDestination(settings, { consentAgreedAt: c.consent?.agreedAt }),
   };
-  if (c.destination === 'facebook-ads') {
-    return {
-      ...base,
-      destination: { type: 'facebook-ads', adAccountId: e.facebook!.audience.adAccountId, audienceId: e.facebook!.audience.audienceId, keyIdentifier: e.facebook!.keyIdentifier, mappings: e.facebook!.mappings },
-    };
-  }
-  return { ...base, destination: { type: 'microsoft-advertising', customerId: e.microsoft!.customerId, accountId: e.microsoft!.accountId, emailAttribute: e.microsoft!.emailAttribute, acceptCustomerMatchTerms: Boolean(c.consent?.agreedAt) } };
 }

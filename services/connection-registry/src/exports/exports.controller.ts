@@ -9,8 +9,9 @@ import { AppliedConfigs } from './applied-configs';
 import { ExportDoc } from '../models';
 
 const PIPELINE_FIELD =
-  '`pipeline` says whether the pipeline follows what was saved: `{ savedVersion, appliedVersion, state }`. `state` is `active` once the segment streamer and the ' +
-  "export's sink have both applied `savedVersion`, and `saved` until then (also while one of them is down); `appliedVersion` is the newest version both have applied, null before any.";
+  '`pipeline` says whether the pipeline follows what was saved: `{ savedVersion, appliedVersion, state }`. `state` is `active` once the identifier hasher, the segment streamer and the ' +
+  "export's sink have all applied `savedVersion`, and `saved` until then (also while one of them is down); `appliedVersion` is the newest version all have applied, null before any. " +
+  'A changed identifier mapping applies to attribute values as they next arrive (the next refresh of the export\'s segments): until then a profile keeps the row it was sent with.';
 
 @ApiTags('exports')
 @ApiBearerAuth()

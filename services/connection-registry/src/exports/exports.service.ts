@@ -4,18 +4,20 @@ import { Model } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Topics } from '@audience-sync/contracts';
+import { allRegistryParts, AudienceChoice, ChosenAudience, facebookChooseAudienceBody, FieldProblem, registryPartsOf } from '@audience-sync/destinations';
 import { ContractProducer } from '@audience-sync/kafka';
 import { Principal } from '../auth/principal';
 import { conflict, invalid, notFound } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
 import { ConnectionsService } from '../connections/connections.service';
 import { connectionStatus } from '../connections/connection-status';
-import { AudienceChoice, chooseAudienceBody } from '../connections/connection.dto';
-import { ConnectionDoc, ExportDoc, FacebookAudience, Models, RunDoc, RunStageDoc } from '../models';
-import { createExportBody, REQUIRED_KEYS, updateExportBody } from './export.dto';
+import { ConnectionDoc, ExportDoc, Models, RunDoc, RunStageDoc } from '../models';
+import { createExportBody, updateExportBody } from './export.dto';
 import { ExportConfigPublisher } from './export-config.publisher';
+import { exportPartsOf, settingsBlock } from './export-settings';
 
-type ExportFields = Pick<ExportDoc, 'displayName' | 'segments' | 'facebook' | 'microsoft'>;
+/** Display name, segments, and every destination's settings block: the connection's set, the others null. */
+type ExportFields = Pick<ExportDoc, 'displayName' | 'segments'> & Record<string, unknown>;
 
 export interface AudienceMove {
   connection: ConnectionDoc;
@@ -70,7 +72,7 @@ export class ExportsService implements OnModuleInit {
   async update(principal: Principal, id: string, body: z.infer<typeof updateExportBody>): Promise<ExportDoc & { startedRun?: string }> {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
-    const fields = await this.validate(connection, { ...exportDoc, facebook: exportDoc.facebook ?? undefined, microsoft: exportDoc.microsoft ?? undefined, ...body }, exportDoc.facebook?.audience);
+    const fields = await this.validate(connection, { ...exportDoc, ...body }, exportDoc);
     // A change is the admin acting on the export: a problem it had is taken as dealt with.
     const updated = await this.exports.findOneAndUpdate({ _id: id, version: exportDoc.version }, { $set: { ...fields, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
     if (!updated) throw conflict(`export ${id} was changed by someone else meanwhile; read it again and retry`);
@@ -116,8 +118,8 @@ export class ExportsService implements OnModuleInit {
    * the admin says so (`moveExports`); each moved export gets a full sync so the new audience
    * holds its members. The old audience is left as it is.
    */
-  async chooseConnectionAudience(principal: Principal, connectionId: string, body: z.infer<typeof chooseAudienceBody>): Promise<AudienceMove> {
-    const connection = await this.connections.facebookConnection(connectionId);
+  async chooseConnectionAudience(principal: Principal, connectionId: string, body: z.infer<typeof facebookChooseAudienceBody>): Promise<AudienceMove> {
+    const connection = await this.connections.audienceConnection(connectionId);
     const onConnection = await this.exports.find({ connectionId }).lean();
     const following = onConnection.filter((e) => connection.facebook && e.facebook?.audience.audienceId === connection.facebook.audienceId);
     const { moveExports, ...choice } = body;
@@ -127,8 +129,8 @@ export class ExportsService implements OnModuleInit {
       );
     }
     const chosen = moveExports === undefined || moveExports === 'none' ? [] : moveExports === 'all' ? following : this.pick(onConnection, moveExports);
-    const audience = await this.connections.resolveFacebookAudience(connectionId, choice);
-    const updated = await this.connections.setFacebookAudience(connectionId, audience);
+    const audience = await this.connections.resolveAudience(connectionId, choice);
+    const updated = await this.connections.setDefaultAudience(connectionId, audience);
     const moved: AudienceMove['moved'] = [];
     for (const e of chosen) {
       if (e.facebook!.audience.audienceId === audience.audienceId) continue;
@@ -197,42 +199,53 @@ export class ExportsService implements OnModuleInit {
     return (await this.connectionModel.find({ usableBy: 'administrators-and-contributors' }, { _id: 1 }).lean()).map((c) => c._id);
   }
 
-  /** Per-destination rules; every problem is reported with its field path. */
-  private async validate(connection: ConnectionDoc, body: Partial<z.infer<typeof createExportBody>> & { facebook?: { audience?: unknown } }, current?: FacebookAudience): Promise<ExportFields> {
-    const problems: { path: string; message: string }[] = [];
+  /**
+   * The connection's destination's rules; every problem is reported with its field path. `current`
+   * is the export as stored, on a change: its settings block is what the body's replaces.
+   */
+  private async validate(connection: ConnectionDoc, body: Partial<Pick<ExportDoc, 'displayName' | 'segments'>>, current?: ExportDoc): Promise<ExportFields> {
+    const parts = registryPartsOf(connection.destination);
+    const key = parts.settingsKey;
+    const problems: FieldProblem[] = [];
     const segments = body.segments ?? [];
     if (new Set(segments.map((s) => s.id)).size !== segments.length) problems.push({ path: 'segments', message: 'a segment is listed twice' });
-    if (connection.destination === 'facebook-ads') {
-      if (body.microsoft) problems.push({ path: 'microsoft', message: 'this is a Facebook connection; send a facebook block instead' });
-      if (!body.facebook) problems.push({ path: 'facebook', message: 'a Facebook export needs { keyIdentifier, mappings }' });
-      else {
-        for (const key of REQUIRED_KEYS[body.facebook.keyIdentifier]) {
-          if (!body.facebook.mappings[key]) problems.push({ path: `facebook.mappings.${key}`, message: `key identifier "${body.facebook.keyIdentifier}" needs ${key} mapped to a profile attribute` });
-        }
-        if (!body.facebook.audience && !current && !connection.facebook?.audienceId) {
-          problems.push({ path: 'facebook.audience', message: `connection ${connection._id} has no audience yet; choose one with PUT /connections/${connection._id}/facebook/audience, or give this export its own with facebook.audience` });
-        }
-      }
-    } else {
-      if (body.facebook) problems.push({ path: 'facebook', message: 'this is a Microsoft Advertising connection; send a microsoft block instead' });
-      if (!body.microsoft) problems.push({ path: 'microsoft', message: 'a Microsoft Advertising export needs { customerId, accountId, emailAttribute }' });
+    for (const other of allRegistryParts) {
+      if (other !== parts && settingsBlock(body, other)) problems.push({ path: other.settingsKey, message: `this is a ${parts.label} connection; send a ${key} block instead` });
     }
+    const block = settingsBlock(body, parts);
+    const stored = current ? (settingsBlock(current, parts) ?? undefined) : undefined;
+    const connectionSettings = (connection as unknown as Record<string, unknown>)[key];
+    if (!block) problems.push({ path: key, message: `a ${parts.label} export needs ${parts.exportSettingsHint}` });
+    else problems.push(...parts.checkExport(block, { id: connection._id, settings: connectionSettings }, stored).map((p) => ({ ...p, path: `${key}.${p.path}` })));
     if (problems.length > 0) throw invalid('the export is invalid', problems);
-    if (connection.destination !== 'facebook-ads') return { displayName: body.displayName!, segments, facebook: null, microsoft: body.microsoft! };
-    const { audience: choice, ...facebook } = body.facebook!;
-    // A stored audience is kept as it is; a choice is checked with Graph (customer lists only).
-    const audience = isStored(choice) ? choice : choice ? await this.connections.resolveFacebookAudience(connection._id, choice as AudienceChoice) : (current ?? connection.facebook!);
-    return { displayName: body.displayName!, segments, facebook: { ...facebook, audience }, microsoft: null };
+    const blocks = Object.fromEntries(allRegistryParts.map((p) => [p.settingsKey, null]));
+    const settings = this.connections.hasAudienceDirectory(connection) ? await this.withAudience(connection._id, block!, stored, connectionSettings) : block!;
+    return { displayName: body.displayName!, segments, ...blocks, [key]: settings };
+  }
+
+  /**
+   * For a destination whose exports feed an audience picked in an ad account (Facebook): a stored
+   * audience is kept as it is, a choice is checked with the provider, and without either the
+   * export feeds the one it fed or the connection's.
+   */
+  private async withAudience(connectionId: string, block: object, stored: object | undefined, connectionAudience: unknown): Promise<object> {
+    const { audience: choice, ...rest } = block as { audience?: AudienceChoice | ChosenAudience };
+    const fallback = (stored as { audience?: ChosenAudience } | undefined)?.audience ?? (connectionAudience as ChosenAudience);
+    const audience = isStored(choice) ? choice : choice ? await this.connections.resolveAudience(connectionId, choice) : fallback;
+    return { ...rest, audience };
   }
 }
 
-function isStored(choice: unknown): choice is FacebookAudience {
+function isStored(choice: unknown): choice is ChosenAudience {
   return typeof choice === 'object' && choice !== null && 'audienceName' in choice;
 }
 
 /** A new audience, or one that was out of reach, holds none of what was sent before: a full sync fills it. */
 function changedAudience(before: ExportDoc, after: ExportDoc): boolean {
-  const audience = (e: ExportDoc) => (e.facebook ? e.facebook.audience.audienceId : `${e.microsoft?.customerId}/${e.microsoft?.accountId}`);
+  const audience = (e: ExportDoc) => {
+    const { parts, settings } = exportPartsOf(e);
+    return `${parts.id}:${parts.audienceKey(settings)}`;
+  };
   return audience(before) !== audience(after);
 }
 
@@ -241,10 +254,9 @@ function changedAudience(before: ExportDoc, after: ExportDoc): boolean {
  * what it sent): once the export has run, a full sync sends them. Names and key order do not count.
  */
 function changedMembers(before: ExportDoc, after: ExportDoc): boolean {
-  const shape = (e: ExportDoc) =>
-    JSON.stringify([
-      e.segments.map((s) => s.id).sort(),
-      e.facebook ? [e.facebook.keyIdentifier, Object.entries(e.facebook.mappings).sort(([a], [b]) => a.localeCompare(b))] : e.microsoft?.emailAttribute,
-    ]);
+  const shape = (e: ExportDoc) => {
+    const { parts, settings } = exportPartsOf(e);
+    return JSON.stringify([e.segments.map((s) => s.id).sort(), parts.identifiersKey(settings)]);
+  };
   return shape(before) !== shape(after);
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { registryPartsOf } from '@audience-sync/destinations';
 import { Public } from '../auth/principal';
 import { invalid } from '../common/api-error';
 import { parseWith } from '../common/zod-body';
@@ -20,6 +21,6 @@ export class OAuthController {
     const q = parseWith(z.object({ state: z.string().min(1), code: z.string().min(1).optional(), error: z.string().optional(), error_description: z.string().optional() }), query, 'the callback query');
     if (!q.code) throw invalid(`the provider did not authorise the connection (${q.error ?? 'no code'}); start again with POST /connections/{id}/authorize`);
     const connection = await this.connections.completeAuthorization(q.state, q.code);
-    return { connection: connectionView(connection), next: connection.destination === 'facebook-ads' ? `GET /connections/${connection._id}/facebook/ad-accounts, then PUT /connections/${connection._id}/facebook/audience` : 'create exports on this connection' };
+    return { connection: connectionView(connection), next: registryPartsOf(connection.destination).nextAfterSignIn(connection._id) };
   }
 }

@@ -1,7 +1,7 @@
 import { RunState, StageCounts } from '@audience-sync/contracts';
+import { DestinationId, registryPartsOf } from '@audience-sync/destinations';
 import { RunDoc, RunStageDoc, StageStatus } from '../models';
 
-const SINK = { 'facebook-ads': 'sink-facebook', 'microsoft-advertising': 'sink-microsoft-ads' } as const;
 const zero: StageCounts = { sent: 0, removed: 0, invalid: 0, failed: 0 };
 
 /** Invalid rows the sink counted without a reason: the hasher found nothing usable, or the platform refused them. */
@@ -22,11 +22,11 @@ function runCounts(upstream: StageStatus | undefined, sink: StageStatus | undefi
 }
 
 /** One run as the history shows it: it succeeded when the streamer and the destination's sink did; any stage can fail it. */
-export function runView(run: RunDoc, reports: RunStageDoc[], destination: keyof typeof SINK) {
+export function runView(run: RunDoc, reports: RunStageDoc[], destination: DestinationId) {
   const stages: Record<string, StageStatus> = { ...run.stages };
   for (const { stage, state, counts, error, at } of reports) stages[stage] = { state, counts, ...(error ? { error } : {}), at };
   const failed = Object.entries(stages).find(([, s]) => s.state === 'failed');
-  const sink = stages[SINK[destination]];
+  const sink = stages[registryPartsOf(destination).sinkStage];
   const upstream = stages['segment-streamer'];
   let state: RunState = 'pending';
   if (failed) state = 'failed';
