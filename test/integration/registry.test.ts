@@ -235,7 +235,7 @@ describe('connection registry over HTTP', () => {
     expect((await admin('GET', `/exports/${exportId}/runs?limit=100`)).body.items.find((r: { id: string }) => r.id === fresh)).toMatchObject({ state: 'running' });
   });
 
-  it('shows an export saved until the streamer and its sink both applied the saved version, and never goes back', async () => {
+  it('shows an export saved until the hasher, the streamer and its sink all applied the saved version, and never goes back', async () => {
     const ms = await microsoftConnection();
     const created = await admin('POST', '/exports', { displayName: 'Applied', connectionId: ms.id, segments: [{ id: 'seg', name: 'Seg' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'E' } });
     const id = created.body.id as string;
@@ -251,6 +251,9 @@ describe('connection registry over HTTP', () => {
     await report('segment-streamer', 1);
     expect(await pipeline()).toEqual({ savedVersion: 1, appliedVersion: null, state: 'saved' });
     await report('sink-microsoft-ads', 1);
+    // Without the hasher, the export's attributes are not yet hashed by its rules.
+    expect(await pipeline()).toEqual({ savedVersion: 1, appliedVersion: null, state: 'saved' });
+    await report('identifier-hasher', 1);
     expect(await pipeline()).toEqual({ savedVersion: 1, appliedVersion: 1, state: 'active' });
     expect((await admin('GET', '/exports?limit=100')).body.items.find((e: { id: string }) => e.id === id).pipeline.state).toBe('active');
 
@@ -259,6 +262,7 @@ describe('connection registry over HTTP', () => {
     // The sink has it; the streamer (stopped, say) does not: still saved. Another destination's sink does not count.
     await report('sink-microsoft-ads', 2);
     await report('sink-facebook', 2);
+    await report('identifier-hasher', 2);
     expect(await pipeline()).toEqual({ savedVersion: 2, appliedVersion: 1, state: 'saved' });
     await report('segment-streamer', 2);
     expect(await pipeline()).toEqual({ savedVersion: 2, appliedVersion: 2, state: 'active' });
