@@ -59,7 +59,9 @@ async function demo(): Promise<boolean> {
   const fbExport = await api('POST', '/exports', { displayName: 'Demo: VIP and newsletter to Facebook', connectionId: fbConnection.id, segments: [{ id: vip, name: 'VIP customers' }, { id: news, name: 'Newsletter' }], facebook: { keyIdentifier: 'email', mappings } });
   const msExport = await api('POST', '/exports', { displayName: 'Demo: VIP to Microsoft', connectionId: msConnection.id, segments: [{ id: vip, name: `VIP customers ${suffix}` }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
   say(`exports: ${fbExport.id} (Facebook), ${msExport.id} (Microsoft); saving does not run them`);
-  await new Promise((r) => setTimeout(r, 3000));
+  // Events are hashed by the rules of the exports the hasher has applied: publish once both are active.
+  await waitFor(async () => (await Promise.all([fbExport, msExport].map(async (e) => (await api('GET', `/exports/${e.id}`)).pipeline.state))).every((s) => s === 'active'), 60_000, 'both exports to be active');
+  say('both exports are active: the pipeline follows what was saved');
 
   const kafka = new Kafka({ clientId: 'demo', brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
@@ -78,8 +80,8 @@ async function demo(): Promise<boolean> {
 
   const vipMembers = [...range(1, 50).filter((i) => i !== 45), 60];
   const union = [...new Set([...vipMembers, ...range(40, 60), 1])];
-  const fbExpected = facebookRows(['EMAIL', 'PHONE', 'FN', 'LN'], union.map((i) => ({ op: 'add' as const, profileId: '', identifiers: { EMAIL: person(i).PrimaryEmail, PHONE: person(i).MobilePhone, FN: person(i).FirstName, LN: person(i).LastName } }))).adds.length;
-  const msExpected = microsoftEmails(vipMembers.map((i) => ({ op: 'add' as const, profileId: '', identifiers: { EMAIL: person(i).PrimaryEmail } }))).adds.length;
+  const fbExpected = facebookRows(['EMAIL', 'PHONE', 'FN', 'LN'], union.map((i) => ({ op: 'add' as const, identifiers: { EMAIL: person(i).PrimaryEmail, PHONE: person(i).MobilePhone, FN: person(i).FirstName, LN: person(i).LastName } }))).adds.length;
+  const msExpected = microsoftEmails(vipMembers.map((i) => ({ op: 'add' as const, identifiers: { EMAIL: person(i).PrimaryEmail } }))).adds.length;
 
   const deadline = Date.now() + 60_000;
   let fbCount = -1;
@@ -100,6 +102,14 @@ async function demo(): Promise<boolean> {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+async function waitFor(done: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 demo()
