@@ -428,6 +428,6 @@ describe('connection registry over HTTP', () => {
     const openapi = await anonymous('GET', '/openapi.json');
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/connections', '/exports/{id}/runs', '/oauth/callback']));
     expect(Object.keys(openapi.body.paths).some((p) => p.startsWith('/internal'))).toBe(false);
-    for (const path of ['/exports', '/exports/{id}']) expect(openapi.body.paths[path].get.description).toMatch(/`pipeline`.*`active` once the segment streamer and the export's sink have both applied `savedVersion`/s);
+    for (const path of ['/exports', '/exports/{id}']) expect(openapi.body.paths[path].get.description).toMatch(/`pipeline`.*`active` once the identifier hasher, the segment streamer and the export's sink have all applied `savedVersion`.*next refresh/s);
   });
 });
