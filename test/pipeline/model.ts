@@ -94,6 +94,13 @@ export class Model {
     if (!current || current.t <= t) this.identities.set(profile, { identity: n === null ? {} : IDENTITIES[n], t });
   }
 
+  /** An erasure: out of every segment and without attributes as of its time; newer events still count. */
+  erase(profile: string, t: number, segments: string[]): void {
+    for (const s of segments) if ((this.membership.get(`${s}/${profile}`)?.t ?? -Infinity) <= t) this.membership.set(`${s}/${profile}`, { member: false, t });
+    const current = this.identities.get(profile);
+    if (!current || current.t <= t) this.identities.set(profile, { identity: {}, t });
+  }
+
   /** A complete refresh is the segment's membership at its time: everyone unlisted is out as of then. */
   refreshed(segment: string, members: { profile: string; identity?: number }[], t: number): void {
     const listed = new Set(members.map((m) => m.profile));

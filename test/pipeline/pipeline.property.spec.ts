@@ -24,6 +24,7 @@ type ExportId = 'fb' | 'ms';
 type Op =
   | { kind: 'membership'; status: 'entered' | 'exited'; segment: string; profile: string; identity?: number }
   | { kind: 'profile'; profile: string; identity: number | null }
+  | { kind: 'erase'; profile: string }
   | { kind: 'refresh'; segment: string; members: { profile: string; identity?: number }[]; complete: boolean; parts: number }
   | { kind: 'run'; exportId: ExportId }
   | { kind: 'remap'; exportId: ExportId; email: Attribute; phone: Attribute }
@@ -37,6 +38,7 @@ const exportId = fc.constantFrom<ExportId>('fb', 'ms');
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 12, arbitrary: fc.record({ kind: fc.constant('membership' as const), status: fc.constantFrom('entered' as const, 'exited' as const), segment: fc.constantFrom(...SEGMENTS), profile: fc.constantFrom(...PROFILES), identity: fc.option(identity, { nil: undefined }) }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('profile' as const), profile: fc.constantFrom(...PROFILES), identity: fc.option(identity, { nil: null }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('erase' as const), profile: fc.constantFrom(...PROFILES) }) },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -230,6 +232,9 @@ describe.each(stores)('streamer + hasher against the model (property, %s store)'
             } else if (o.kind === 'profile') {
               pending.push({ type: 'profile', eventId: `e${i}`, occurredAt: at, profileId: o.profile, attributes: attributesOf(o.identity === null ? {} : IDENTITIES[o.identity]) });
               model.setIdentity(o.profile, o.identity, t);
+            } else if (o.kind === 'erase') {
+              pending.push({ type: 'erase', eventId: `e${i}`, occurredAt: at, profileId: o.profile });
+              model.erase(o.profile, t, SEGMENTS);
             } else if (o.kind === 'refresh') {
               const parts = Array.from({ length: o.parts }, (_, n) => o.members.filter((_, j) => j % o.parts === n));
               (o.complete ? parts : parts.slice(0, -1)).forEach((members, n) =>

@@ -19,7 +19,8 @@ export type DeliveryMode = z.infer<typeof deliveryModeSchema>;
 /** The run a batch belongs to, so the sink can report its progress and end. */
 export const runContextSchema = z.object({
   runId: z.string().min(1),
-  trigger: z.enum(['refresh', 'on-demand']),
+  /** `erase`: a profile's erasure, reported as a run of each export whose audiences held it. */
+  trigger: z.enum(['refresh', 'on-demand', 'erase']),
   /** How many audiences this run feeds (Microsoft: one per segment); each ends with `last`. */
   audiences: z.number().int().min(1),
   /** The last batch of this run for this audience. */

@@ -24,7 +24,7 @@ export const runStatusSchema = z.object({
   runId: z.string().min(1),
   exportId: z.string().min(1),
   stage: pipelineStageSchema,
-  trigger: z.enum(['on-demand', 'refresh']).optional(),
+  trigger: z.enum(['on-demand', 'refresh', 'erase']).optional(),
   state: runStateSchema,
   counts: stageCountsSchema,
   /** A message for the admin; never contains identifiers. */

@@ -59,7 +59,7 @@ export interface StageStatus {
 export interface RunDoc {
   _id: string;
   exportId: string;
-  trigger: 'on-demand' | 'refresh';
+  trigger: 'on-demand' | 'refresh' | 'erase';
   requestedBy?: string;
   /** Only in runs recorded before stages had documents of their own (RunStageDoc). */
   stages?: Record<string, StageStatus>;

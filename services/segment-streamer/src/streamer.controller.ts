@@ -33,6 +33,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
       this.store,
       { send: (batches) => this.sendChanges(batches) },
       { report: (status) => this.report(status) },
+      { purgeAfterMs: config.STREAMER_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },
     );
   }
 

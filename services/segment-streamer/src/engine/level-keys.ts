@@ -38,6 +38,11 @@ export function below(key: string): { gte: string; lt: string } {
   return { gte: key + S, lt: key + END };
 }
 
+/** A key's first id (after its type). */
+export function firstPart(key: string): string {
+  return decode(key.split(S)[1]);
+}
+
 /** A key's last id. */
 export function lastPart(key: string): string {
   return decode(key.slice(key.lastIndexOf(S) + 1));

@@ -1,5 +1,5 @@
 import { ClassicLevel } from 'classic-level';
-import { below, k, lastPart } from './level-keys';
+import { below, firstPart, k, lastPart } from './level-keys';
 import { upgradeState } from './level-store-upgrade';
 import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
@@ -122,6 +122,33 @@ export class LevelStore implements StateStore {
     const out = new Map<string, ProfileState>();
     values.forEach((v, i) => v && out.set(profileIds[i], { profileId: profileIds[i], attributes: v.a, t: v.t }));
     return out;
+  }
+
+  async *dropOutBefore(segmentId: string, before: number, chunk: number) {
+    for await (const entries of this.scan<MembershipValue>(k('m', segmentId), chunk)) {
+      const gone = entries.filter(([, v]) => !v.m && v.t < before).map(([key]) => key);
+      if (gone.length === 0) continue;
+      await this.db.batch(gone.map((key) => ({ type: 'del' as const, key })));
+      yield gone.map(lastPart);
+    }
+  }
+
+  /** One seek per segment: past a segment's last key to the next segment's first. */
+  async segments() {
+    const out: string[] = [];
+    const range = below(k('m'));
+    for (let from = range.gte; ; ) {
+      const [key] = await this.db.keys({ gte: from, lt: range.lt, limit: 1 }).all();
+      if (key === undefined) return out;
+      const segmentId = firstPart(key);
+      out.push(segmentId);
+      from = below(k('m', segmentId)).lt;
+    }
+  }
+
+  async dropProfiles(profileIds: string[]) {
+    if (profileIds.length === 0) return;
+    await this.db.batch(profileIds.map((p) => ({ type: 'del' as const, key: k('p', p) })));
   }
 
   async saveProfiles(items: ProfileState[]) {

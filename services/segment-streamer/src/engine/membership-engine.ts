@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AudienceRef, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
+import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
 import { AudienceOf, Columns, streamOf, streams } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
@@ -9,7 +9,12 @@ import { ExportState, Membership, ProfileState, SentUpdate, StateStore } from '.
 export interface EngineOptions {
   /** Changes per output batch (BATCH_SIZE unless a test makes a few profiles span several batches). */
   batchSize?: number;
+  /** How long (event time) a profile may be out of every segment before its attributes are dropped (PURGE_AFTER_MS). */
+  purgeAfterMs?: number;
 }
+
+/** 30 days: a profile that comes back within a month needs no attributes on its return. */
+export const PURGE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface RunReporter {
   report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void>;
@@ -51,6 +56,7 @@ export class MembershipEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** Changes per output batch, and profiles worked on at once: one batch's worth, so a chunk's changes go out in one send. */
   private readonly chunk: number;
+  private readonly purgeAfterMs: number;
 
   constructor(
     private readonly store: StateStore,
@@ -59,6 +65,7 @@ export class MembershipEngine {
     options: EngineOptions = {},
   ) {
     this.chunk = options.batchSize ?? BATCH_SIZE;
+    this.purgeAfterMs = options.purgeAfterMs ?? PURGE_AFTER_MS;
   }
 
   private writer(mode: 'delta' | 'full-sync', run?: Omit<RunContext, 'last'>): ChangeWriter {
@@ -145,6 +152,7 @@ export class MembershipEngine {
     const memberships = events.filter((e): e is HashedMembershipEvent => e.type === 'membership');
     const profileEvents = events.filter((e): e is HashedProfileEvent => e.type === 'profile');
     const refreshes = events.filter((e): e is HashedRefreshEvent => e.type === 'refresh');
+    const erasures = events.filter((e): e is EraseEvent => e.type === 'erase');
 
     const profileIds = [...new Set([...memberships.map((e) => e.profileId), ...profileEvents.map((e) => e.profileId)])];
     const profiles = await this.store.profiles(profileIds);
@@ -191,6 +199,58 @@ export class MembershipEngine {
       if (last && new Set(parts.map((p) => p.part)).size === last.part && parts.every((p) => p.part <= last.part)) {
         await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt), parts);
       }
+    }
+    for (const erasure of erasures) await this.erase(erasure);
+  }
+
+  // --- erasure and purge -----------------------------------------------------------------------
+
+  /**
+   * A profile's erasure: out of every segment as of the request (an older event cannot bring it
+   * back; a newer one can), its rows removed from every audience unless another profile or export
+   * holds them, its attributes dropped (as of the request, again so older events stay out). Reported as an `erase` run of each export whose audiences
+   * held it. Idempotent: a replay finds nothing left to remove.
+   */
+  private async erase(event: EraseEvent): Promise<void> {
+    const { profileId } = event;
+    const t = Date.parse(event.occurredAt);
+    // Every segment known, with a record of the profile or not: an older event for any of them stays out.
+    const segments = [...new Set([...(await this.store.segments()), ...[...this.configs.values()].flatMap((c) => c.segments.map((s) => s.id))])];
+    const records = new Map((await this.store.membershipsOfProfiles([profileId], segments)).map((m) => [m.segmentId, m]));
+    await this.store.saveMemberships(segments.filter((s) => (records.get(s)?.t ?? -Infinity) <= t).map((segmentId) => ({ segmentId, profileId, member: false, t })));
+    let exports = 0;
+    for (const config of this.configs.values()) {
+      if (!(await this.store.exportState(config.exportId))?.activated) continue;
+      const held: AudienceOf[] = [];
+      for (const audience of streamOf(config).audiences) if ((await this.store.sent(config.exportId, audience.audienceKey, [profileId])).has(profileId)) held.push(audience);
+      if (held.length === 0) continue;
+      const runId = `erase-${event.eventId}-${config.exportId}`;
+      const writer = this.writer('delta', { runId, trigger: 'erase', audiences: held.length });
+      for (const audience of held) {
+        writer.touch(this.refOf(config, audience));
+        await this.reconcile(config, audience, [profileId], writer);
+      }
+      await writer.finish();
+      await this.runs.report({ runId, exportId: config.exportId, trigger: 'erase', state: 'succeeded', counts: { ...writer.counts, invalid: 0, failed: 0 } });
+      exports += 1;
+    }
+    // No attributes, but the time: an older event's attributes cannot come back (purge drops it later).
+    const profile = (await this.store.profiles([profileId])).get(profileId);
+    if (!profile || profile.t <= t) await this.store.saveProfiles([{ profileId, attributes: {}, t }]);
+    this.logger.log(`erasure ${event.eventId}: removed from the audiences of ${exports} export(s); attributes dropped`);
+  }
+
+  /**
+   * After a complete refresh: records of profiles out of the segment since before it say nothing
+   * the refresh does not (membershipsWithImplicit), so they go; a profile left with no record in
+   * any segment whose attributes are older than purgeAfterMs before the refresh loses them too.
+   */
+  private async purge(segmentId: string, t: number): Promise<void> {
+    const segments = await this.store.segments();
+    for await (const ids of this.store.dropOutBefore(segmentId, t, this.chunk)) {
+      const recorded = new Set((await this.store.membershipsOfProfiles(ids, segments)).map((m) => m.profileId));
+      const profiles = await this.store.profiles(ids.filter((p) => !recorded.has(p)));
+      await this.store.dropProfiles([...profiles.values()].filter((p) => p.t < t - this.purgeAfterMs).map((p) => p.profileId));
     }
   }
 
@@ -369,6 +429,7 @@ export class MembershipEngine {
 
     for (const feed of feeds) await this.finishRefreshRun(feed, refreshId, segmentId, recent > 0);
     await attributesWriter.finish();
+    await this.purge(segmentId, t);
     // Only now: a crash before this point replays the final part, which finds the parts and completes again.
     await this.store.dropStaged(refreshId);
   }

@@ -51,6 +51,20 @@ export class MemoryStore implements StateStore {
     return chunks(sorted([...set]), chunk);
   }
 
+  dropOutBefore(segmentId: string, before: number, chunk: number) {
+    const gone = [...this.members.values()].filter((m) => m.segmentId === segmentId && !m.member && m.t < before).map((m) => m.profileId);
+    for (const p of gone) this.members.delete(key(segmentId, p));
+    return chunks(sorted(gone), chunk);
+  }
+
+  async segments() {
+    return sorted([...new Set([...this.members.values()].map((m) => m.segmentId))]);
+  }
+
+  async dropProfiles(profileIds: string[]) {
+    for (const p of profileIds) this.profileStates.delete(p);
+  }
+
   async countMembers(segmentIds: string[]) {
     return new Set([...this.members.values()].filter((m) => m.member && segmentIds.includes(m.segmentId)).map((m) => m.profileId)).size;
   }

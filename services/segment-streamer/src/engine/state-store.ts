@@ -86,8 +86,18 @@ export interface StateStore {
   /** Members of the segment whose record is at least as recent as `since`. */
   countRecentMembers(segmentId: string, since: number): Promise<number>;
 
+  /**
+   * Deletes the segment's records of profiles out of it since before `before` (its latest complete
+   * refresh, which says as much), yielding their ids a chunk at a time.
+   */
+  dropOutBefore(segmentId: string, before: number, chunk: number): AsyncIterable<string[]>;
+  /** Every segment with a membership record, member or not. */
+  segments(): Promise<string[]>;
+
   profiles(profileIds: string[]): Promise<Map<string, ProfileState>>;
   saveProfiles(items: ProfileState[]): Promise<void>;
+  /** Forgets the profiles' attributes (purge and erasure). */
+  dropProfiles(profileIds: string[]): Promise<void>;
 
   sent(exportId: string, audienceKey: string, profileIds: string[]): Promise<Map<string, SentEntry>>;
   /** `tag` marks entries written by a full sync. */
