@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env } from '@audience-sync/config';
 import { commonConfig } from '@audience-sync/runtime';
+import { topicConfig } from '@audience-sync/kafka';
 
 const apiKeys = z
   .string()
@@ -41,6 +42,7 @@ const encryptionKeys = z
 
 export const configSchema = z.object({
   ...commonConfig,
+  ...topicConfig,
   REGISTRY_PORT: env.port(3000),
   MONGODB_URI: env.mongoUri(),
   REGISTRY_API_KEYS: apiKeys,

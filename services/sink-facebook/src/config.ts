@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { env } from '@audience-sync/config';
 import { commonConfig } from '@audience-sync/runtime';
+import { topicConfig } from '@audience-sync/kafka';
 
 export const configSchema = z.object({
   ...commonConfig,
+  ...topicConfig,
   SINK_FACEBOOK_PORT: env.port(3003),
   FACEBOOK_GRAPH_BASE_URL: env.url().default('https://graph.facebook.com/v24.0'),
   /** When set, every call carries appsecret_proof (needed when the app requires it). */

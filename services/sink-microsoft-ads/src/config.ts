@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { env } from '@audience-sync/config';
 import { commonConfig } from '@audience-sync/runtime';
+import { topicConfig } from '@audience-sync/kafka';
 
 export const configSchema = z.object({
   ...commonConfig,
+  ...topicConfig,
   SINK_MICROSOFT_ADS_PORT: env.port(3004),
   MICROSOFT_ADS_BASE_URL: env.url().default('https://campaign.api.bingads.microsoft.com/CampaignManagement/v13'),
   MICROSOFT_DEVELOPER_TOKEN: z.string().min(1).describe('the Microsoft Advertising developer token (sandbox: BBD37VB98)'),
