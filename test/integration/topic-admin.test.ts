@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { TopicSpec } from '@audience-sync/contracts';
 import { createKafka, ensureTopics } from '@audience-sync/kafka';
@@ -12,8 +12,8 @@ import { testBrokers, uniqueName } from '../support/env';
 const CLIENTS = 6;
 const ROUNDS = 3;
 
-function spec(name: string, partitions: number, cleanupPolicy: 'delete' | 'compact', maxMessageBytes?: number): TopicSpec {
-  return { name, schema: z.unknown(), partitions, cleanupPolicy, maxMessageBytes, tombstones: false, key: 'none', writer: 'upstream', retentionMs: 3_600_000, personalData: false };
+function spec(name: string, partitions: number, cleanupPolicy: 'delete' | 'compact', maxMessageBytes?: number, retention: Pick<TopicSpec, 'retentionMs' | 'personalData'> = { retentionMs: 3_600_000, personalData: false }): TopicSpec {
+  return { name, schema: z.unknown(), partitions, cleanupPolicy, maxMessageBytes, tombstones: false, key: 'none', writer: 'upstream', ...retention };
 }
 
 /**
@@ -94,5 +94,47 @@ describe('ensureTopics when several services create the same topics at once', ()
     it('succeeds the moment the broker first answers, while it is busy creating a large topic', async () => {
       await race(kafka!.brokers, 300);
     });
+  });
+});
+
+describe('ensureTopics sets each topic\'s retention', () => {
+  const HOUR = 3_600_000;
+  let admin: ReturnType<Kafka['admin']>;
+  const kafka = () => createKafka({ clientId: 'retention', brokers: testBrokers() });
+
+  beforeAll(async () => {
+    admin = new Kafka({ clientId: 'retention-check', brokers: testBrokers(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+  });
+
+  afterAll(() => admin?.disconnect());
+
+  async function retentionOf(topics: string[]): Promise<Record<string, string | undefined>> {
+    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms'] })) });
+    return Object.fromEntries(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]));
+  }
+
+  it('on topics it creates and on topics that exist, from the spec', async () => {
+    const [created, table, existing] = [uniqueName('ret-new'), uniqueName('ret-table'), uniqueName('ret-old')];
+    // An existing topic made without the spec (by hand, or by a release before retention was set): the broker's default.
+    await admin.createTopics({ topics: [{ topic: existing, numPartitions: 1 }] });
+    expect((await retentionOf([existing]))[existing]).not.toBe(String(2 * HOUR));
+    await ensureTopics(kafka(), [
+      spec(created, 1, 'delete', undefined, { retentionMs: 14 * 24 * HOUR, personalData: false }),
+      spec(table, 1, 'compact', undefined, { retentionMs: -1, personalData: false }),
+      spec(existing, 1, 'delete', undefined, { retentionMs: 2 * HOUR, personalData: false }),
+    ]);
+    expect(await retentionOf([created, table, existing])).toEqual({ [created]: String(14 * 24 * HOUR), [table]: '-1', [existing]: String(2 * HOUR) });
+  });
+
+  it('on personal-data topics, the operator\'s hours when given, else the spec\'s; other topics keep theirs', async () => {
+    const [personal, pipeline, personalExisting] = [uniqueName('ret-pii'), uniqueName('ret-digests'), uniqueName('ret-pii-old')];
+    const personalData = { retentionMs: 24 * HOUR, personalData: true };
+    const digests = { retentionMs: 14 * 24 * HOUR, personalData: false };
+    await ensureTopics(kafka(), [spec(personalExisting, 1, 'delete', undefined, personalData)]);
+    expect((await retentionOf([personalExisting]))[personalExisting]).toBe(String(24 * HOUR));
+
+    await ensureTopics(kafka(), [spec(personal, 1, 'delete', undefined, personalData), spec(pipeline, 1, 'delete', undefined, digests), spec(personalExisting, 1, 'delete', undefined, personalData)], { personalDataRetentionHours: 1.5 });
+    expect(await retentionOf([personal, pipeline, personalExisting])).toEqual({ [personal]: String(1.5 * HOUR), [pipeline]: String(14 * 24 * HOUR), [personalExisting]: String(1.5 * HOUR) });
   });
 });

@@ -4,6 +4,7 @@ export * from './batch-consumer';
 export * from './kafka-health';
 export * from './kafka.module';
 export * from './topic-admin';
+export * from './topic-config';
 export * from './format-issues';
 export * from './table-reader';
 export * from './batch-transport';

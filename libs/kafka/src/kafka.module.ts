@@ -20,6 +20,8 @@ export interface KafkaModuleOptions {
   topics: TopicSpec[];
   /** By consumer group: what comes from config, which a handler's decorator cannot read. */
   partitionsConsumedConcurrently?: Record<string, number>;
+  /** PERSONAL_DATA_RETENTION_HOURS (topicConfig), for the personal-data topics among `topics`. */
+  personalDataRetentionHours?: number;
 }
 
 @Injectable()
@@ -31,7 +33,7 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureTopics(this.kafka, [...this.options.topics, deadLetterTopic(this.options.service)]);
+    await ensureTopics(this.kafka, [...this.options.topics, deadLetterTopic(this.options.service)], { personalDataRetentionHours: this.options.personalDataRetentionHours });
     await this.producer.connect();
   }
 

@@ -22,18 +22,22 @@ export interface EnsureTopicsOptions {
   replicationFactor?: number;
   /** How long to keep retrying errors that a moment's wait resolves. */
   timeoutMs?: number;
+  /** The operator's retention for topics that hold plain personal data (PERSONAL_DATA_RETENTION_HOURS), instead of their spec's. */
+  personalDataRetentionHours?: number;
 }
 
+const HOUR_MS = 60 * 60 * 1000;
+
 /**
- * Creates the topics a service uses, with their partition count and cleanup policy, if they do
+ * Creates the topics a service uses, with their partition count, cleanup policy and retention, if they do
  * not exist yet, keeps existing topics' settings in step, and returns once every partition is
  * served. Topics are never auto-created: a kafkajs consumer throws once on a topic that KRaft
  * auto-creates under it. Retriable errors are retried until the deadline, whatever the order in
  * which services start.
  */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: EnsureTopicsOptions = {}): Promise<void> {
-  const { replicationFactor = 1, timeoutMs = 60000 } = options;
-  const unique = [...new Map(specs.map((s) => [s.name, s])).values()];
+  const { replicationFactor = 1, timeoutMs = 60000, personalDataRetentionHours } = options;
+  const unique = [...new Map(specs.map((s) => [s.name, withRetention(s, personalDataRetentionHours)])).values()];
   const deadline = Date.now() + timeoutMs;
   const admin = kafka.admin();
   await admin.connect();
@@ -56,6 +60,12 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: En
   }
 }
 
+/** Topics holding plain personal data keep it as long as the operator says, when the operator says. */
+function withRetention(spec: TopicSpec, personalDataRetentionHours: number | undefined): TopicSpec {
+  if (!spec.personalData || personalDataRetentionHours === undefined) return spec;
+  return { ...spec, retentionMs: Math.round(personalDataRetentionHours * HOUR_MS) };
+}
+
 /** One pass: create what is missing, align the settings of what exists, wait until all is served. */
 async function setUp(admin: Admin, specs: TopicSpec[], replicationFactor: number): Promise<void> {
   const existing = new Set(await admin.listTopics());
@@ -66,10 +76,14 @@ async function setUp(admin: Admin, specs: TopicSpec[], replicationFactor: number
   await waitUntilServed(admin, specs.map((s) => s.name));
 }
 
-/** A topic's settings from its spec; applied at creation and kept in step on every start. */
+/**
+ * A topic's settings from its spec; applied at creation and kept in step on every start. Settings
+ * not listed fall back to the broker's defaults on an existing topic (alterConfigs replaces them all).
+ */
 function configEntries(s: TopicSpec): { name: string; value: string }[] {
   return [
     { name: 'cleanup.policy', value: s.cleanupPolicy },
+    { name: 'retention.ms', value: String(s.retentionMs) },
     ...(s.maxMessageBytes ? [{ name: 'max.message.bytes', value: String(s.maxMessageBytes) }] : []),
     ...(s.cleanupPolicy === 'compact' ? [{ name: 'min.cleanable.dirty.ratio', value: '0.1' }, { name: 'segment.ms', value: '3600000' }] : []),
   ];
@@ -86,7 +100,7 @@ async function create(admin: Admin, missing: TopicSpec[], replicationFactor: num
       waitForLeaders: false,
       topics: missing.map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor, configEntries: configEntries(s) })),
     });
-    if (createdAll) logger.log(`created topics ${missing.map((s) => `${s.name} (${s.partitions} partitions, ${s.cleanupPolicy})`).join(', ')}`);
+    if (createdAll) logger.log(`created topics ${missing.map((s) => `${s.name} (${s.partitions} partitions, ${s.cleanupPolicy}, retention.ms ${s.retentionMs})`).join(', ')}`);
   } catch (error) {
     const errors = (error as { errors?: { type?: string }[] }).errors;
     if (!errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw error;

@@ -30,7 +30,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        KafkaModule.forRoot({ service: 'connection-registry', brokers: config.KAFKA_BROKERS, topics }),
+        KafkaModule.forRoot({ service: 'connection-registry', brokers: config.KAFKA_BROKERS, topics, personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS }),
         MongooseModule.forRoot(config.MONGODB_URI, { serverSelectionTimeoutMS: 5000 }),
         MongooseModule.forFeature([
           { name: Models.connection, schema: connectionSchema },

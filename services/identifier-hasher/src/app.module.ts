@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        KafkaModule.forRoot({ service: 'identifier-hasher', brokers: config.KAFKA_BROKERS, topics }),
+        KafkaModule.forRoot({ service: 'identifier-hasher', brokers: config.KAFKA_BROKERS, topics, personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS }),
         HealthModule.forRoot({ database: false }),
       ],
       controllers: [HasherConsumer],

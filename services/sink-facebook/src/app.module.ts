@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        KafkaModule.forRoot({ service: 'sink-facebook', brokers: config.KAFKA_BROKERS, topics, partitionsConsumedConcurrently: { 'sink-facebook': config.SINK_FACEBOOK_CONCURRENCY } }),
+        KafkaModule.forRoot({ service: 'sink-facebook', brokers: config.KAFKA_BROKERS, topics, personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS, partitionsConsumedConcurrently: { 'sink-facebook': config.SINK_FACEBOOK_CONCURRENCY } }),
         HealthModule.forRoot({ database: false }),
       ],
       controllers: [SinkController],

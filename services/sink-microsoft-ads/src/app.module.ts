@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        KafkaModule.forRoot({ service: 'sink-microsoft-ads', brokers: config.KAFKA_BROKERS, topics, partitionsConsumedConcurrently: { 'sink-microsoft-ads': config.SINK_MICROSOFT_CONCURRENCY } }),
+        KafkaModule.forRoot({ service: 'sink-microsoft-ads', brokers: config.KAFKA_BROKERS, topics, personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS, partitionsConsumedConcurrently: { 'sink-microsoft-ads': config.SINK_MICROSOFT_CONCURRENCY } }),
         HealthModule.forRoot({ database: false }),
       ],
       controllers: [SinkController],
