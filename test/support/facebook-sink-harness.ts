@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ExportConfig, FacebookChangeBatch, RunContext, RunStatus } from '@audience-sync/contracts';
-import { ExportTable, ReauthenticationRequired, RegistryClient, RunTracker, SinkRunner } from '@audience-sync/delivery';
+import { ExportConfig, FacebookChangeBatch, RunContext, RunStatus, Topics } from '@audience-sync/contracts';
+import { z } from 'zod';
+import { ExportTable, ReauthenticationRequired, RegistryClient, RunTracker, SinkRunner, sinkConfig } from '@audience-sync/delivery';
 import { BatchContext } from '@audience-sync/kafka';
-import { configSchema } from '../../services/sink-facebook/src/config';
-import { FacebookDelivery } from '../../services/sink-facebook/src/facebook-delivery';
-import { GraphClient } from '../../services/sink-facebook/src/graph-client';
+import { FacebookDelivery, facebookDeliveryEnv, GraphClient } from '../../libs/destinations/src/facebook-ads/delivery';
 import { Emulators } from '../../tools/emulators/main';
 
 /**
@@ -95,12 +94,11 @@ export class SinkProcess {
   readonly waits: number[] = [];
   readonly statuses: Omit<RunStatus, 'at'>[] = [];
   readonly delivery: FacebookDelivery;
-  readonly ctx: BatchContext = { topic: 'facebook-audience-changes.v1', partition: 0, heartbeat: async () => undefined, signal: new AbortController().signal };
+  readonly ctx: BatchContext = { topic: Topics.facebookChanges.name, partition: 0, heartbeat: async () => undefined, signal: new AbortController().signal };
   private readonly runner: SinkRunner<FacebookChangeBatch>;
 
   constructor(emulators: Emulators, registry: StandInRegistry, audienceId: string, options: SinkOptions = {}) {
-    const config = configSchema.parse({
-      KAFKA_BROKERS: '127.0.0.1:9092',
+    const config = z.object({ ...sinkConfig, ...facebookDeliveryEnv }).parse({
       INTERNAL_API_TOKEN: 'x'.repeat(24),
       FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v24.0`,
       SINK_BACKOFF_BASE_MS: '1',

@@ -5,3 +5,7 @@ export * from './export-table';
 export * from './sink-runner';
 export * from './start-sink';
 export * from './config-applied-reporter';
+export * from './error-table';
+export * from './api-client';
+export * from './sink-config';
+export * from './sink-host';

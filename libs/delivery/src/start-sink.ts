@@ -1,30 +1,37 @@
-import { configAppliedTopics, ServiceName, Topics } from '@audience-sync/contracts';
+import { configAppliedTopics, ServiceName, Topics, TopicSpec } from '@audience-sync/contracts';
 import { ContractProducer, TableReader } from '@audience-sync/kafka';
+import { z } from 'zod';
 import { ConfigAppliedReporter } from './config-applied-reporter';
 import { ExportTable } from './export-table';
 import { RegistryClient } from './registry-client';
 import { RunTracker } from './run-tracker';
+import { SinkConfig } from './sink-config';
 import { Destination, HashedBatch, SinkRunner } from './sink-runner';
 
-export interface SinkDefinition<B extends HashedBatch> {
-  service: Extract<ServiceName, 'sink-facebook' | 'sink-microsoft-ads'>;
+export type SinkService = Extract<ServiceName, 'sink-facebook' | 'sink-microsoft-ads'>;
+
+/** What a sink host needs from the destination it hosts (a destination's delivery parts). */
+export interface SinkDelivery<B extends HashedBatch, C extends SinkConfig = SinkConfig> {
+  /** The deployed unit: its consumer group, the writer of its run status, the stage it reports as. */
+  service: SinkService;
+  /** Where its changes arrive. */
+  changes: TopicSpec<z.ZodType<B>>;
+  /** Where it reports run progress. */
   runStatus: typeof Topics.runStatusFromFacebook;
-  registryUrl: string;
-  internalToken: string;
-  /** The destination, given the registry client for access tokens. */
-  destination: (registry: RegistryClient) => Destination<B>;
+  /** The destination, given the sink's configuration and the registry client for access tokens. */
+  create(config: C, registry: RegistryClient): Destination<B>;
 }
 
 /**
- * What both sinks do at start, before their changes handler consumes: read the export table to
+ * What every sink does at start, before its changes handler consumes: read the export table to
  * the end (and keep following it), reporting each configuration version applied for the registry
  * to show. The runner returned handles the changes.
  */
-export async function startSink<B extends HashedBatch>(tables: TableReader, producer: ContractProducer, sink: SinkDefinition<B>): Promise<SinkRunner<B>> {
+export async function startSink<B extends HashedBatch, C extends SinkConfig>(tables: TableReader, producer: ContractProducer, sink: SinkDelivery<B, C>, config: C): Promise<SinkRunner<B>> {
   const table = new ExportTable();
-  const registry = new RegistryClient(sink.registryUrl, sink.internalToken);
+  const registry = new RegistryClient(config.REGISTRY_INTERNAL_URL, config.INTERNAL_API_TOKEN);
   const tracker = new RunTracker(sink.service, (status) => producer.send(sink.runStatus, [{ key: status.runId, value: { ...status, at: new Date().toISOString() } }]));
-  const runner = new SinkRunner<B>(table, tracker, sink.destination(registry), registry);
+  const runner = new SinkRunner<B>(table, tracker, sink.create(config, registry), registry);
   const applied = new ConfigAppliedReporter(sink.service, (messages) => producer.send(configAppliedTopics[sink.service], messages));
   await tables.read(Topics.exportConfigs, async (exportId, config) => {
     table.apply(exportId, config);

@@ -5,3 +5,6 @@ export * from './registry-parts';
 export * from './registry-http';
 export * from './facebook-ads/registry';
 export * from './microsoft-advertising/registry';
+export * from './delivery-parts';
+export { facebookAdsDelivery } from './facebook-ads/delivery';
+export { microsoftAdvertisingDelivery } from './microsoft-advertising/delivery';

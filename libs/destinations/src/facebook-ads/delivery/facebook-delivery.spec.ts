@@ -1,7 +1,7 @@
 import { AudienceUnavailable } from '@audience-sync/delivery';
-import { Emulators, startEmulators } from '../../../tools/emulators/main';
-import { memberKey } from '../../../tools/emulators/members';
-import { deltaBatch, facebookExport, fullSyncBatch, row, SinkProcess, StandInRegistry } from '../../../test/support/facebook-sink-harness';
+import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
+import { memberKey } from '../../../../../tools/emulators/members';
+import { deltaBatch, facebookExport, fullSyncBatch, row, SinkProcess, StandInRegistry } from '../../../../../test/support/facebook-sink-harness';
 import { FacebookDelivery } from './facebook-delivery';
 
 const SEEDED_LIST = '23850000000000001';

@@ -2,19 +2,20 @@ import { Logger } from '@nestjs/common';
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
-import { Account, AdApiError, CampaignApiError, CampaignClient } from './campaign-client';
+import { Account, AdApiError, CampaignApiError, CampaignClient, campaignHandling } from './campaign-client';
 
 /** ApplyCustomerListUserData takes at most 1,000 items a call. */
 const MAX_ITEMS = 1000;
-const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then run the export again';
-/** InvalidCustomerListId / InvalidAudienceId: the list is gone. */
-const LIST_GONE = [8000, 4835];
+
 /**
- * Per-item errors that say nothing against the item (InternalError, CallRateExceeded): the item is
- * sent again. Any other code is the platform refusing that item (8004 EmailMustBeHashed, …), which
- * sending it again cannot change: it is counted as invalid.
+ * A per-item error that says nothing against the item (one the table retries or waits out:
+ * InternalError, CallRateExceeded): the item is sent again. Any other is the platform refusing
+ * that item (8004 EmailMustBeHashed, …), which sending it again cannot change: counted as invalid.
  */
-const PASSING_ITEM_ERRORS = new Set([0, 117]);
+function passing(error: AdApiError): boolean {
+  const { action } = campaignHandling([error]);
+  return action === 'retry' || action === 'throttle';
+}
 
 type Action = 'Add' | 'Remove' | 'Replace';
 
@@ -93,17 +94,17 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
       let [action, items] = [first, all];
       for (let attempt = 0; ; attempt += 1) {
         const partial = await this.apply(target, action, items, ctx);
-        const passing = partial.filter((e) => PASSING_ITEM_ERRORS.has(e.Code));
+        const again = partial.filter(passing);
         const codes = [...new Set(partial.map((e) => e.Code))].join(', ');
-        if (passing.some((e) => typeof e.Index !== 'number' || e.Index < 0 || e.Index >= items.length)) {
+        if (again.some((e) => typeof e.Index !== 'number' || e.Index < 0 || e.Index >= items.length)) {
           throw new Error(`Microsoft Advertising answered ${codes} without saying for which items; the batch will be retried`);
         }
-        const refused = partial.length - passing.length;
+        const refused = partial.length - again.length;
         if (refused > 0) this.logger.warn(`export ${target.exportId}: Microsoft Advertising refused ${refused} item(s) of list "${target.name}" (${codes}); counted as invalid`);
         counts.invalid += refused;
         counts[action === 'Remove' ? 'removed' : 'sent'] += items.length - partial.length;
-        if (passing.length === 0) return;
-        items = passing.map((e) => items[e.Index!]);
+        if (again.length === 0) return;
+        items = again.map((e) => items[e.Index!]);
         if (action === 'Replace') action = 'Add'; // the list was replaced already: what is left is added to it
         await this.client.retryAfter(attempt, `item errors ${codes}`, ctx.signal, ctx.heartbeat);
       }
@@ -136,8 +137,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
         return answer.PartialErrors ?? [];
       } catch (error) {
         if (!(error instanceof CampaignApiError)) throw error;
-        if (error.has(8003)) throw new PermanentFailure(TERMS);
-        if (!LIST_GONE.some((code) => error.has(code))) throw new PermanentFailure(`Microsoft Advertising: ${error.message}`);
+        if (error.action !== 'audience-gone') throw new PermanentFailure(error.handling.message ?? `Microsoft Advertising: ${error.message}`);
         if (madeAgain) throw this.unreachable(target, error);
         this.audienceIds.delete(this.key(target.account, target.name));
         // Asked before the list is looked up or made again: a crash in between cannot lose the request.
@@ -197,9 +197,11 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     );
     const id = created.AudienceIds?.[0];
     if (id) return this.remember(target, id);
-    const codes = (created.PartialErrors ?? []).map((e) => e.Code);
-    if (codes.includes(8003)) throw new PermanentFailure(TERMS);
-    if (codes.includes(4853)) {
+    const handled = (created.PartialErrors ?? []).map((e) => campaignHandling([e]));
+    // A terms failure arrives here, as a PartialError of a 200 (notes): the table's `fail` with a message.
+    const terms = handled.find((h) => h.action === 'fail' && h.message)?.message;
+    if (terms) throw new PermanentFailure(terms);
+    if (handled.some((h) => h.action === 'duplicate-name')) {
       const again = await this.find(account, name, ctx);
       if (again) return this.remember(target, again);
     }

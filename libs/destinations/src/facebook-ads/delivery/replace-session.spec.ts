@@ -1,7 +1,7 @@
-import { Emulators, startEmulators } from '../../../tools/emulators/main';
-import { memberKey } from '../../../tools/emulators/members';
-import { UploadSession } from '../../../tools/emulators/facebook/state';
-import { deltaBatch, fullSyncBatch, rows, SinkProcess, StandInRegistry } from '../../../test/support/facebook-sink-harness';
+import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
+import { memberKey } from '../../../../../tools/emulators/members';
+import { UploadSession } from '../../../../../tools/emulators/facebook/state';
+import { deltaBatch, fullSyncBatch, rows, SinkProcess, StandInRegistry } from '../../../../../test/support/facebook-sink-harness';
 
 /**
  * Full syncs that span several /usersreplace requests, and crashes between them, through the

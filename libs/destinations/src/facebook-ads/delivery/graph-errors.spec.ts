@@ -1,7 +1,7 @@
 import { AuthenticationLost } from '@audience-sync/delivery';
-import { Emulators, startEmulators } from '../../../tools/emulators/main';
-import { memberKey } from '../../../tools/emulators/members';
-import { CONNECTION_ID, deltaBatch, facebookExport, fullSyncBatch, rows, SinkOptions, SinkProcess, StandInRegistry } from '../../../test/support/facebook-sink-harness';
+import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
+import { memberKey } from '../../../../../tools/emulators/members';
+import { CONNECTION_ID, deltaBatch, facebookExport, fullSyncBatch, rows, SinkOptions, SinkProcess, StandInRegistry } from '../../../../../test/support/facebook-sink-harness';
 
 /**
  * How the sink treats each Graph error, seen through its entry point (SinkRunner → FacebookDelivery

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { loadConfig } from '@audience-sync/config';
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
-import { AuthenticationLost, PermanentFailure, RegistryClient } from '@audience-sync/delivery';
-import { RunningEmulator, startEmulator } from '../../../tools/emulators/emulator-server';
-import { microsoftEmulator } from '../../../tools/emulators/microsoft/emulator';
-import { microsoftSeedSchema } from '../../../tools/emulators/microsoft/seed';
-import { RegistryStandIn, startRegistryStandIn } from '../../../test/support/microsoft-registry-stand-in';
+import { z } from 'zod';
+import { AuthenticationLost, PermanentFailure, RegistryClient, sinkConfig } from '@audience-sync/delivery';
+import { RunningEmulator, startEmulator } from '../../../../../tools/emulators/emulator-server';
+import { microsoftEmulator } from '../../../../../tools/emulators/microsoft/emulator';
+import { microsoftSeedSchema } from '../../../../../tools/emulators/microsoft/seed';
+import { RegistryStandIn, startRegistryStandIn } from '../../../../../test/support/microsoft-registry-stand-in';
 import { CampaignClient } from './campaign-client';
-import { configSchema } from './config';
+import { microsoftDeliveryEnv } from './config';
 import { CustomerMatchDelivery } from './customer-match-delivery';
 
 const LIST = 'Loyal customers';
@@ -56,13 +57,11 @@ describe('Microsoft Advertising sink against the emulator', () => {
 
   /** A sink process: its own caches, as after a start. */
   function sink(options: { maxItems?: number; maxAttempts?: number } = {}) {
-    const config = loadConfig('sink-microsoft-ads', configSchema, {
-      KAFKA_BROKERS: '127.0.0.1:9092',
+    const config = loadConfig('sink-microsoft-ads', z.object({ ...sinkConfig, ...microsoftDeliveryEnv }), {
       MICROSOFT_ADS_BASE_URL: `${emulator.url}/CampaignManagement/v13`,
       MICROSOFT_DEVELOPER_TOKEN: 'BBD37VB98',
       REGISTRY_INTERNAL_URL: registry.url,
       INTERNAL_API_TOKEN: registry.internalToken,
-      LOG_LEVEL: 'error',
       ...(options.maxAttempts ? { SINK_MAX_ATTEMPTS: String(options.maxAttempts) } : {}),
     });
     const registryClient = new RegistryClient(config.REGISTRY_INTERNAL_URL, config.INTERNAL_API_TOKEN);

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { env } from '@audience-sync/config';
+import { RetryOptions } from './api-client';
+
+/** Variables every sink host reads, beside the common ones and those of the destination it hosts. */
+export const sinkConfig = {
+  REGISTRY_INTERNAL_URL: env.url().default('http://127.0.0.1:3000'),
+  INTERNAL_API_TOKEN: env.secret(24),
+  SINK_MAX_ATTEMPTS: env.positiveInt(8),
+  SINK_BACKOFF_BASE_MS: env.positiveInt(500),
+  SINK_BACKOFF_MAX_MS: env.positiveInt(30000),
+};
+
+/** The values of a set of environment fields, as read. */
+export type EnvValues<Shape extends z.ZodRawShape> = z.infer<z.ZodObject<Shape>>;
+export type SinkConfig = EnvValues<typeof sinkConfig>;
+
+/** The call loop's retry settings, from a sink's configuration. */
+export function retryOptions(config: SinkConfig): RetryOptions {
+  return { maxAttempts: config.SINK_MAX_ATTEMPTS, backoff: { baseMs: config.SINK_BACKOFF_BASE_MS, maxMs: config.SINK_BACKOFF_MAX_MS } };
+}
