@@ -1,4 +1,5 @@
 export * from './destination';
+export * from './destinations';
 export * from './stream-parts';
 export * from './streams';
 export * from './registry-parts';
@@ -6,5 +7,3 @@ export * from './registry-http';
 export * from './facebook-ads/registry';
 export * from './microsoft-advertising/registry';
 export * from './delivery-parts';
-export { facebookAdsDelivery } from './facebook-ads/delivery';
-export { microsoftAdvertisingDelivery } from './microsoft-advertising/delivery';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { ExportConfig, PipelineStage } from '@audience-sync/contracts';
 import type { DestinationId } from './destination';
-import { facebookRegistry } from './facebook-ads/registry';
-import { microsoftRegistry } from './microsoft-advertising/registry';
+import { destinations } from './destinations';
 
 /** A problem with one field of a request, its path relative to the block it was found in. */
 export interface FieldProblem {
@@ -106,13 +105,10 @@ export interface RegistryParts<T extends PartTypes = PartTypes> {
   identifiersKey(settings: T['settings']): unknown;
 }
 
-/** The one place the registry asks about a destination; a destination without its parts does not compile. */
-export const registryParts = {
-  'facebook-ads': facebookRegistry,
-  'microsoft-advertising': microsoftRegistry,
-} satisfies Record<DestinationId, RegistryParts>;
+type Registry = { [D in DestinationId]: (typeof destinations)[D]['registry'] };
 
-type Registry = typeof registryParts;
+/** Each destination's registry parts (from `destinations`), by id. */
+export const registryParts = Object.fromEntries(Object.values(destinations).map((d) => [d.id, d.registry])) as Registry;
 
 /** The parts of a destination, for code that works on any of them. */
 export function registryPartsOf(destination: DestinationId): RegistryParts {
@@ -122,7 +118,7 @@ export function registryPartsOf(destination: DestinationId): RegistryParts {
 export const allRegistryParts: readonly RegistryParts[] = Object.values(registryParts);
 
 /** The registry's environment for every destination's client. */
-export const registryDestinationConfig = { ...facebookRegistry.config, ...microsoftRegistry.config };
+export const registryDestinationConfig = { ...destinations['facebook-ads'].registry.config, ...destinations['microsoft-advertising'].registry.config };
 
 /** Each destination's stored export settings under its block key: `{ facebook?: …, microsoft?: … }`. */
 export type ExportSettingsBlocks = { [D in DestinationId as Registry[D]['settingsKey']]?: Parameters<Registry[D]['toDestination']>[0] | null };

@@ -1,14 +1,13 @@
 import { ExportConfig } from '@audience-sync/contracts';
 import { DestinationId } from './destination';
-import { facebookStream } from './facebook-ads/stream';
-import { microsoftStream } from './microsoft-advertising/stream';
+import { destinations } from './destinations';
 import { AudienceOf, SettingsOf, StreamParts } from './stream-parts';
 
-/** Each destination's stream parts; a destination without them does not compile. */
-export const streams: { [D in DestinationId]: StreamParts<D> } = {
-  'facebook-ads': facebookStream,
-  'microsoft-advertising': microsoftStream,
-};
+/** A destination's stream parts, for code that works on any destination. */
+export function streamParts(destination: DestinationId): StreamParts<DestinationId> {
+  // Each module's parts fit the settings of its own id, which is what callers pass them.
+  return destinations[destination].stream as StreamParts<DestinationId>;
+}
 
 /**
  * An export's view of its destination's stream parts, with the export's settings bound, so
@@ -27,7 +26,7 @@ export interface BoundStream {
 export function streamOf(config: ExportConfig): BoundStream {
   const settings = config.destination as SettingsOf<DestinationId>;
   // The record is keyed by the settings' own type, so the parts fit the settings they get.
-  const parts = streams[settings.type] as StreamParts<DestinationId>;
+  const parts = streamParts(settings.type);
   const rules = parts.identifierRules(settings);
   const audienceFingerprint = parts.audienceFingerprint(settings);
   const mapping = JSON.stringify([...rules].sort());

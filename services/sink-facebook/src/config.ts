@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { env } from '@audience-sync/config';
 import { sinkConfig } from '@audience-sync/delivery';
-import { facebookAdsDelivery } from '@audience-sync/destinations';
+import { destinations } from '@audience-sync/destinations';
 import { commonConfig } from '@audience-sync/runtime';
+
+const { delivery } = destinations['facebook-ads'];
 
 export const configSchema = z.object({
   ...commonConfig,
   ...sinkConfig,
-  ...facebookAdsDelivery.env,
+  ...delivery.env,
   SINK_FACEBOOK_PORT: env.port(3003),
   SINK_FACEBOOK_CONCURRENCY: env.positiveInt(3),
 });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
-import { AudienceOf, Columns, streamOf, streams } from '@audience-sync/destinations';
+import { AudienceOf, Columns, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
 import { desiredRow } from './rows';
@@ -287,7 +287,7 @@ export class MembershipEngine {
     if (known && audience.segmentIds.includes(known.segmentId)) for (const p of profileIds) if (known.member.get(p)) inAudience.add(p);
     const ref = this.refOf(config, audience);
     const { rules } = streamOf(config);
-    const columns = streams[ref.destination].columns(ref);
+    const columns = streamParts(ref.destination).columns(ref);
     const updates: SentUpdate[] = [];
     const leaving = new Map<string, { profiles: Set<string>; columns: Columns }>();
     const adds: { profileId: string; columns: Columns; dropped: string[] }[] = [];
@@ -511,7 +511,7 @@ export class MembershipEngine {
       for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
         const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
         const entries: SentUpdate[] = [];
-        const columns = streams[ref.destination].columns(ref);
+        const columns = streamParts(ref.destination).columns(ref);
         for (const profileId of ids) {
           const previous = sent.get(profileId);
           const wanted = desiredRow(rules, columns, profiles.get(profileId)?.attributes, previous);
@@ -539,7 +539,7 @@ export class MembershipEngine {
 
   private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand', size: number): Promise<void> {
     const limit = config.maxProfiles.toLocaleString('en-US');
-    const destination = streams[config.destination.type].label;
+    const destination = streamParts(config.destination.type).label;
     const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent. Narrow its segments or split it into several exports.`;
     this.logger.warn(`run ${runId} of export ${config.exportId} failed: over the profile limit`);
     await this.runs.report({ runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
@@ -554,7 +554,7 @@ export class MembershipEngine {
       destination: d.type,
       audienceKey: audience.audienceKey,
       ...(audience.audienceName ? { audienceName: audience.audienceName } : {}),
-      ...(streams[d.type].refDetails as (settings: typeof d) => Partial<AudienceRef>)(d),
+      ...streamParts(d.type).refDetails(d),
     };
   }
 }

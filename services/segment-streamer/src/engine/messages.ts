@@ -1,12 +1,12 @@
 import { HashingCounts, TopicSpec } from '@audience-sync/contracts';
-import { streams } from '@audience-sync/destinations';
+import { streamParts } from '@audience-sync/destinations';
 import { ChangeBatch } from './change-writer';
 
 /** Change batches as their destinations' changes topics carry them, by topic, in order. */
 export function destinationMessages(batches: ChangeBatch[]): Map<TopicSpec, { key: string; value: unknown }[]> {
   const out = new Map<TopicSpec, { key: string; value: unknown }[]>();
   for (const batch of batches) {
-    const parts = streams[batch.audience.destination];
+    const parts = streamParts(batch.audience.destination);
     const counts: HashingCounts = { droppedValues: {}, rejectedRows: 0 };
     for (const change of batch.changes) for (const reason of change.dropped ?? []) counts.droppedValues[reason] = (counts.droppedValues[reason] ?? 0) + 1;
     const value = parts.message({
