@@ -46,7 +46,8 @@ export class ExportsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change an export. A new audience or account (or one that needed attention) gets a full sync at once, and so does an export that has run when its segments or identifiers change: `startedRun` names it.' })
+  @ApiOperation({ summary: 'Change an export. A new audience or account (or one that needed attention) gets a full sync at once, and so does an export that has run when its segments or identifiers change: `startedRun` names it. ' +
+      'Changed identifiers apply to attribute values as they next arrive (the segments\' next refresh): until then members keep the rows they were sent with, and a member never sent counts as invalid (`identifier-awaiting-values`).' })
   @ApiBody({ schema: openApiSchema(updateExportBody) })
   async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
     const { startedRun, ...updated } = await this.exports.update(principal, id, parseWith(updateExportBody, body));
