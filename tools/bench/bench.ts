@@ -95,10 +95,13 @@ async function main(): Promise<void> {
     const fbAudience = (await api('PUT', `/connections/${fbConnection.id}/facebook/audience`, { adAccountId: 'act_1001', create: { name: 'bench' } })).facebook.audienceId as string;
     const msConnection = await api('POST', '/connections', { displayName: 'bench ms', destination: 'microsoft-advertising', consent: { agreed: true } });
     await signIn(msConnection.id);
-    await api('POST', '/exports', { displayName: 'bench fb', connectionId: fbConnection.id, segments: [{ id: 'bench-fb', name: 'bench fb' }], facebook: { keyIdentifier: 'email', mappings: FACEBOOK_MAPPINGS } });
-    await api('POST', '/exports', { displayName: 'bench ms', connectionId: msConnection.id, segments: [{ id: 'bench-ms', name: 'bench ms' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
-    await api('POST', '/exports', { displayName: 'bench live', connectionId: msConnection.id, segments: [{ id: 'bench-live', name: 'bench live' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
-    await new Promise((r) => setTimeout(r, 3000));
+    const exports = [
+      await api('POST', '/exports', { displayName: 'bench fb', connectionId: fbConnection.id, segments: [{ id: 'bench-fb', name: 'bench fb' }], facebook: { keyIdentifier: 'email', mappings: FACEBOOK_MAPPINGS } }),
+      await api('POST', '/exports', { displayName: 'bench ms', connectionId: msConnection.id, segments: [{ id: 'bench-ms', name: 'bench ms' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } }),
+      await api('POST', '/exports', { displayName: 'bench live', connectionId: msConnection.id, segments: [{ id: 'bench-live', name: 'bench live' }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } }),
+    ];
+    // Events are hashed by the rules of the exports the hasher has applied: publish once all are active.
+    await waitFor(async () => (await Promise.all(exports.map(async (e) => (await api('GET', `/exports/${e.id}`)).pipeline.state))).every((state) => state === 'active'), 60_000);
 
     const kafka = new Kafka({ clientId: 'bench', brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
