@@ -5,10 +5,12 @@ import { eraseEventSchema, membershipEventSchema, profileEventSchema, refreshEve
  * One attribute after the hasher. For each identifier rule some export applies to the attribute
  * (a Facebook key; Microsoft uses EMAIL), the rule's output: its digest, the three digests of DOB
  * joined by spaces, MADID/EXTERN_ID as they are, or `!` and the reason the value was dropped.
- * An attribute no export maps is forwarded as `{}`: the streamer then knows it is present, but
- * not its value. `null`: the attribute was cleared (or empty).
+ * Mostly one rule applies, written as one string `RULE=output` (no nested object to parse and
+ * store per attribute); several rules as `{ RULE: output }`. An attribute no export maps is
+ * forwarded as `''`: the streamer then knows it is present, but not its value. `null`: the
+ * attribute was cleared (or empty).
  */
-export const hashedValueSchema = z.record(z.string(), z.string()).nullable();
+export const hashedValueSchema = z.union([z.string(), z.record(z.string(), z.string())]).nullable();
 export const hashedAttributesSchema = z.record(z.string(), hashedValueSchema);
 export type HashedValue = z.infer<typeof hashedValueSchema>;
 export type HashedAttributes = z.infer<typeof hashedAttributesSchema>;

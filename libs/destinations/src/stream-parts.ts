@@ -1,5 +1,5 @@
 import { AudienceRef, ExportConfig, FacebookChangeBatch, HashedAttributes, HashingCounts, MicrosoftChangeBatch, TopicSpec } from '@audience-sync/contracts';
-import { readHashed } from '@audience-sync/identifiers';
+import { readHashed, ruleOutput } from '@audience-sync/identifiers';
 import { DestinationId } from './destination';
 
 /** An export's settings for destination D, as the export-config message carries them. */
@@ -40,8 +40,6 @@ export interface StreamParts<D extends DestinationId> {
   audienceFingerprint(settings: SettingsOf<D>): string;
   /** What the sink needs beyond the export and audience keys. */
   refDetails(settings: SettingsOf<D>): Partial<AudienceRef>;
-  /** A row's columns in the order the destination takes them. */
-  columns(audience: AudienceRef): readonly string[];
   changesTopic: TopicSpec;
   /** The batch as its changes topic carries it. */
   message(batch: RowBatch): FacebookChangeBatch | MicrosoftChangeBatch;
@@ -76,7 +74,7 @@ export function rowOf(rules: readonly [string, string][], attributes: HashedAttr
     const value = attributes?.[attribute];
     if (value === undefined || value === null) continue;
     present += 1;
-    const output = value[rule];
+    const output = ruleOutput(value, rule);
     if (output === undefined) return { state: 'unknown' };
     const read = readHashed(rule, output);
     if ('dropped' in read) dropped.push(read.dropped);

@@ -1,6 +1,6 @@
+import { hash } from 'node:crypto';
 import { HashedAttributes, HashedValue, ProfileAttributes } from '@audience-sync/contracts';
 import { normalize, UNHASHED_KEYS, isDigest } from './normalize';
-import { sha256 } from './hashing';
 
 /** The columns a rule fills, in order: DOB is sent as year, month and day. */
 export function ruleColumns(rule: string): readonly string[] {
@@ -8,16 +8,33 @@ export function ruleColumns(rule: string): readonly string[] {
 }
 const DOB_COLUMNS = ['DOBY', 'DOBM', 'DOBD'] as const;
 
-/** A rule's output for one value: its digest(s) joined by spaces, or `!` and why it was dropped. */
+/**
+ * A rule's output for one value: its digest(s) joined by spaces, or `!` and why it was dropped.
+ * Digests travel and rest in base64url (43 characters; hex takes 64): the streamer's state and
+ * the hashed topic are mostly digests, so a third fewer bytes to write, read and parse. They
+ * become hex again (hexDigest) only in the messages to the sinks, which the platforms take.
+ */
 export function hashValue(rule: string, raw: string): string {
   const result = normalize(rule, raw);
   if (!result.ok) return `!${result.reason}`;
   return ruleColumns(rule)
     .map((column) => {
       const value = result.values[column];
-      return UNHASHED_KEYS.has(column) || isDigest(value) ? value : sha256(value);
+      if (UNHASHED_KEYS.has(column)) return value;
+      return isDigest(value) ? Buffer.from(value, 'hex').toString('base64url') : hash('sha256', value, 'base64url');
     })
     .join(' ');
+}
+
+/** A column's value as the platforms take it: digests in hex, MADID and EXTERN_ID as they are. */
+export function platformValue(column: string, value: string): string {
+  return value === '' || UNHASHED_KEYS.has(column) ? value : Buffer.from(value, 'base64url').toString('hex');
+}
+
+/** What the hasher's rule gave for an attribute's value; undefined when it did not apply the rule. */
+export function ruleOutput(value: NonNullable<HashedValue>, rule: string): string | undefined {
+  if (typeof value !== 'string') return value[rule];
+  return value.length > rule.length && value.charCodeAt(rule.length) === 61 /* = */ && value.startsWith(rule) ? value.slice(rule.length + 1) : undefined;
 }
 
 /** Reads a rule's output back: the digest by column, or the reason the value was dropped. */
@@ -31,7 +48,7 @@ export function readHashed(rule: string, output: string): { columns: Record<stri
 
 /**
  * Hashes a profile's attributes by the rules exports apply to them (attribute name -> rules).
- * Every attribute is forwarded, those no export maps as `{}`, so the streamer can tell an absent
+ * Every attribute is forwarded, those no export maps as `''`, so the streamer can tell an absent
  * attribute from one it holds no digest of; an empty or cleared one becomes null.
  */
 export function hashAttributes(attributes: ProfileAttributes, rules: ReadonlyMap<string, readonly string[]>): HashedAttributes {
@@ -43,8 +60,13 @@ export function hashAttributes(attributes: ProfileAttributes, rules: ReadonlyMap
       out[name] = null;
       continue;
     }
-    const hashed: NonNullable<HashedValue> = {};
-    for (const rule of rules.get(name) ?? []) hashed[rule] = hashValue(rule, text);
+    const applied = rules.get(name) ?? [];
+    if (applied.length <= 1) {
+      out[name] = applied.length === 0 ? '' : `${applied[0]}=${hashValue(applied[0], text)}`;
+      continue;
+    }
+    const hashed: Record<string, string> = {};
+    for (const rule of applied) hashed[rule] = hashValue(rule, text);
     out[name] = hashed;
   }
   return out;

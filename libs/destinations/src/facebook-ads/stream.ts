@@ -1,5 +1,5 @@
 import { FacebookChangeBatch, FacebookKey, Topics } from '@audience-sync/contracts';
-import { facebookSchema } from '@audience-sync/identifiers';
+import { facebookSchema, platformValue } from '@audience-sync/identifiers';
 import { layout, StreamParts } from '../stream-parts';
 
 /** A Facebook export feeds one customer-list audience with the union of its segments, in Meta's multi-key schema. */
@@ -11,11 +11,11 @@ export const facebookStream: StreamParts<'facebook-ads'> = {
   destinationAudience: (settings) => `fb:${settings.audienceId}`,
   audienceFingerprint: (settings) => `fb:${settings.audienceId}`,
   refDetails: (settings) => ({ facebookKeys: Object.keys(settings.mappings) as FacebookKey[] }),
-  columns: (audience) => facebookSchema(audience.facebookKeys ?? ['EMAIL']),
   changesTopic: Topics.facebookChanges,
   message(batch): FacebookChangeBatch {
     const schema = facebookSchema(batch.audience.facebookKeys ?? ['EMAIL']);
-    return { ...envelope(batch), schema, adds: batch.adds.map((r) => layout(schema, r)), removes: batch.removes.map((r) => layout(schema, r)), counts: batch.counts };
+    const hex = (r: Record<string, string>) => layout(schema, r).map((v, i) => platformValue(schema[i], v));
+    return { ...envelope(batch), schema, adds: batch.adds.map(hex), removes: batch.removes.map(hex), counts: batch.counts };
   },
 };
 

@@ -1,4 +1,5 @@
 import { MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
+import { platformValue } from '@audience-sync/identifiers';
 import { StreamParts } from '../stream-parts';
 
 /** A Microsoft export feeds one Customer Match list per segment, named after it, matched on the hashed email. */
@@ -10,7 +11,6 @@ export const microsoftStream: StreamParts<'microsoft-advertising'> = {
   destinationAudience: (settings, audience) => `ms:${settings.customerId}:${settings.accountId}:${audience.audienceName ?? audience.audienceKey}`,
   audienceFingerprint: (settings) => `ms:${settings.customerId}:${settings.accountId}`,
   refDetails: (settings) => ({ acceptTerms: settings.acceptCustomerMatchTerms, customerId: settings.customerId, accountId: settings.accountId }),
-  columns: () => COLUMNS,
   changesTopic: Topics.microsoftChanges,
   message(batch): MicrosoftChangeBatch {
     return {
@@ -18,10 +18,9 @@ export const microsoftStream: StreamParts<'microsoft-advertising'> = {
       audience: batch.audience,
       mode: batch.mode,
       ...(batch.run ? { run: batch.run } : {}),
-      adds: batch.adds.map((r) => r.EMAIL),
-      removes: batch.removes.map((r) => r.EMAIL),
+      adds: batch.adds.map((r) => platformValue('EMAIL', r.EMAIL)),
+      removes: batch.removes.map((r) => platformValue('EMAIL', r.EMAIL)),
       counts: batch.counts,
     };
   },
 };
-const COLUMNS = ['EMAIL'] as const;

@@ -38,6 +38,11 @@ export function below(key: string): { gte: string; lt: string } {
   return { gte: key + S, lt: key + END };
 }
 
+/** A key's ids (after its type). */
+export function idsOf(key: string): string[] {
+  return key.split(S).slice(1).map(decode);
+}
+
 /** A key's first id (after its type). */
 export function firstPart(key: string): string {
   return decode(key.split(S)[1]);

@@ -1,6 +1,6 @@
 import { ClassicLevel } from 'classic-level';
-import { hashValue, readHashed, rowIdentity } from '@audience-sync/identifiers';
-import { FORMAT, k, S } from './level-keys';
+import { hashValue, identityOf, readHashed, rowIdentity } from '@audience-sync/identifiers';
+import { FORMAT, idsOf, k, S } from './level-keys';
 import { ExportState, StagedPart } from './state-store';
 
 type Db = ClassicLevel<string, unknown>;
@@ -28,8 +28,8 @@ export async function upgradeState(db: Db, directory: string): Promise<void> {
 
 /**
  * Format 4 keeps digests only. Sent entries' plain identifiers become the digests they were sent
- * as (removals need them); profiles and staged refresh members keep their attribute names with
- * no value (`{}`), so an export's rows stay as sent until the profile's attributes arrive again,
+ * as (removals need them), with the row identity of format 4 (identityOf); profiles and staged refresh members keep their attribute names with
+ * no value (`''`), so an export's rows stay as sent until the profile's attributes arrive again,
  * hashed (as after a mapping change). Idempotent, so an upgrade cut short starts over cleanly.
  */
 async function forgetPlainValues(db: Db): Promise<void> {
@@ -43,7 +43,13 @@ async function forgetPlainValues(db: Db): Promise<void> {
         for (const [key, value] of entries) {
           if (type === 's') {
             const { i, ...sent } = value as SentValue;
-            if (i) ops.push({ type: 'put', key, value: { ...sent, c: digestsOf(i) } });
+            if (!i) continue;
+            const columns = digestsOf(i);
+            const row = identityOf(columns);
+            ops.push({ type: 'put', key, value: { ...sent, c: columns, r: row } });
+            // The identity is now of the values by column; the row's holder moves with it.
+            const [exportId, audienceKey, profileId] = idsOf(key);
+            if (row !== sent.r) ops.push({ type: 'del', key: k('h', exportId, audienceKey, sent.r, profileId) }, { type: 'put', key: k('h', exportId, audienceKey, row, profileId), value: 1 });
           } else if (type === 'p') {
             const profile = value as ProfileValue;
             ops.push({ type: 'put', key, value: { ...profile, a: namesOnly(profile.a) } });
@@ -70,8 +76,8 @@ function digestsOf(identifiers: Record<string, string>): Record<string, string> 
   return columns;
 }
 
-function namesOnly(attributes: Record<string, unknown>): Record<string, Record<string, string> | null> {
-  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value === null ? null : {}]));
+function namesOnly(attributes: Record<string, unknown>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value === null ? null : '']));
 }
 
 async function escapeIds(db: Db, format: number): Promise<void> {

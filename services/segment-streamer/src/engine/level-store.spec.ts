@@ -2,7 +2,8 @@ import { ClassicLevel } from 'classic-level';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { facebookRows, rowIdentity, sha256 } from '@audience-sync/identifiers';
+import { hash } from 'node:crypto';
+import { facebookRows, identityOf } from '@audience-sync/identifiers';
 import { LevelStore } from './level-store';
 
 const S = '\u0001';
@@ -24,8 +25,9 @@ describe('LevelStore upgrade from format 1 (sent rows stored as their digests)',
     ]);
     await old.close();
 
-    const identity = rowIdentity(digests);
-    const columns = { EMAIL: sha256('mary@example.com'), PHONE: sha256('16505551212') };
+    // Format 4 keeps the digests it sent (in base64url) and knows the row by them.
+    const columns = { EMAIL: hash('sha256', 'mary@example.com', 'base64url'), PHONE: hash('sha256', '16505551212', 'base64url') };
+    const identity = identityOf(columns);
     for (let open = 0; open < 3; open += 1) {
       if (open === 2) {
         // As if the upgrade had stopped before its last batch: the rows it converted stay converted.
@@ -94,6 +96,10 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
     await old.close();
   }
 
+  // Rows the format-2 state knew by placeholder identities, known after the upgrade by their digests.
+  const rowA = identityOf({ EMAIL: hash('sha256', 'a@example.com', 'base64url') });
+  const rowB = identityOf({ EMAIL: hash('sha256', 'b@example.com', 'base64url') });
+
   it('reads every id back whole, keeps what is live and drops what the old range deletes missed', async () => {
     await writeFormat2();
     for (let open = 0; open < 2; open += 1) {
@@ -105,13 +111,13 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
       expect([...(await store.memberships('s', [`x${S}p-42`, 'p-42'])).keys()]).toEqual([`x${S}p-42`]);
       expect([...(await store.memberships(`seg${S}one`, ['p-43'])).values()]).toEqual([{ segmentId: `seg${S}one`, profileId: 'p-43', member: true, t: 9 }]);
       // Format 4 keeps the attribute's name, not its value.
-      expect((await store.profiles([`x${S}p-42`])).get(`x${S}p-42`)?.attributes).toEqual({ FirstName: {} });
+      expect((await store.profiles([`x${S}p-42`])).get(`x${S}p-42`)?.attributes).toEqual({ FirstName: '' });
 
       expect((await store.sentAudiences('e1')).sort()).toEqual(['aud', `aud${S}x`]);
-      expect((await store.sent('e1', `aud${S}x`, ['p1'])).get('p1')?.row).toBe('AAAAAAAAAAAAAAAAAAAAAA');
-      expect(await store.rowHolders('e1', `aud${S}x`, ['AAAAAAAAAAAAAAAAAAAAAA'])).toEqual(new Map([['AAAAAAAAAAAAAAAAAAAAAA', ['p1']]]));
-      expect((await store.sent('e1', 'aud', [`y${S}p2`])).get(`y${S}p2`)?.row).toBe('BBBBBBBBBBBBBBBBBBBBBB');
-      expect(await store.rowHolders('e1', 'aud', ['BBBBBBBBBBBBBBBBBBBBBB'])).toEqual(new Map([['BBBBBBBBBBBBBBBBBBBBBB', [`y${S}p2`]]]));
+      expect((await store.sent('e1', `aud${S}x`, ['p1'])).get('p1')?.row).toBe(rowA);
+      expect(await store.rowHolders('e1', `aud${S}x`, [rowA])).toEqual(new Map([[rowA, ['p1']]]));
+      expect((await store.sent('e1', 'aud', [`y${S}p2`])).get(`y${S}p2`)?.row).toBe(rowB);
+      expect(await store.rowHolders('e1', 'aud', [rowB])).toEqual(new Map([[rowB, [`y${S}p2`]]]));
       expect(await store.sentAudiences('e2')).toEqual([]);
       expect(await store.rowHolders('e2', 'aud', ['CCCCCCCCCCCCCCCCCCCCCC'])).toEqual(new Map());
       expect(await store.sentAudiences('e3')).toEqual([]);
@@ -135,10 +141,10 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
     await old.close();
     const store = new LevelStore(dir);
     await store.open();
-    expect((await store.sent('e1', `aud${S}x`, ['p1'])).get('p1')?.columns).toEqual({ EMAIL: sha256('a@example.com') });
+    expect((await store.sent('e1', `aud${S}x`, ['p1'])).get('p1')?.columns).toEqual({ EMAIL: hash('sha256', 'a@example.com', 'base64url') });
     const staged: unknown[] = [];
     for await (const part of store.stagedMembers('r-300')) staged.push(...part.members);
-    expect(staged).toEqual([{ profileId: 'p9', attributes: { Email: {}, Phone: null } }]);
+    expect(staged).toEqual([{ profileId: 'p9', attributes: { Email: '', Phone: null } }]);
     await store.close();
     const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: 'json' });
     const values = JSON.stringify(await db.values().all());

@@ -287,14 +287,13 @@ export class MembershipEngine {
     if (known && audience.segmentIds.includes(known.segmentId)) for (const p of profileIds) if (known.member.get(p)) inAudience.add(p);
     const ref = this.refOf(config, audience);
     const { rules } = streamOf(config);
-    const columns = streamParts(ref.destination).columns(ref);
     const updates: SentUpdate[] = [];
     const leaving = new Map<string, { profiles: Set<string>; columns: Columns }>();
     const adds: { profileId: string; columns: Columns; dropped: string[] }[] = [];
     const arriving = new Set<string>();
     for (const profileId of profileIds) {
       const current = sent.get(profileId);
-      const wanted = inAudience.has(profileId) ? desiredRow(rules, columns, profiles.get(profileId)?.attributes, current) : { entry: null };
+      const wanted = inAudience.has(profileId) ? desiredRow(rules, profiles.get(profileId)?.attributes, current) : { entry: null };
       if (wanted.drop) drops?.add(wanted.drop);
       const desired = wanted.entry;
       if (current?.row === desired?.row) continue;
@@ -511,10 +510,9 @@ export class MembershipEngine {
       for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
         const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
         const entries: SentUpdate[] = [];
-        const columns = streamParts(ref.destination).columns(ref);
         for (const profileId of ids) {
           const previous = sent.get(profileId);
-          const wanted = desiredRow(rules, columns, profiles.get(profileId)?.attributes, previous);
+          const wanted = desiredRow(rules, profiles.get(profileId)?.attributes, previous);
           if (wanted.drop) drops.add(wanted.drop);
           entries.push({ profileId, entry: wanted.entry, previous });
           if (wanted.entry) await out.add(ref, { op: 'add', profileId, columns: wanted.entry.columns, dropped: wanted.dropped ?? [] });

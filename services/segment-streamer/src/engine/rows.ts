@@ -1,6 +1,6 @@
 import { HashedAttributes } from '@audience-sync/contracts';
-import { DropReason, layout, rowOf } from '@audience-sync/destinations';
-import { rowIdentity } from '@audience-sync/identifiers';
+import { DropReason, rowOf } from '@audience-sync/destinations';
+import { identityOf } from '@audience-sync/identifiers';
 import { SentEntry } from './state-store';
 
 export interface Wanted {
@@ -17,9 +17,9 @@ export interface Wanted {
  * When a mapped attribute was hashed before the export applied its rule to it, the value is not
  * known here: what was sent stays until the profile's attributes arrive again.
  */
-export function desiredRow(rules: readonly [string, string][], columns: readonly string[], attributes: HashedAttributes | undefined, current: SentEntry | undefined): Wanted {
+export function desiredRow(rules: readonly [string, string][], attributes: HashedAttributes | undefined, current: SentEntry | undefined): Wanted {
   const lookup = rowOf(rules, attributes);
-  if (lookup.state === 'row') return { entry: { row: rowIdentity(layout(columns, lookup.columns).join('|')), columns: lookup.columns }, dropped: lookup.dropped };
+  if (lookup.state === 'row') return { entry: { row: identityOf(lookup.columns), columns: lookup.columns }, dropped: lookup.dropped };
   if (lookup.state === 'none') return { entry: null, drop: lookup.reason };
   return current ? { entry: current } : { entry: null, drop: DropReason.awaitingValues };
 }

@@ -1,9 +1,12 @@
 import { ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
-import { sha256 } from '@audience-sync/identifiers';
+import { hash } from 'node:crypto';
 import { hashFirst } from '../../../../test/support/hash-first';
 import { ChangeBatch } from './change-writer';
 import { MembershipEngine } from './membership-engine';
 import { MemoryStore } from './memory-store';
+
+/** A digest as the streamer keeps and compares it (base64url; the sinks get hex). */
+const digest = (value: string) => hash('sha256', value, 'base64url');
 
 /**
  * Destination audiences by their own id (not by export), so two exports feeding one audience meet
@@ -51,7 +54,7 @@ let clock = Date.parse('2026-11-01T00:00:00Z');
 const at = () => new Date((clock += 1000)).toISOString();
 const email = (i: number) => `p${i}@example.com`;
 /** What the audience holds for profile i: its email's digest. */
-const row = (i: number) => sha256(email(i));
+const row = (i: number) => digest(email(i));
 // Every export here maps Email to EMAIL.
 const hashed = hashFirst([config('A', 'a', 'shared')]);
 const refresh = (segmentId: string, ids: number[]): SegmentEvent => ({
