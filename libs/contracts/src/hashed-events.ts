@@ -3,8 +3,8 @@ import { eraseEventSchema, membershipEventSchema, profileEventSchema, refreshEve
 
 /**
  * One attribute after the hasher. For each identifier rule some export applies to the attribute
- * (a Facebook key; Microsoft uses EMAIL), the rule's output: its digest, the three digests of DOB
- * joined by spaces, MADID/EXTERN_ID as they are, or `!` and the reason the value was dropped.
+ * (a Facebook key; Microsoft uses EMAIL), the rule's output: its SHA-256 digest in base64url, the
+ * three digests of DOB joined by spaces, MADID/EXTERN_ID as they are, or `!` and the reason the value was dropped.
  * Mostly one rule applies, written as one string `RULE=output` (no nested object to parse and
  * store per attribute); several rules as `{ RULE: output }`. An attribute no export maps is
  * forwarded as `''`: the streamer then knows it is present, but not its value. `null`: the
