@@ -79,9 +79,9 @@ export class HashedAudiences {
 
 /** The rows a destination should hold for these identifier sets. */
 export function expectedFacebookRows(keys: Parameters<typeof facebookRows>[0], identifiers: Record<string, string>[]): Set<string> {
-  return new Set(facebookRows(keys, identifiers.map((i) => ({ op: 'add' as const, profileId: '', identifiers: i }))).adds.map((r) => r.join('|')));
+  return new Set(facebookRows(keys, identifiers.map((i) => ({ op: 'add' as const, identifiers: i }))).adds.map((r) => r.join('|')));
 }
 
 export function expectedMicrosoftRows(emails: string[]): Set<string> {
-  return new Set(microsoftEmails(emails.map((e) => ({ op: 'add' as const, profileId: '', identifiers: { EMAIL: e } }))).adds);
+  return new Set(microsoftEmails(emails.map((e) => ({ op: 'add' as const, identifiers: { EMAIL: e } }))).adds);
 }

@@ -33,7 +33,7 @@ export function expectedChecksum(destination: 'facebook' | 'microsoft', prefix: 
       const changes = [];
       for (let i = from; i < Math.min(count, from + chunk); i += 1) {
         const p = profile(prefix, i);
-        changes.push({ op: 'add' as const, profileId: '', identifiers: destination === 'facebook' ? fbIdentifiers(p) : { EMAIL: p.PrimaryEmail } });
+        changes.push({ op: 'add' as const, identifiers: destination === 'facebook' ? fbIdentifiers(p) : { EMAIL: p.PrimaryEmail } });
       }
       if (destination === 'facebook') for (const row of facebookRows(FB_KEYS, changes).adds) yield memberKey(row);
       else for (const digest of microsoftEmails(changes).adds) yield memberKey([digest]);

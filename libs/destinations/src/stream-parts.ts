@@ -28,8 +28,6 @@ export interface RowBatch {
 
 /** What the hasher and the streamer need to know about a destination. */
 export interface StreamParts<D extends DestinationId> {
-  /** Its name in messages to people. */
-  label: string;
   /** The identifier rules (rule names of libs/identifiers) the export applies, each to an attribute. */
   identifierRules(settings: SettingsOf<D>): [rule: string, attribute: string][];
   /** The audiences the export feeds: Facebook one for all its segments, Microsoft one per segment. */

@@ -4,7 +4,6 @@ import { layout, StreamParts } from '../stream-parts';
 
 /** A Facebook export feeds one customer-list audience with the union of its segments, in Meta's multi-key schema. */
 export const facebookStream: StreamParts<'facebook-ads'> = {
-  label: 'Facebook',
   // Each Facebook key is normalised by the rule of the same name.
   identifierRules: (settings) => Object.entries(settings.mappings) as [string, string][],
   audiences: (config) => [{ audienceKey: config.destination.audienceId, segmentIds: config.segments.map((s) => s.id) }],

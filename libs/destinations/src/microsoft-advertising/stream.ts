@@ -4,7 +4,6 @@ import { StreamParts } from '../stream-parts';
 
 /** A Microsoft export feeds one Customer Match list per segment, named after it, matched on the hashed email. */
 export const microsoftStream: StreamParts<'microsoft-advertising'> = {
-  label: 'Microsoft Advertising',
   identifierRules: (settings) => [['EMAIL', settings.emailAttribute]],
   audiences: (config) => config.segments.map((s) => ({ audienceKey: s.id, audienceName: s.name, segmentIds: [s.id] })),
   // Lists are found by name in the account: segments of one name in one account share a list.

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
-import { AudienceOf, Columns, streamOf, streamParts } from '@audience-sync/destinations';
+import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
 import { desiredRow } from './rows';
@@ -537,7 +537,7 @@ export class MembershipEngine {
 
   private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand', size: number): Promise<void> {
     const limit = config.maxProfiles.toLocaleString('en-US');
-    const destination = streamParts(config.destination.type).label;
+    const destination = destinations[config.destination.type].registry.label;
     const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent. Narrow its segments or split it into several exports.`;
     this.logger.warn(`run ${runId} of export ${config.exportId} failed: over the profile limit`);
     await this.runs.report({ runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
