@@ -257,6 +257,27 @@ describe('end to end: segment events in, correct audiences at both destinations 
     expect(run.counts).toMatchObject({ sent: 5, invalid: 3, invalidByReason: { 'no-mapped-identifier': 2, 'unusable-identifier': 1 } });
   });
 
+  it('an erasure asked through the API removes the profile from the audience, keeps it out, and is reported as a run', async () => {
+    const seg = uniqueName('erase');
+    const { exportId, audienceId } = await facebookExport([seg]);
+    // Profile ids of its own: the other tests' profiles share this streamer.
+    const id = (i: number) => `${seg}-p${i}`;
+    const refreshId = uniqueName('r');
+    await stack.publish([{ type: 'refresh', eventId: refreshId, occurredAt: at(), segmentId: seg, segmentName: seg, refreshId, part: 1, final: true, members: range(0, 3).map((i) => ({ profileId: id(i), attributes: attrs(100 + i) })) }]);
+    await fbAudience(audienceId, range(0, 3).map((i) => fbRow(attrs(100 + i))));
+    const older = at();
+    const erased = await stack.api('POST', `/profiles/${encodeURIComponent(id(1))}/erase`);
+    expect(erased.status).toBe(202);
+    await fbAudience(audienceId, [0, 2].map((i) => fbRow(attrs(100 + i))));
+    const run = await eventually(async () => (await stack.runs(exportId)).find((r) => r.trigger === 'erase' && r.state === 'succeeded'), 60000, 'the erase run to succeed');
+    expect(run.id).toBe(`${erased.body.runIdPrefix}${exportId}`);
+    expect(run.counts).toMatchObject({ sent: 0, removed: 1 });
+    // An event older than the erasure does not bring the profile back.
+    await stack.publish([{ type: 'membership', eventId: uniqueName('m'), occurredAt: older, segmentId: seg, segmentName: seg, profileId: id(1), status: 'entered', attributes: attrs(101) }]);
+    await drained(PIPELINE.slice(0, 3));
+    expect(sorted(await stack.facebookMembers(audienceId))).toEqual(sorted([0, 2].map((i) => fbRow(attrs(100 + i)))));
+  });
+
   it('deleting an export stops its deliveries', async () => {
     const seg = uniqueName('gone');
     const { exportId, audienceId } = await facebookExport([seg]);

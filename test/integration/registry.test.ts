@@ -72,6 +72,9 @@ describe('connection registry over HTTP', () => {
     expect((await contributor('POST', '/connections', { displayName: 'x', destination: 'facebook-ads', consent: { agreed: true } })).status).toBe(403);
     expect((await contributor('DELETE', '/connections/does-not-exist')).status).toBe(403);
     expect((await contributor('POST', '/connections/does-not-exist/authorize')).status).toBe(403);
+    expect((await contributor('POST', '/profiles/p-1/erase')).status).toBe(403);
+    expect((await anonymous('POST', '/profiles/p-1/erase')).status).toBe(401);
+    expect((await admin('POST', `/profiles/${'x'.repeat(201)}/erase`)).status).toBe(400);
     expect((await admin('DELETE', '/connections/does-not-exist')).status).toBe(404);
     expect((await registry.as('none')('GET', '/health/live')).status).toBe(200);
   });

@@ -7,6 +7,7 @@ export const SERVICE_GROUPS: [string, TopicSpec][] = [
   ['identifier-hasher', Topics.segmentEvents],
   ['segment-streamer', Topics.hashedSegmentEvents],
   ['segment-streamer.runs', Topics.runRequests],
+  ['segment-streamer.erasures', Topics.erasureRequests],
   ['sink-facebook', Topics.facebookChanges],
   ['sink-microsoft-ads', Topics.microsoftChanges],
 ];

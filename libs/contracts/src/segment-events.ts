@@ -55,6 +55,10 @@ export const eraseEventSchema = z.object({
   profileId: z.string().min(1).max(200),
 });
 
+/** An erasure asked of the registry's API (`POST /profiles/{id}/erase`): the same as an upstream `erase` event. */
+export const erasureRequestSchema = eraseEventSchema.extend({ requestedBy: z.string().min(1).max(200) });
+export type ErasureRequest = z.infer<typeof erasureRequestSchema>;
+
 export const segmentEventSchema = z.discriminatedUnion('type', [membershipEventSchema, refreshEventSchema, profileEventSchema, eraseEventSchema]);
 
 export type ProfileAttributes = z.infer<typeof profileAttributesSchema>;

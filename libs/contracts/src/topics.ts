@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { segmentEventSchema } from './segment-events';
+import { erasureRequestSchema, segmentEventSchema } from './segment-events';
 import { exportConfigSchema, runRequestSchema } from './export-config';
 import { facebookChangeBatchSchema, microsoftChangeBatchSchema } from './audience-changes';
 import { hashedSegmentEventSchema } from './hashed-events';
@@ -102,6 +102,17 @@ export const Topics = {
     cleanupPolicy: 'delete',
     tombstones: false,
     key: 'exportId',
+    writer: 'connection-registry',
+    retentionMs: PIPELINE_RETENTION_MS,
+    personalData: false,
+  }),
+  erasureRequests: topic({
+    name: 'profile-erasures.v1',
+    schema: erasureRequestSchema,
+    partitions: 1,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'profileId',
     writer: 'connection-registry',
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,

@@ -22,6 +22,7 @@ import { AppliedConfigs } from './exports/applied-configs';
 import { AppliedConfigsConsumer } from './exports/applied-configs.consumer';
 import { InternalController } from './internal/internal.controller';
 import { InternalExportsController } from './internal/internal-exports.controller';
+import { ProfilesController } from './profiles/profiles.controller';
 
 @Module({})
 export class AppModule {
@@ -42,7 +43,7 @@ export class AppModule {
         ]),
         HealthModule.forRoot({ database: true }),
       ],
-      controllers: [ConnectionsController, OAuthController, ExportsController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
+      controllers: [ConnectionsController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },

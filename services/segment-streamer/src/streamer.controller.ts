@@ -1,7 +1,7 @@
 import { Controller, Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
-import { HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
+import { ErasureRequest, HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { ConsumeBatches, ContractProducer, ReceivedMessage, TableReader } from '@audience-sync/kafka';
 import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { MembershipEngine } from './engine/membership-engine';
@@ -54,6 +54,12 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   @ConsumeBatches(Topics.runRequests, { groupId: 'segment-streamer.runs' })
   async handleRunRequests(messages: ReceivedMessage<RunRequest>[]): Promise<void> {
     for (const m of messages) await this.engine.handleRunRequest(m.value);
+  }
+
+  /** Erasures asked through the registry's API: applied as upstream `erase` events are. */
+  @ConsumeBatches(Topics.erasureRequests, { groupId: 'segment-streamer.erasures' })
+  async handleErasures(messages: ReceivedMessage<ErasureRequest>[]): Promise<void> {
+    await this.engine.handleEvents(messages.map(({ value: { requestedBy: _, ...erase } }) => erase));
   }
 
   /** After the transport and the table readers stopped their consumers, so no batch is still writing. */

@@ -1,3 +1,3 @@
 import { changesTopics, Topics } from '@audience-sync/contracts';
 
-export const topics = [Topics.hashedSegmentEvents, Topics.exportConfigs, Topics.runRequests, ...Object.values(changesTopics), Topics.runStatusFromStreamer, Topics.configAppliedByStreamer];
+export const topics = [Topics.hashedSegmentEvents, Topics.exportConfigs, Topics.runRequests, Topics.erasureRequests, ...Object.values(changesTopics), Topics.runStatusFromStreamer, Topics.configAppliedByStreamer];
