@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { loadConfig } from '@audience-sync/config';
-import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
+import { ExportConfig, MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { z } from 'zod';
 import { AuthenticationLost, PermanentFailure, RegistryClient, sinkConfig } from '@audience-sync/delivery';
@@ -53,7 +53,7 @@ describe('Microsoft Advertising sink against the emulator', () => {
   let emulator: RunningEmulator & ReturnType<typeof microsoftEmulator>;
   let registry: RegistryStandIn;
   let heartbeats: number;
-  const ctx = () => ({ topic: 'microsoft-audience-changes.v1', partition: 0, signal: new AbortController().signal, heartbeat: async () => void (heartbeats += 1) }) as BatchContext;
+  const ctx = () => ({ topic: Topics.microsoftChanges.name, partition: 0, signal: new AbortController().signal, heartbeat: async () => void (heartbeats += 1) }) as BatchContext;
 
   /** A sink process: its own caches, as after a start. */
   function sink(options: { maxItems?: number; maxAttempts?: number } = {}) {
