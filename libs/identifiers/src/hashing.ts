@@ -1,12 +1,12 @@
 import { hash } from 'node:crypto';
 import { FacebookKey, HashingCounts } from '@audience-sync/contracts';
+import { hashValue, platformValue, readHashed } from './hashed-value';
 
 /** A row to add or remove, by its plain identifiers per key: what a demo or a test expects to see hashed. */
 export interface PlainChange {
   op: 'add' | 'remove';
   identifiers: Record<string, string>;
 }
-import { isDigest, normalize, UNHASHED_KEYS } from './normalize';
 
 /** The multi-key schema order used for every Facebook row; DOB travels as DOBY/DOBM/DOBD. */
 const ORDER = ['EMAIL', 'PHONE', 'FN', 'LN', 'FI', 'GEN', 'DOBY', 'DOBM', 'DOBD', 'CT', 'ST', 'ZIP', 'COUNTRY', 'MADID', 'EXTERN_ID'];
@@ -21,26 +21,6 @@ export function sha256(value: string): string {
   return hash('sha256', value, 'hex');
 }
 
-function digestOf(key: string, normalized: string): string {
-  if (UNHASHED_KEYS.has(key) || isDigest(normalized)) return normalized;
-  return sha256(normalized);
-}
-
-const layouts = new Map<string, { schema: string[]; position: Map<string, number> }>();
-
-/** The schema and each key's place in it; computed once per key set (the streamer asks per profile). */
-function layoutOf(keys: FacebookKey[]): { schema: string[]; position: Map<string, number> } {
-  const id = keys.join(',');
-  let layout = layouts.get(id);
-  if (!layout) {
-    // Frozen: every caller gets this one array, so none may change it.
-    const schema = Object.freeze(facebookSchema(keys)) as string[];
-    layout = { schema, position: new Map(schema.map((k, i) => [k, i])) };
-    layouts.set(id, layout);
-  }
-  return layout;
-}
-
 class Counter {
   readonly counts: HashingCounts = { droppedValues: {}, rejectedRows: 0 };
   drop(reason: string): void {
@@ -48,13 +28,20 @@ class Counter {
   }
 }
 
+/** One value by the hasher's own rule (hashValue), as the platform receives it. */
+function platformColumns(key: string, raw: string): { columns: [string, string][] } | { dropped: string } {
+  const read = readHashed(key, hashValue(key, raw));
+  return 'dropped' in read ? read : { columns: Object.entries(read.columns).map(([column, value]) => [column, platformValue(column, value)]) };
+}
+
 /**
- * Normalises and hashes each change's identifiers into a row in the schema's order. An
- * unusable value is dropped from its row and counted; a row left empty is rejected and counted;
- * the rest of the batch flows on.
+ * The Facebook rows the pipeline sends for plain identifiers, in the schema's order: what the demo,
+ * the benchmark and tests expect an audience to hold. An unusable value is dropped from its row and
+ * counted; a row left empty is rejected and counted.
  */
 export function facebookRows(keys: FacebookKey[], changes: PlainChange[]): { schema: string[]; adds: string[][]; removes: string[][]; counts: HashingCounts } {
-  const { schema, position } = layoutOf(keys);
+  const schema = facebookSchema(keys);
+  const position = new Map(schema.map((k, i) => [k, i]));
   const counter = new Counter();
   const adds: string[][] = [];
   const removes: string[][] = [];
@@ -64,15 +51,13 @@ export function facebookRows(keys: FacebookKey[], changes: PlainChange[]): { sch
     for (const key of keys) {
       const raw = change.identifiers[key];
       if (raw === undefined) continue;
-      const result = normalize(key, raw);
-      if (!result.ok) {
-        counter.drop(result.reason);
+      const value = platformColumns(key, raw);
+      if ('dropped' in value) {
+        counter.drop(value.dropped);
         continue;
       }
-      for (const [k, v] of Object.entries(result.values)) {
-        row[position.get(k)!] = digestOf(k, v);
-        filled += 1;
-      }
+      for (const [column, digest] of value.columns) row[position.get(column)!] = digest;
+      filled += 1;
     }
     if (filled === 0) counter.counts.rejectedRows += 1;
     else (change.op === 'add' ? adds : removes).push(row);
@@ -80,20 +65,19 @@ export function facebookRows(keys: FacebookKey[], changes: PlainChange[]): { sch
   return { schema, adds, removes, counts: counter.counts };
 }
 
-/** Microsoft takes the hashed email only. */
+/** The Microsoft email digests the pipeline sends for plain identifiers (EMAIL only). */
 export function microsoftEmails(changes: PlainChange[]): { adds: string[]; removes: string[]; counts: HashingCounts } {
   const counter = new Counter();
   const adds: string[] = [];
   const removes: string[] = [];
   for (const change of changes) {
-    const raw = change.identifiers.EMAIL;
-    const result = raw === undefined ? ({ ok: false, reason: 'empty' } as const) : normalize('EMAIL', raw);
-    if (!result.ok) {
-      counter.drop(result.reason);
+    const value = platformColumns('EMAIL', change.identifiers.EMAIL ?? '');
+    if ('dropped' in value) {
+      counter.drop(value.dropped);
       counter.counts.rejectedRows += 1;
       continue;
     }
-    (change.op === 'add' ? adds : removes).push(digestOf('EMAIL', result.values.EMAIL));
+    (change.op === 'add' ? adds : removes).push(value.columns[0][1]);
   }
   return { adds, removes, counts: counter.counts };
 }
