@@ -14,7 +14,6 @@ export function streamParts(destination: DestinationId): StreamParts<Destination
  * callers need not know which destination it is.
  */
 export interface BoundStream {
-  parts: StreamParts<DestinationId>;
   rules: [string, string][];
   audiences: AudienceOf[];
   destinationAudience(audience: AudienceOf): string;
@@ -23,7 +22,16 @@ export interface BoundStream {
   fingerprint: string;
 }
 
+const bound = new WeakMap<ExportConfig, BoundStream>();
+
+/** Worked out once per configuration object (the streamer asks for every chunk it reconciles). */
 export function streamOf(config: ExportConfig): BoundStream {
+  let stream = bound.get(config);
+  if (!stream) bound.set(config, (stream = bindStream(config)));
+  return stream;
+}
+
+function bindStream(config: ExportConfig): BoundStream {
   const settings = config.destination as SettingsOf<DestinationId>;
   // The record is keyed by the settings' own type, so the parts fit the settings they get.
   const parts = streamParts(settings.type);
@@ -31,7 +39,6 @@ export function streamOf(config: ExportConfig): BoundStream {
   const audienceFingerprint = parts.audienceFingerprint(settings);
   const mapping = JSON.stringify([...rules].sort());
   return {
-    parts,
     rules,
     audiences: parts.audiences(config as ExportConfig & { destination: SettingsOf<DestinationId> }),
     destinationAudience: (audience) => parts.destinationAudience(settings, audience),

@@ -43,11 +43,6 @@ export function idsOf(key: string): string[] {
   return key.split(S).slice(1).map(decode);
 }
 
-/** A key's first id (after its type). */
-export function firstPart(key: string): string {
-  return decode(key.split(S)[1]);
-}
-
 /** A key's last id. */
 export function lastPart(key: string): string {
   return decode(key.slice(key.lastIndexOf(S) + 1));

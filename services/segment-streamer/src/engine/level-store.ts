@@ -1,5 +1,5 @@
 import { ClassicLevel } from 'classic-level';
-import { below, firstPart, k, lastPart } from './level-keys';
+import { below, idsOf, k, lastPart } from './level-keys';
 import { upgradeState } from './level-store-upgrade';
 import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 
@@ -140,7 +140,7 @@ export class LevelStore implements StateStore {
     for (let from = range.gte; ; ) {
       const [key] = await this.db.keys({ gte: from, lt: range.lt, limit: 1 }).all();
       if (key === undefined) return out;
-      const segmentId = firstPart(key);
+      const [segmentId] = idsOf(key);
       out.push(segmentId);
       from = below(k('m', segmentId)).lt;
     }
