@@ -3,7 +3,7 @@ import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
 import { MemberSet, memberKey } from '../members';
-import { audienceUpdateFailed, badParameter, GraphFailure, graphError, scriptedGraphError, termsNotAccepted, unknownObject, usageHeader } from './graph-error';
+import { audienceUpdateFailed, badParameter, GraphFailure, graphError, proofRefused, scriptedGraphError, termsNotAccepted, unknownObject, usageHeader } from './graph-error';
 import { parsePayload } from './payload';
 import { FacebookSeed } from './seed';
 import { Audience, FacebookState, UploadSession } from './state';
@@ -75,12 +75,24 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       throw new GraphFailure({ code: 190, subcode: 463, message: `Error validating access token: Session has expired on ${new Date(known.expiresAt).toUTCString()}.` });
     }
     const proof = stringParam(req, 'appsecret_proof');
-    if (proof !== undefined) {
-      const expected = createHmac('sha256', seed.appSecret).update(token).digest('hex');
-      if (proof.length !== expected.length || !timingSafeEqual(Buffer.from(proof), Buffer.from(expected))) {
-        throw new GraphFailure({ code: 100, message: 'Invalid appsecret_proof provided in the API argument' });
-      }
+    if (proof === undefined) {
+      if (seed.requireAppSecretProof) throw proofRefused('API calls from the server require an appsecret_proof argument');
+      return;
     }
+    const expected = createHmac('sha256', seed.appSecret).update(token).digest('hex');
+    if (proof.length !== expected.length || !timingSafeEqual(Buffer.from(proof), Buffer.from(expected))) throw proofRefused('Invalid appsecret_proof provided in the API argument');
+  }
+
+  /** One page of `all` as Graph pages an edge: `limit` (25 by default), opaque `after` cursors, `next` while more follow. */
+  function pageOf<T>(req: EmulatorRequest, all: T[], maxLimit: number): { page: T[]; paging: Record<string, unknown> } {
+    const limit = Math.min(Number(stringParam(req, 'limit') ?? 25), maxLimit);
+    const start = Number(Buffer.from(stringParam(req, 'after') ?? 'MA', 'base64url').toString() || 0);
+    const cursor = (at: number) => Buffer.from(String(at)).toString('base64url');
+    const next = start + limit < all.length ? cursor(start + limit) : undefined;
+    return {
+      page: all.slice(start, start + limit),
+      paging: { cursors: { before: cursor(start), after: next ?? cursor(all.length) }, ...(next ? { next: `${req.path}?limit=${limit}&after=${next}` } : {}) },
+    };
   }
 
   /** The per-ad-account custom-audience call budget (80003 once spent). */
@@ -130,7 +142,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     return session;
   }
 
-  function readSession(req: EmulatorRequest, required: boolean): { id: string; seq: number; last: boolean } | undefined {
+  function readSession(req: EmulatorRequest, required: boolean): { id: string; sentAs: 'number' | 'string'; seq: number; last: boolean } | undefined {
     const raw = jsonParam(req, 'session');
     if (raw === undefined) {
       if (required) throw badParameter('The parameter session is required');
@@ -142,7 +154,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     const seq = Number(s.batch_seq ?? 1);
     if (!Number.isInteger(seq) || seq < 1) throw badParameter('session.batch_seq must be a positive integer');
     if (s.last_batch_flag !== undefined && typeof s.last_batch_flag !== 'boolean') throw badParameter('session.last_batch_flag must be a boolean');
-    return { id, seq, last: s.last_batch_flag === true };
+    return { id, sentAs: typeof s.session_id === 'number' ? 'number' : 'string', seq, last: s.last_batch_flag === true };
   }
 
   function uploadResponse(audience: Audience, session: UploadSession, invalidSamples: Record<string, string>, headers: Record<string, string>): EmulatorResponse {
@@ -201,10 +213,10 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       }
       if (session.schemaKey !== schemaKey) throw audienceUpdateFailed('Every batch of a replace session must use the same schema.');
     } else {
-      if (requested.seq !== 1) throw audienceUpdateFailed('The first batch of a replace session must have batch_seq 1.', 1870147);
+      if (requested.seq !== 1) throw audienceUpdateFailed('Invalid Upload Batch for Replace: the first batch_seq of this session was not detected.', 1870147);
       if (replaceRunning(audience)) throw audienceUpdateFailed('Another replace operation is in progress on this audience.', 1870145);
       if (audience.members.size >= 100_000_000) throw audienceUpdateFailed('The audience is too large to be replaced.', 1870144);
-      session = { id: requested.id, audienceId: audience.id, kind: 'replace', received: 0, invalid: 0, startedAt: Date.now(), finished: false, schemaKey, staged: new MemberSet(), batches: [] };
+      session = { id: requested.id, idSentAs: requested.sentAs, audienceId: audience.id, kind: 'replace', received: 0, invalid: 0, startedAt: Date.now(), finished: false, schemaKey, staged: new MemberSet(), batches: [] };
       state.sessions.set(session.id, session);
       audience.replaceSessionId = session.id;
     }
@@ -292,10 +304,10 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     .add(
       'GET',
       '/:version/me/adaccounts',
-      guard(() => ({
-        status: 200,
-        body: { data: [...state.accounts.values()].map((a) => ({ id: `act_${a.accountId}`, account_id: a.accountId, name: a.name, account_status: 1 })), paging: { cursors: { before: 'MA', after: 'MA' } } },
-      })),
+      guard((req) => {
+        const { page, paging } = pageOf(req, [...state.accounts.values()], 100);
+        return { status: 200, body: { data: page.map((a) => ({ id: `act_${a.accountId}`, account_id: a.accountId, name: a.name, account_status: 1 })), paging } };
+      }),
     )
     .add(
       'POST',
@@ -326,15 +338,8 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
         const account = state.accounts.get(params.account);
         if (!account) throw unknownObject(`act_${params.account}`, req.method);
         const fields = fieldsOf(req, ['id']);
-        const limit = Math.min(Number(stringParam(req, 'limit') ?? 25), 500);
-        const all = [...state.audiences.values()].filter((a) => a.accountId === account.accountId);
-        const start = Number(Buffer.from(stringParam(req, 'after') ?? 'MA', 'base64url').toString() || 0);
-        const page = all.slice(start, start + limit);
-        const next = start + limit < all.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined;
-        return {
-          status: 200,
-          body: { data: page.map((a) => describeAudience(a, fields)), paging: { cursors: { before: Buffer.from(String(start)).toString('base64url'), after: next ?? Buffer.from(String(all.length)).toString('base64url') }, ...(next ? { next: `?after=${next}` } : {}) } },
-        };
+        const { page, paging } = pageOf(req, [...state.audiences.values()].filter((a) => a.accountId === account.accountId), 500);
+        return { status: 200, body: { data: page.map((a) => describeAudience(a, fields)), paging } };
       }),
     )
     .add('POST', '/:version/:id/users', guard((req, params) => (stringParam(req, 'method')?.toUpperCase() === 'DELETE' ? changeUsers('remove') : changeUsers('add'))(req, params)))

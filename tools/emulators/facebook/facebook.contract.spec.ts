@@ -45,6 +45,15 @@ describe('Facebook Graph API emulator contract', () => {
     return longBody.access_token;
   }
 
+  /** A long-lived token from another emulator, through its sign-in dialog and code exchange. */
+  async function signIn(other: Emulators): Promise<string> {
+    const redirect = 'http://x/cb';
+    const dialog = await fetch(`${other.facebook.url}/v27.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+    const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
+    const exchange = await fetch(`${other.facebook.url}/v27.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`);
+    return ((await exchange.json()) as any).access_token;
+  }
+
   const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => [sha(`user${from + i}@example.com`), sha(`1650555${String(from + i).padStart(4, '0')}`)]);
   const payload = (data: string[][], schema = ['EMAIL', 'PHONE']) => ({ schema, data });
   const members = async (id: string) => (await (await fetch(`${emulators.facebook.url}/_emulator/audiences/${id}?limit=100000`)).json()) as any;
@@ -91,6 +100,22 @@ describe('Facebook Graph API emulator contract', () => {
       expect((await call('GET', '/me/adaccounts', { appsecret_proof: '0'.repeat(64) })).body.error.code).toBe(100);
     });
 
+    it('with "Require App Secret" on, refuses a call with a token but no proof (100, GraphMethodException) and takes a valid one; the OAuth exchanges need none', async () => {
+      const strict = await startEmulators({ facebookSeed: { requireAppSecretProof: true } });
+      try {
+        const t = await signIn(strict); // code and token exchanges: client_secret, no proof
+        const strictCall = (params: Record<string, string>) => fetch(`${strict.facebook.url}/v27.0/me/adaccounts?${new URLSearchParams({ access_token: t, ...params })}`);
+        const without = await strictCall({});
+        expect(without.status).toBe(400);
+        expect(((await without.json()) as any).error).toMatchObject({ code: 100, type: 'GraphMethodException', message: 'API calls from the server require an appsecret_proof argument' });
+        const wrong = (await (await strictCall({ appsecret_proof: '0'.repeat(64) })).json()) as any;
+        expect(wrong.error).toMatchObject({ code: 100, message: 'Invalid appsecret_proof provided in the API argument' });
+        expect((await strictCall({ appsecret_proof: createHmac('sha256', 'emulator-app-secret').update(t).digest('hex') })).status).toBe(200);
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('answers 2635 for a deprecated API version', async () => {
       const old = await fetch(`${emulators.facebook.url}/v12.0/me/adaccounts?access_token=${token}`);
       expect(((await old.json()) as any).error.code).toBe(2635);
@@ -101,6 +126,23 @@ describe('Facebook Graph API emulator contract', () => {
     it('lists ad accounts', async () => {
       const { body } = await call('GET', '/me/adaccounts', { fields: 'id,account_id,name,account_status' });
       expect(body.data).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'act_1001', account_id: '1001', account_status: 1 })]));
+    });
+
+    it('pages ad accounts as Graph pages an edge: 25 by default, `limit` more, paging.next while more follow', async () => {
+      const many = await startEmulators({ facebookSeed: { adAccounts: Array.from({ length: 30 }, (_, i) => ({ accountId: String(5000 + i), name: `account ${i}` })) } });
+      try {
+        const t = await signIn(many);
+        const page = async (params: Record<string, string>) => (await (await fetch(`${many.facebook.url}/v27.0/me/adaccounts?${new URLSearchParams({ access_token: t, ...params })}`)).json()) as any;
+        const first = await page({});
+        expect(first.data).toHaveLength(25);
+        expect(first.paging.next).toBeDefined();
+        const rest = await page({ after: first.paging.cursors.after });
+        expect(rest.data).toHaveLength(5);
+        expect(rest.paging.next).toBeUndefined();
+        expect((await page({ limit: '100' })).data).toHaveLength(30);
+      } finally {
+        await many.close();
+      }
     });
 
     it('lists audiences of several subtypes with paging and reads one', async () => {
@@ -244,6 +286,16 @@ describe('Facebook Graph API emulator contract', () => {
       await post({ session_id: 2, batch_seq: 2, last_batch_flag: true });
       expect((await post({ session_id: 2, batch_seq: 3, last_batch_flag: true })).body.error).toMatchObject({ code: 2650, error_subcode: 1870159 });
       expect((await call('POST', `/${WEBSITE}/usersreplace`, { payload: payload(rows(1)), session: { session_id: 9, batch_seq: 1 } })).body.error.code).toBe(2650);
+    });
+
+    it('refuses a replace request without rows (100) and keeps how session_id was sent', async () => {
+      const id = await fresh('Empty');
+      const empty = await call('POST', `/${id}/usersreplace`, { payload: payload([]), session: { session_id: 880001, batch_seq: 1, last_batch_flag: true } }, 'json');
+      expect(empty.body.error.code).toBe(100);
+      expect(emulators.facebook.state.sessions.get('880001')).toBeUndefined();
+      await call('POST', `/${id}/usersreplace`, { payload: payload(rows(1)), session: { session_id: 880002, batch_seq: 1, last_batch_flag: true } }, 'json');
+      await call('POST', `/${id}/usersreplace`, { payload: payload(rows(1)), session: { session_id: '880003', batch_seq: 1, last_batch_flag: true } }, 'json');
+      expect([emulators.facebook.state.sessions.get('880002')?.idSentAs, emulators.facebook.state.sessions.get('880003')?.idSentAs]).toEqual(['number', 'string']);
     });
 
     it('times a session out (1870158) after the configured time', async () => {

@@ -92,6 +92,9 @@ export const unknownObject = (id: string, method: string) =>
     message: `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
   });
 
+/** A call without the appsecret_proof the app requires, or with a wrong one (code 100, as Graph's GraphMethodException). */
+export const proofRefused = (message: string) => new GraphFailure({ code: 100, type: 'GraphMethodException', message });
+
 export const badParameter = (message: string) => new GraphFailure({ code: 100, message: `(#100) ${message}` });
 
 export const termsNotAccepted = () =>

@@ -10,6 +10,11 @@ const audienceSeed = z.object({
 export const facebookSeedSchema = z.object({
   appId: z.string().default('emulator-app-id'),
   appSecret: z.string().default('emulator-app-secret'),
+  /**
+   * The app setting "Require App Secret": every call with an access token must carry a valid
+   * appsecret_proof, else code 100 (https://developers.facebook.com/docs/graph-api/securing-requests#appsecret_proof).
+   */
+  requireAppSecretProof: z.boolean().default(false),
   /** Lowest Graph API version still served; older ones answer 2635. */
   minimumVersion: z.number().int().default(22),
   /** Custom-audience calls per ad account per hour before 80003. */

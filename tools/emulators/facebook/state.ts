@@ -26,6 +26,8 @@ export interface UploadSession {
   finished: boolean;
   schemaKey?: string;
   staged?: MemberSet;
+  /** How the caller sent session_id: Meta documents an int64, so a JSON number (for tests to inspect). */
+  idSentAs?: 'number' | 'string';
   /** A replace session's requests as they arrived: batch_seq and last_batch_flag (for tests to inspect). */
   batches?: { seq: number; last: boolean }[];
 }

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { ApiClient, ApiError, backoffDelay, classify, Heartbeat, redact, RegistryClient, retryOptions, sleep, Wait } from '@audience-sync/delivery';
+import { appSecretProof } from '../graph';
 import { FacebookDeliveryConfig } from './config';
 import { GraphAction, graphErrors } from './graph-errors';
 
@@ -18,7 +18,7 @@ export class GraphApiError extends ApiError<GraphError, GraphAction> {
     super(
       `Facebook answered error ${error.code}${error.error_subcode ? `/${error.error_subcode}` : ''}: ${redact(error.message ?? 'no message')}`,
       [error],
-      classify(graphErrors, [{ code: error.code, subcode: error.error_subcode }], status),
+      classify(graphErrors, [{ code: error.code, subcode: error.error_subcode, message: error.message }], status),
       `error ${error.code}`,
     );
   }
@@ -54,7 +54,7 @@ export class GraphClient {
     return this.api.call<T>(
       connectionId,
       (token, attemptSignal) => {
-        const body = { ...params, ...(this.config.FACEBOOK_APP_SECRET ? { appsecret_proof: createHmac('sha256', this.config.FACEBOOK_APP_SECRET).update(token).digest('hex') } : {}) };
+        const body = { ...params, ...(this.config.FACEBOOK_APP_SECRET ? { appsecret_proof: appSecretProof(this.config.FACEBOOK_APP_SECRET, token) } : {}) };
         const url = `${this.config.FACEBOOK_GRAPH_BASE_URL}${path}${method === 'GET' ? `?${new URLSearchParams(body as Record<string, string>)}` : ''}`;
         return fetch(url, {
           method,

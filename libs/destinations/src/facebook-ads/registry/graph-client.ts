@@ -1,5 +1,6 @@
 import type { AccountSummary, AudienceChoice, AudienceDirectory, AudienceListing, ChosenAudience, Grant, RegistryClient } from '../../registry-parts';
 import { ChoiceRefused, CredentialsRejected, ProviderError, providerJson } from '../../registry-http';
+import { appSecretProof } from '../graph';
 import type { FacebookRegistryConfig } from './config';
 
 interface AudienceSummary {
@@ -12,10 +13,22 @@ interface GraphErrorBody {
   error?: { message?: string; code?: number; error_subcode?: number };
 }
 
+/** A page of a Graph edge; `paging.next` is there while more follow (cursor-based paging). */
+interface GraphPage<T> {
+  data: T[];
+  paging?: { next?: string; cursors?: { after?: string } };
+}
+
+/** Pages read from one edge at most: a runaway cursor stops here instead of looping. */
+const MAX_PAGES = 50;
+
 /** Exports feed customer lists only; other subtypes are listed but cannot be chosen. */
 const CUSTOMER_LIST = 'CUSTOM';
 
-/** The Graph API calls the registry makes: OAuth exchanges, ad accounts, audience look-up and creation. */
+/**
+ * The Graph API calls the registry makes: OAuth exchanges, ad accounts, audience look-up and creation.
+ * Every call made with a user token carries appsecret_proof, so an app with "Require App Secret" on works.
+ */
 export class FacebookRegistryClient implements RegistryClient, AudienceDirectory {
   readonly directory: AudienceDirectory = this;
 
@@ -39,24 +52,14 @@ export class FacebookRegistryClient implements RegistryClient, AudienceDirectory
     return { accessToken: long.access_token, expiresAt: new Date(Date.now() + (long.expires_in ?? 60 * 24 * 3600) * 1000) };
   }
 
+  /** Every ad account the user can manage, page by page (Graph pages /me/adaccounts: 25 by default). */
   async accounts(token: string): Promise<AccountSummary[]> {
-    const body = await this.get<{ data: { id: string; account_id: string; name: string }[] }>('/me/adaccounts', { fields: 'id,account_id,name,account_status', limit: '100' }, token);
-    return body.data.map((a) => ({ id: a.id, accountId: a.account_id, name: a.name }));
+    const accounts = await this.all<{ id: string; account_id: string; name: string }>('/me/adaccounts', { fields: 'id,account_id,name,account_status', limit: '100' }, token);
+    return accounts.map((a) => ({ id: a.id, accountId: a.account_id, name: a.name }));
   }
 
   async audiences(token: string, adAccountId: string): Promise<AudienceListing[]> {
-    const all: AudienceSummary[] = [];
-    let after: string | undefined;
-    for (let page = 0; page < 20; page += 1) {
-      const body = await this.get<{ data: AudienceSummary[]; paging?: { next?: string; cursors?: { after?: string } } }>(
-        `/act_${accountNumber(adAccountId)}/customaudiences`,
-        { fields: 'id,name,subtype', limit: '200', ...(after ? { after } : {}) },
-        token,
-      );
-      all.push(...body.data);
-      if (!body.paging?.next) break;
-      after = body.paging.cursors?.after;
-    }
+    const all = await this.all<AudienceSummary>(`/act_${accountNumber(adAccountId)}/customaudiences`, { fields: 'id,name,subtype', limit: '200' }, token);
     return all.map((a) => ({
       ...a,
       selectable: a.subtype === CUSTOMER_LIST,
@@ -81,17 +84,35 @@ export class FacebookRegistryClient implements RegistryClient, AudienceDirectory
     const { status, body } = await providerJson<{ id?: string } & GraphErrorBody>('Facebook', `${this.config.FACEBOOK_GRAPH_BASE_URL}/act_${adAccountId}/customaudiences`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
-      body: new URLSearchParams({ name, description, subtype: CUSTOMER_LIST, customer_file_source: 'USER_PROVIDED_ONLY' }),
+      body: new URLSearchParams({ name, description, subtype: CUSTOMER_LIST, customer_file_source: 'USER_PROVIDED_ONLY', ...this.proof(token) }),
     });
     if (status !== 200 || !body.id) throw failure(body);
     return body.id;
   }
 
+  /** Every item of a paged edge, following `paging.cursors.after` while `paging.next` says more follow. */
+  private async all<T>(path: string, query: Record<string, string>, token: string): Promise<T[]> {
+    const items: T[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const body = await this.get<GraphPage<T>>(path, { ...query, ...(after ? { after } : {}) }, token);
+      items.push(...body.data);
+      after = body.paging?.cursors?.after;
+      if (!body.paging?.next || !after) break;
+    }
+    return items;
+  }
+
+  /** A GET; with a user token it carries appsecret_proof (the OAuth exchanges authenticate with client_secret instead). */
   private async get<T>(path: string, query: Record<string, string>, token?: string): Promise<T> {
-    const url = `${this.config.FACEBOOK_GRAPH_BASE_URL}${path}?${new URLSearchParams(query)}`;
+    const url = `${this.config.FACEBOOK_GRAPH_BASE_URL}${path}?${new URLSearchParams({ ...query, ...(token ? this.proof(token) : {}) })}`;
     const { status, body } = await providerJson<T & GraphErrorBody>('Facebook', url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     if (status !== 200) throw failure(body);
     return body;
+  }
+
+  private proof(token: string): { appsecret_proof: string } {
+    return { appsecret_proof: appSecretProof(this.config.FACEBOOK_APP_SECRET, token) };
   }
 }
 
