@@ -16,6 +16,7 @@ export type ErrorAction<Own extends string = never> = LoopAction | 'fail' | 'aud
 export interface ErrorCode {
   code?: number;
   subcode?: number;
+  message?: string;
 }
 
 /** What is done with an answer. */
@@ -27,10 +28,11 @@ export interface Handling<A extends string> {
 
 /**
  * One row of an error table. It matches an answer by an error's code (and subcode, when given; a
- * rule with only a subcode matches it under any code), or by the answer's HTTP status
- * (`server-error`: any 5xx).
+ * rule with only a subcode matches it under any code; a rule with a `wording` pattern only an error
+ * whose message matches it: for errors a platform documents by code and wording but not by
+ * subcode), or by the answer's HTTP status (`server-error`: any 5xx).
  */
-export type ErrorRule<A extends string> = Handling<A> & ({ code: number; subcode?: number } | { subcode: number } | { status: number | 'server-error' });
+export type ErrorRule<A extends string> = Handling<A> & ({ code: number; subcode?: number; wording?: RegExp } | { subcode: number } | { status: number | 'server-error' });
 
 /** Ordered as the rules should win: an answer is handled by the FIRST rule any of its errors matches. */
 export type ErrorTable<A extends string> = readonly ErrorRule<A>[];
@@ -40,7 +42,8 @@ export const UNLISTED: Handling<'fail'> = { action: 'fail' };
 
 function matches(rule: ErrorRule<string>, errors: readonly ErrorCode[], status: number): boolean {
   if ('status' in rule) return rule.status === 'server-error' ? status >= 500 : rule.status === status;
-  return errors.some((e) => ('code' in rule ? e.code === rule.code : true) && (rule.subcode === undefined || e.subcode === rule.subcode));
+  const pattern = 'wording' in rule ? rule.wording : undefined;
+  return errors.some((e) => ('code' in rule ? e.code === rule.code : true) && (rule.subcode === undefined || e.subcode === rule.subcode) && (!pattern || pattern.test(e.message ?? '')));
 }
 
 /** The rule that handles an answer with these errors and HTTP status. */

@@ -59,3 +59,30 @@ describe('FacebookDelivery', () => {
     expect(midSync).toBeInstanceOf(AudienceUnavailable);
   });
 });
+
+describe('FacebookDelivery against Graph with "Require App Secret" on', () => {
+  let emulators: Emulators;
+  let registry: StandInRegistry;
+  let audienceId: string;
+
+  beforeAll(async () => {
+    emulators = await startEmulators({ facebookSeed: { requireAppSecretProof: true } });
+    registry = new StandInRegistry(emulators.facebook.state.issueToken(true, 3600));
+    audienceId = emulators.facebook.state.createAudience('1001', { name: 'export list', subtype: 'CUSTOM', customerFileSource: 'USER_PROVIDED_ONLY' }).id;
+  });
+  afterAll(() => emulators.close());
+
+  it('with FACEBOOK_APP_SECRET, every call carries appsecret_proof: the check, the upload and a full sync go through', async () => {
+    const sink = new SinkProcess(emulators, registry, audienceId, { env: { FACEBOOK_APP_SECRET: 'emulator-app-secret' } });
+    await sink.handle([deltaBatch(audienceId, [row(1)])]);
+    await sink.handle([fullSyncBatch(audienceId, 'r-proof', 1, 1, [row(2)])]);
+    expect(emulators.facebook.state.audiences.get(audienceId)!.members.page(0, 10)).toEqual([memberKey(row(2))]);
+    expect(sink.lastStatus('r-proof')).toMatchObject({ state: 'succeeded' });
+  });
+
+  it('without it, Graph refuses the first call (100) and the batch fails with its message', async () => {
+    const sink = new SinkProcess(emulators, registry, audienceId);
+    const failure = await sink.delivery.deliver(deltaBatch(audienceId, [row(3)]), facebookExport(audienceId), sink.ctx).catch((e: unknown) => e);
+    expect((failure as Error).message).toMatch(/error 100: API calls from the server require an appsecret_proof argument/);
+  });
+});

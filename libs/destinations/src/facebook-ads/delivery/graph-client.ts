@@ -31,8 +31,8 @@ export class GraphClient {
   constructor(
     private readonly config: FacebookDeliveryConfig,
     registry: RegistryClient,
-    /** How the client waits between attempts; tests pass one that records the waits instead of taking them. */
-    wait: Wait = sleep,
+    /** How the client (and the replace session waiting out another replace) waits; tests pass one that records the waits instead of taking them. */
+    readonly wait: Wait = sleep,
   ) {
     this.api = new ApiClient<GraphAction>(
       {

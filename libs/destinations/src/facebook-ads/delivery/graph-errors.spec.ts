@@ -110,6 +110,31 @@ describe('Facebook sink: Graph errors', () => {
     });
   });
 
+  describe('replace-session errors: 2650, classified by the subcode public clients use (1870147) or by their wording', () => {
+    it('another replace in progress (any subcode): the sink waits and asks again, and the run succeeds', async () => {
+      const process = await sink();
+      const from = emulators.facebook.requests.length;
+      await script([{ code: 2650, message: '(#2650) Failed to update the custom audience: another replace operation is in progress on this audience' }]);
+      await process.handle([fullSyncBatch(audienceId, 'run-busy', 1, 1, rows(0, 2))]);
+      expect(answersSince(from)).toEqual([2650, 200]);
+      expect(process.waits).toEqual([5000]);
+      expect(process.lastStatus('run-busy')).toMatchObject({ state: 'succeeded', counts: { sent: 2 } });
+    });
+
+    it.each([
+      ['1870147, first batch_seq not detected', { code: 2650, subcode: 1870147, message: '(#2650) Invalid Upload Batch for Replace' }],
+      ['a session that timed out (wording alone)', { code: 2650, message: '(#2650) Failed to update the custom audience: the upload session has expired' }],
+    ])('%s, at batch 1: a new session replaces the audience', async (_what, error) => {
+      const process = await sink();
+      const from = emulators.facebook.requests.length;
+      await script([error]);
+      await process.handle([fullSyncBatch(audienceId, 'run-closed', 1, 1, rows(0, 2))]);
+      expect(answersSince(from)).toEqual([2650, 200]);
+      expect(process.lastStatus('run-closed')).toMatchObject({ state: 'succeeded', counts: { sent: 2 } });
+      expect(members()).toEqual(keys(rows(0, 2)));
+    });
+  });
+
   describe('errors no retry fixes fail the run, sent once', () => {
     it.each([
       { code: 100, subcode: undefined, message: /Facebook answered error 100: \(#100\)/ },

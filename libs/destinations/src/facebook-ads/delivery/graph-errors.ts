@@ -27,7 +27,15 @@ export const graphErrors: ErrorTable<GraphAction> = [
   { subcode: 1487301, action: 'audience-gone' }, // the same, as a subcode
   { code: 1487366, action: 'audience-gone' }, // custom audience deleted: Marketing API errors
   { subcode: 1487366, action: 'audience-gone' }, // the same, as a subcode
-  { code: 2650, subcode: 1870158, action: 'session-closed' }, // replace session timed out (90 minutes): notes
-  { code: 2650, subcode: 1870159, action: 'session-closed' }, // replace session already finished: notes
-  { code: 2650, subcode: 1870145, action: 'session-busy' }, // another replace is in progress: notes
+  // Replace sessions (POST /{id}/usersreplace). Meta documents one code for this edge, 2650 "Failed to
+  // update the custom audience" (usersreplace reference, Error Codes:
+  // https://developers.facebook.com/documentation/ads-commerce/marketing-api/reference/custom-audience/usersreplace),
+  // and operation_status 414 "Replace in progress" on the audience (Custom Audience reference). Of the
+  // replace subcodes only 1870147 appears in public client code; 1870145 (another replace), 1870158 (timed
+  // out) and 1870159 (finished) come from the notes alone and no public source confirms them, so the
+  // documented code and its wording decide: a busy audience is waited for, a session that cannot go on is
+  // opened afresh at batch 1 (else the run fails with "run it again", the audience left as it was).
+  { code: 2650, subcode: 1870147, action: 'session-closed' }, // "Invalid Upload Batch for Replace", first batch_seq not detected: public client code, libs/azure/functions/blueprints/esquire/audiences/egress/meta/activities/forceEndSession.py
+  { code: 2650, wording: /replace\b.*\bin progress/i, action: 'session-busy' }, // another replace runs on the audience (unconfirmed 1870145): Custom Audience reference, operation_status 414 (https://developers.facebook.com/docs/marketing-api/reference/custom-audience)
+  { code: 2650, wording: /\bsession\b/i, action: 'session-closed' }, // the upload session cannot go on (unconfirmed 1870158, 1870159): usersreplace reference, `session` (closed by last_batch_flag)
 ];

@@ -2,6 +2,7 @@ import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
 import { memberKey } from '../../../../../tools/emulators/members';
 import { UploadSession } from '../../../../../tools/emulators/facebook/state';
 import { deltaBatch, fullSyncBatch, rows, SinkProcess, StandInRegistry } from '../../../../../test/support/facebook-sink-harness';
+import { noMembersRow } from './no-members-row';
 
 /**
  * Full syncs that span several /usersreplace requests, and crashes between them, through the
@@ -75,6 +76,51 @@ describe('Facebook sink: multi-batch replace sessions', () => {
     expect(replaceSessions().map((s) => s.batches?.map((b) => b.seq))).toEqual([[1, 2, 3, 4], [1, 2, 3, 4]]);
     expect(restarted.lastStatus('run-done')).toMatchObject({ state: 'succeeded', counts: { sent: SYNCED.length } });
   }, 15000);
+
+  describe('a sync that says the audience holds nothing, in whole or in its last batch', () => {
+    const PLACEHOLDER = memberKey(noMembersRow(['EMAIL']));
+
+    it('one empty batch: the session opens and closes, and the audience then holds only the row no one matches', async () => {
+      const process = sink();
+      await process.handle([fullSyncBatch(audienceId, 'run-empty', 1, 1, [])]);
+      const [session] = replaceSessions();
+      expect(session).toMatchObject({ finished: true, batches: [{ seq: 1, last: true }] });
+      expect(members()).toEqual([PLACEHOLDER]);
+      expect(process.lastStatus('run-empty')).toMatchObject({ state: 'succeeded', counts: { sent: 0, invalid: 0, failed: 0 } });
+    });
+
+    it('several batches, the first and the last empty: every batch_seq is sent, the last closes the session, the audience holds the sync', async () => {
+      const process = sink();
+      await process.handle([fullSyncBatch(audienceId, 'run-gaps', 1, 3, []), fullSyncBatch(audienceId, 'run-gaps', 2, 3, rows(0, 3)), fullSyncBatch(audienceId, 'run-gaps', 3, 3, [])]);
+      const [session] = replaceSessions();
+      expect(session).toMatchObject({ finished: true, batches: [{ seq: 1, last: false }, { seq: 2, last: false }, { seq: 3, last: true }] });
+      expect(members()).toEqual([...keys(rows(0, 3)), PLACEHOLDER].sort());
+      expect(process.lastStatus('run-gaps')).toMatchObject({ state: 'succeeded', counts: { sent: 3, invalid: 0 } });
+    });
+
+    it('no normalised key can hold the placeholder: it is the digest of a value with spaces and a colon, in the first hashed key', () => {
+      expect(noMembersRow(['MADID', 'EMAIL', 'PHONE'])).toEqual(['', expect.stringMatching(/^[0-9a-f]{64}$/), '']);
+    });
+  });
+
+  it('counts a session as Meta does: each answer says the whole session so far, so a batch is what it added', async () => {
+    const invalid = (n: number) => Array.from({ length: n }, (_, i) => [`not-a-digest-${i}`]);
+    const process = sink();
+    await process.handle([
+      fullSyncBatch(audienceId, 'run-counts', 1, 3, [...rows(0, 3), ...invalid(1)]),
+      fullSyncBatch(audienceId, 'run-counts', 2, 3, [...rows(3, 5), ...invalid(2)]),
+      fullSyncBatch(audienceId, 'run-counts', 3, 3, [...rows(5, 8), ...invalid(1)]),
+    ]);
+    expect(replaceSessions()[0]).toMatchObject({ received: 12, invalid: 4 });
+    expect(process.lastStatus('run-counts')).toMatchObject({ state: 'succeeded', counts: { sent: 8, invalid: 4, failed: 0 } });
+  });
+
+  it('sends session_id as the int64 Meta specifies: a JSON number, exact in JavaScript', async () => {
+    await sink().handle([fullSyncBatch(audienceId, 'run-id', 1, 1, rows(0, 1))]);
+    const [session] = replaceSessions();
+    expect(session.idSentAs).toBe('number');
+    expect(Number.isSafeInteger(Number(session.id))).toBe(true);
+  });
 
   describe('rows per /users request', () => {
     it('splits a batch at the size it is given', async () => {
