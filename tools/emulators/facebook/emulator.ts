@@ -195,6 +195,11 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     };
   }
 
+  /**
+   * POST /{id}/usersreplace. Meta documents one error code for it, 2650; the subcodes are those of the
+   * reference notes, of which only 1870147 is confirmed (public client code), so each message also
+   * carries the wording clients classify these by: "replace ... in progress", "session".
+   */
   function replaceUsers(req: EmulatorRequest, params: Params): EmulatorResponse {
     const audience = audienceOf(req, params.id);
     const headers = spendCall(audience.accountId);

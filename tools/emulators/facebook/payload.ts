@@ -45,7 +45,9 @@ export function parsePayload(raw: unknown): ParsedPayload {
   } else {
     throw badParameter('The parameter payload.schema is required');
   }
-  if (!Array.isArray(data) || data.length === 0) throw badParameter('The parameter payload.data is required and must be a non-empty list');
+  // Graph refuses missing data with code 100 (facebook/facebook-ruby-business-sdk#63); Meta documents no
+  // empty upload or replace, and clients close a replace session with a row rather than with none.
+  if (!Array.isArray(data) || data.length === 0) throw badParameter('Data is missing or does not match schema');
   if (data.length > MAX_ROWS) throw badParameter(`Too many entries in payload.data (${data.length}); at most ${MAX_ROWS} per request`);
 
   const validRows: string[][] = [];
