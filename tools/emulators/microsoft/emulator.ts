@@ -245,9 +245,13 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
         const audience = audiences.get(String(data.AudienceId));
         if (!audience || audience.accountId !== account.accountId) throw errors.invalidList();
         const items = data.CustomerListItems;
-        if (!Array.isArray(items) || items.length === 0) throw errors.invalidRequest('CustomerListItems must not be empty.');
+        // Microsoft documents at most 1,000 items and no least number (CustomerListItems is nillable;
+        // no error code covers an empty list): no items is a valid call, and a Replace with none
+        // empties the list, as "Replace" does in the Bulk Customer List record.
+        if (!Array.isArray(items)) throw errors.invalidRequest('CustomerListItems must be an array.');
         if (items.length > MAX_ITEMS) throw errors.tooManyItems(MAX_ITEMS);
-        if (data.AcceptCustomerMatchTerm === false) throw errors.termsNotAccepted();
+        // CustomerListUserData: "false: Reject terms and return error 3913 (TermsAndConditionsNotAccepted)".
+        if (data.AcceptCustomerMatchTerm === false) throw errors.termsRefused();
         if (data.AcceptCustomerMatchTerm === true) account.termsAccepted = true;
         if (!account.termsAccepted) throw errors.termsNotAccepted();
         const partial: unknown[] = [];

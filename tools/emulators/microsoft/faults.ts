@@ -34,6 +34,7 @@ export const errors = {
   invalidActionType: () => apiFault(400, { Code: 8001, ErrorCode: 'InvalidCustomerListActionType', Message: 'The customer list action type is invalid.' }),
   subTypeNotSupported: () => apiFault(400, { Code: 8002, ErrorCode: 'CustomerListItemSubTypeNotSupported', Message: 'The customer list item sub type is not supported.' }),
   termsNotAccepted: () => apiFault(400, { Code: 8003, ErrorCode: 'CustomerListTermsAndConditionsNotAccepted', Message: 'The Customer Match terms and conditions have not been accepted.' }),
+  termsRefused: () => apiFault(400, { Code: 3913, ErrorCode: 'TermsAndConditionsNotAccepted', Message: 'The Customer Match terms were rejected in the request.' }),
   invalidList: () => apiFault(400, { Code: 8000, ErrorCode: 'InvalidCustomerListId', Message: 'The customer list identifier is invalid.' }),
   tooManyItems: (max: number) => apiFault(400, { Code: 8005, ErrorCode: 'CustomerListItemsArrayExceedsLimit', Message: `The list of customer list items exceeds the limit of ${max}.` }),
   invalidRequest: (message: string) => apiFault(400, { Code: 100, ErrorCode: 'InvalidRequest', Message: message }),

@@ -159,9 +159,21 @@ describe('Microsoft Advertising emulator contract', () => {
       expect((await apply('42', 'Add', emails(1))).body.OperationErrors[0].Code).toBe(8000);
     });
 
-    it('answers 8003 as a fault when terms are refused in the call, or not accepted and not accepted by the call', async () => {
+    it('replaces with no items: the list is emptied; Add and Remove with no items change nothing', async () => {
+      const empty = (await create('Emptied by a replace')).body.AudienceIds[0];
+      await apply(empty, 'Add', emails(3));
+      for (const action of ['Add', 'Remove']) expect(await apply(empty, action, [])).toEqual({ status: 200, trackingId: expect.any(String), body: { PartialErrors: [] } });
+      expect((await members(empty)).count).toBe(3);
+      expect(await apply(empty, 'Replace', [])).toMatchObject({ status: 200, body: { PartialErrors: [] } });
+      expect((await members(empty)).count).toBe(0);
+    });
+
+    it('answers 3913 TermsAndConditionsNotAccepted as a fault when the call refuses the terms, even where they were accepted', async () => {
       const refused = await apply(id, 'Add', emails(1), { AcceptCustomerMatchTerm: false });
-      expect(refused).toMatchObject({ status: 400, body: { Type: 'ApiFaultDetail', OperationErrors: [{ Code: 8003 }] } });
+      expect(refused).toMatchObject({ status: 400, body: { Type: 'ApiFaultDetail', OperationErrors: [{ Code: 3913, ErrorCode: 'TermsAndConditionsNotAccepted' }] } });
+    });
+
+    it('answers 8003 as a fault when the terms are not accepted and the call does not accept them', async () => {
       await fetch(`${emulators.microsoft.url}/_emulator/accounts/${ACCOUNT}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ termsAccepted: false }) });
       const absent = await call('/CustomerListUserData/Apply', { CustomerListUserData: { ActionType: 'Add', AudienceId: id, CustomerListItemSubType: 'Email', CustomerListItems: emails(1) } });
       expect(absent.body.OperationErrors[0].Code).toBe(8003);

@@ -162,6 +162,16 @@ describe('Microsoft Advertising sink against the emulator', () => {
       expect(members()).toEqual(expected([1, 2]));
     });
 
+    it('3913 TermsAndConditionsNotAccepted (the connection declined the terms, sent as AcceptCustomerMatchTerm false): fails the run saying to accept the Customer Match terms', async () => {
+      const { deliver } = sink();
+      const declined = firstRefresh([1]);
+      const attempt = deliver({ ...declined, audience: { ...declined.audience, acceptTerms: false } });
+      await expect(attempt).rejects.toBeInstanceOf(PermanentFailure);
+      await expect(attempt).rejects.toThrow('Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms');
+      expect(applies()).toEqual([[400, 3913]]);
+      expect(members()).toEqual([]);
+    });
+
     it('4853 DuplicateAudienceName (the list was made by someone else between the lookup and the creation): sends to that list', async () => {
       const { deliver } = sink();
       emulator.scripted.add({ operation: 'AddAudiences', code: 4853 });
@@ -186,6 +196,33 @@ describe('Microsoft Advertising sink against the emulator', () => {
       for (const b of fullSync(range(0, 7), range(7, 12))) await deliver(b);
       expect(applies().length - before).toBe(5); // 3 + 3 + 1, then 3 + 2
       expect(members()).toEqual(expected(range(0, 12)));
+    });
+
+    it('empties the list when the full sync holds nothing: one Replace with no items', async () => {
+      const { deliver } = sink();
+      await deliver(firstRefresh([1, 2, 3]));
+      expect(await deliver(fullSync([])[0])).toEqual({ sent: 0, removed: 0, invalid: 0, failed: 0 });
+      expect(applies()).toEqual([
+        [200, null],
+        [200, null],
+      ]);
+      expect(members()).toEqual([]);
+    });
+
+    it('replaces even when its first batch is left without rows (all dropped while hashing): the list holds exactly the later batches', async () => {
+      const { deliver } = sink({ maxItems: 3 });
+      await deliver(firstRefresh([100, 101, 102]));
+      for (const b of fullSync([], range(0, 4), range(4, 6))) await deliver(b);
+      expect(members()).toEqual(expected(range(0, 6)));
+    });
+
+    it('ends right when its last batch has no rows (adds: [], last: true)', async () => {
+      const { deliver } = sink({ maxItems: 3 });
+      await deliver(firstRefresh([100, 101, 102]));
+      const before = applies().length;
+      for (const b of fullSync(range(0, 4), [])) expect(await deliver(b)).toMatchObject({ invalid: 0, failed: 0 });
+      expect(applies().length - before).toBe(2); // Replace 3, Add 1; the empty last batch needs no call
+      expect(members()).toEqual(expected(range(0, 4)));
     });
 
     it('at the production size sends at most 1,000 items a call, the limit the emulator holds it to', async () => {

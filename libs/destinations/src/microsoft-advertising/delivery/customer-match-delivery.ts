@@ -41,9 +41,9 @@ export interface FullSyncRequester {
 /**
  * One hashed batch to the Customer Match list named after its segment: found by name (created when
  * missing, found again after a restart or a 4853), then ApplyCustomerListUserData with up to 1,000
- * items a call. A full sync sends Replace first and Add for the rest. PartialErrors are mapped back
- * to the items by Index: refused items are counted as invalid, items that failed for a passing
- * reason are sent again.
+ * items a call. A full sync sends Replace first (with no items when its first batch has none) and
+ * Add for the rest. PartialErrors are mapped back to the items by Index: refused items are counted
+ * as invalid, items that failed for a passing reason are sent again.
  *
  * A list that is gone (deleted at the platform) is made again once; the new list holds none of what
  * was sent before, so the registry is asked for a full sync of the export first, unless this call is
@@ -113,7 +113,13 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     const chunks = (items: string[]) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
     if (batch.mode.kind === 'full-sync') {
       const parts = chunks(batch.adds);
-      for (const [i, part] of parts.entries()) await send(batch.mode.seq === 1 && i === 0 ? 'Replace' : 'Add', part);
+      // The first batch replaces even with no rows (none in the audience, or all dropped while
+      // hashing): the list then holds nothing but what the later batches add. ApplyCustomerListUserData
+      // documents at most 1,000 CustomerListItems and no least number (nillable; no error code for an
+      // empty list), and Replace removes "all previous customer match data for this list" (Bulk
+      // "Customer List Record", Action Type), so a Replace of no items empties the list.
+      if (batch.mode.seq === 1) await send('Replace', parts.shift() ?? []);
+      for (const part of parts) await send('Add', part);
       return counts;
     }
     for (const part of chunks(batch.removes)) await send('Remove', part);
