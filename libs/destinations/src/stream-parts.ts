@@ -39,6 +39,11 @@ export interface StreamParts<D extends DestinationId> {
   /** What the sink needs beyond the export and audience keys. */
   refDetails(settings: SettingsOf<D>): Partial<AudienceRef>;
   changesTopic: TopicSpec;
+  /**
+   * The destination's replace may carry no rows and then empties the audience. Without it, a
+   * full sync that has no rows for an audience removes what was sent instead.
+   */
+  emptyReplace: boolean;
   /** The batch as its changes topic carries it. */
   message(batch: RowBatch): FacebookChangeBatch | MicrosoftChangeBatch;
 }

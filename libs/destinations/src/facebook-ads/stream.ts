@@ -10,6 +10,8 @@ export const facebookStream: StreamParts<'facebook-ads'> = {
   destinationAudience: (settings) => `fb:${settings.audienceId}`,
   audienceFingerprint: (settings) => `fb:${settings.audienceId}`,
   refDetails: (settings) => ({ facebookKeys: Object.keys(settings.mappings) as FacebookKey[] }),
+  // Graph refuses /usersreplace without data (code 100) and documents no other way to empty an audience.
+  emptyReplace: false,
   changesTopic: Topics.facebookChanges,
   message(batch): FacebookChangeBatch {
     const schema = facebookSchema(batch.audience.facebookKeys ?? ['EMAIL']);

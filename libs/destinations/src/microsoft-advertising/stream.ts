@@ -10,6 +10,8 @@ export const microsoftStream: StreamParts<'microsoft-advertising'> = {
   destinationAudience: (settings, audience) => `ms:${settings.customerId}:${settings.accountId}:${audience.audienceName ?? audience.audienceKey}`,
   audienceFingerprint: (settings) => `ms:${settings.customerId}:${settings.accountId}`,
   refDetails: (settings) => ({ acceptTerms: settings.acceptCustomerMatchTerms, customerId: settings.customerId, accountId: settings.accountId }),
+  // ApplyCustomerListUserData takes at most 1,000 items and sets no minimum: a Replace of none empties the list.
+  emptyReplace: true,
   changesTopic: Topics.microsoftChanges,
   message(batch): MicrosoftChangeBatch {
     return {

@@ -493,40 +493,42 @@ export class MembershipEngine {
     // The whole sync runs inside one run-request message: if interrupted it is redelivered and
     // starts over, so the sent state may be written ahead of the output here.
     const writer = this.writer('full-sync', run);
-    // Removals, and audiences a replace must not touch: empty ones (a replace cannot be empty) and
-    // those other exports also feed (a replace would drop their members).
+    // Removals, and audiences a replace must not touch: those other exports also feed (a replace
+    // would drop their members), and those the sync has no rows for when the destination's replace
+    // cannot be empty (stream parts: emptyReplace).
     const deltas = this.writer('delta', run);
+    const { emptyReplace } = streamParts(config.destination.type);
     const drops = new Drops();
     for (const audience of audiences) {
       const ref = this.refOf(config, audience);
-      if ((await this.store.countMembers(audience.segmentIds)) === 0) {
-        deltas.touch(ref);
-        for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, this.chunk)) await this.reconcile(config, audience, ids, deltas);
-        continue;
-      }
       const shared = (await this.sharers(config, audience)).length > 0;
       const out = shared ? deltas : writer;
-      out.touch(ref);
+      if (shared || emptyReplace) out.touch(ref);
+      let rows = 0;
       for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
         const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
+        // A member without a row keeps its sent entry for now: the replace drops it (dropSentExcept) or a removal takes it.
         const entries: SentUpdate[] = [];
         for (const profileId of ids) {
           const previous = sent.get(profileId);
           const wanted = desiredRow(rules, profiles.get(profileId)?.attributes, previous);
           if (wanted.drop) drops.add(wanted.drop);
+          if (!wanted.entry) continue;
+          rows += 1;
           entries.push({ profileId, entry: wanted.entry, previous });
-          if (wanted.entry) await out.add(ref, { op: 'add', profileId, columns: wanted.entry.columns, dropped: wanted.dropped ?? [] });
+          await out.add(ref, { op: 'add', profileId, columns: wanted.entry.columns, dropped: wanted.dropped ?? [] });
         }
         await out.flush();
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
       }
-      if (!shared) {
+      if (!shared && (rows > 0 || emptyReplace)) {
         // The destination's replace drops everyone not in the sync; the sent state follows.
         await this.store.dropSentExcept(config.exportId, audience.audienceKey, request.runId);
         continue;
       }
-      // Without a replace, what this export sent for profiles no longer in it is removed one by
-      // one, unless another export feeding the audience holds the row.
+      // Without a replace, what this export sent for profiles no longer in it (or without a row) is
+      // removed one by one, unless another export feeding the audience holds the row.
+      deltas.touch(ref);
       for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, this.chunk)) await this.reconcile(config, audience, ids, deltas);
     }
     await writer.finish();

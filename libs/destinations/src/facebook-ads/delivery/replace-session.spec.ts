@@ -2,7 +2,6 @@ import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
 import { memberKey } from '../../../../../tools/emulators/members';
 import { UploadSession } from '../../../../../tools/emulators/facebook/state';
 import { deltaBatch, fullSyncBatch, rows, SinkProcess, StandInRegistry } from '../../../../../test/support/facebook-sink-harness';
-import { noMembersRow } from './no-members-row';
 
 /**
  * Full syncs that span several /usersreplace requests, and crashes between them, through the
@@ -77,30 +76,11 @@ describe('Facebook sink: multi-batch replace sessions', () => {
     expect(restarted.lastStatus('run-done')).toMatchObject({ state: 'succeeded', counts: { sent: SYNCED.length } });
   }, 15000);
 
-  describe('a sync that says the audience holds nothing, in whole or in its last batch', () => {
-    const PLACEHOLDER = memberKey(noMembersRow(['EMAIL']));
-
-    it('one empty batch: the session opens and closes, and the audience then holds only the row no one matches', async () => {
-      const process = sink();
-      await process.handle([fullSyncBatch(audienceId, 'run-empty', 1, 1, [])]);
-      const [session] = replaceSessions();
-      expect(session).toMatchObject({ finished: true, batches: [{ seq: 1, last: true }] });
-      expect(members()).toEqual([PLACEHOLDER]);
-      expect(process.lastStatus('run-empty')).toMatchObject({ state: 'succeeded', counts: { sent: 0, invalid: 0, failed: 0 } });
-    });
-
-    it('several batches, the first and the last empty: every batch_seq is sent, the last closes the session, the audience holds the sync', async () => {
-      const process = sink();
-      await process.handle([fullSyncBatch(audienceId, 'run-gaps', 1, 3, []), fullSyncBatch(audienceId, 'run-gaps', 2, 3, rows(0, 3)), fullSyncBatch(audienceId, 'run-gaps', 3, 3, [])]);
-      const [session] = replaceSessions();
-      expect(session).toMatchObject({ finished: true, batches: [{ seq: 1, last: false }, { seq: 2, last: false }, { seq: 3, last: true }] });
-      expect(members()).toEqual([...keys(rows(0, 3)), PLACEHOLDER].sort());
-      expect(process.lastStatus('run-gaps')).toMatchObject({ state: 'succeeded', counts: { sent: 3, invalid: 0 } });
-    });
-
-    it('no normalised key can hold the placeholder: it is the digest of a value with spaces and a colon, in the first hashed key', () => {
-      expect(noMembersRow(['MADID', 'EMAIL', 'PHONE'])).toEqual(['', expect.stringMatching(/^[0-9a-f]{64}$/), '']);
-    });
+  it('a full-sync batch without rows is refused before any call: Graph takes no empty replace, so the streamer removes instead (stream parts: emptyReplace false)', async () => {
+    const process = sink();
+    await process.handle([fullSyncBatch(audienceId, 'run-empty', 1, 1, [])]);
+    expect(replaceSessions()).toEqual([]);
+    expect(process.lastStatus('run-empty')).toMatchObject({ state: 'failed', error: expect.stringContaining('no rows') });
   });
 
   it('counts a session as Meta does: each answer says the whole session so far, so a batch is what it added', async () => {

@@ -4,7 +4,6 @@ import { FacebookChangeBatch, RunCounts } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { PermanentFailure } from '@audience-sync/delivery';
 import { GraphApiError, GraphClient } from './graph-client';
-import { noMembersRow } from './no-members-row';
 import { SessionTally, UploadAnswer } from './upload-answer';
 
 type FullSync = FacebookChangeBatch & { mode: { kind: 'full-sync' } };
@@ -14,9 +13,11 @@ const BUSY_WAIT_MS = 5000;
 
 /**
  * A full sync as one /usersreplace session per run and audience: every batch of the run with its
- * batch_seq, the last with last_batch_flag, so whatever the sync says the audience holds (nothing
- * included) it holds once the session closes. A batch without rows sends the placeholder row
- * (noMembersRow) instead of an empty `data`. The session id is derived from the run, so a replay
+ * batch_seq, the last with last_batch_flag, so what the sync says the audience holds it holds once
+ * the session closes. Graph refuses a request without data ("(#100) Data is missing or does not
+ * match schema", facebook/facebook-ruby-business-sdk#63) and documents no empty replace, so the
+ * streamer never asks for one (stream parts: `emptyReplace: false`; it removes what was sent
+ * instead) and a batch without rows fails the run here. The session id is derived from the run, so a replay
  * after a restart continues the same session; a session Facebook closed (graphErrors:
  * `session-closed`) is opened afresh when the run starts over, and another replace in progress
  * (`session-busy`) is waited out.
@@ -32,13 +33,13 @@ export class ReplaceSessions {
   async send(connectionId: string, audienceId: string, batch: FullSync, ctx: BatchContext): Promise<RunCounts> {
     const { runId, seq, last } = batch.mode;
     const key = `${runId}/${audienceId}`;
-    const data = batch.adds.length > 0 ? batch.adds : [noMembersRow(batch.schema)];
+    if (batch.adds.length === 0) throw new PermanentFailure('a full sync of a Facebook audience came with no rows; Graph cannot replace an audience with nothing, so nothing was sent. Update the segment streamer (it removes what was sent instead) and run the export again');
     for (;;) {
       const attempt = this.attempts.get(key) ?? 0;
       const session = { session_id: sessionId(key, attempt), batch_seq: seq, last_batch_flag: last };
       const tallyKey = String(session.session_id);
       try {
-        const answer = await this.graph.call<UploadAnswer>(connectionId, 'POST', `/${audienceId}/usersreplace`, { payload: { schema: batch.schema, data }, session }, ctx.signal, ctx.heartbeat);
+        const answer = await this.graph.call<UploadAnswer>(connectionId, 'POST', `/${audienceId}/usersreplace`, { payload: { schema: batch.schema, data: batch.adds }, session }, ctx.signal, ctx.heartbeat);
         const invalid = this.tally.invalidOf(tallyKey, batch.adds.length, answer);
         if (last) {
           this.attempts.delete(key);
