@@ -35,8 +35,8 @@ export function stackEnvironment(infra: Infrastructure, dataDir: string, env: No
 
 function emulatorUrls(fbPort: string, msPort: string): Record<string, string> {
   return {
-    FACEBOOK_GRAPH_BASE_URL: `http://127.0.0.1:${fbPort}/v24.0`,
-    FACEBOOK_DIALOG_BASE_URL: `http://127.0.0.1:${fbPort}/v24.0/dialog/oauth`,
+    FACEBOOK_GRAPH_BASE_URL: `http://127.0.0.1:${fbPort}/v27.0`,
+    FACEBOOK_DIALOG_BASE_URL: `http://127.0.0.1:${fbPort}/v27.0/dialog/oauth`,
     MICROSOFT_ADS_BASE_URL: `http://127.0.0.1:${msPort}/CampaignManagement/v13`,
     MICROSOFT_OAUTH_BASE_URL: `http://127.0.0.1:${msPort}/common/oauth2/v2.0`,
     MICROSOFT_DEVELOPER_TOKEN: 'BBD37VB98',

@@ -101,7 +101,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
       KAFKA_BROKERS: testBrokers().join(','),
       REGISTRY_INTERNAL_URL: `http://127.0.0.1:${(registry.address() as AddressInfo).port}`,
       INTERNAL_API_TOKEN: 'internal-token-for-this-test',
-      FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v24.0`,
+      FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
       SINK_BACKOFF_BASE_MS: '50',
       SINK_BACKOFF_MAX_MS: '400',
     });
@@ -128,7 +128,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
     await send(first, range(0, 10));
     await eventually(() => JSON.stringify(sorted(members(first))) === JSON.stringify(rows(range(0, 10))), 30000, 'the first rows in the first audience');
 
-    const deleted = await fetch(`${emulators.facebook.url}/v24.0/${first}`, { method: 'DELETE', headers: { authorization: `Bearer ${emulators.facebook.state.issueToken(true, 60)}` } });
+    const deleted = await fetch(`${emulators.facebook.url}/v27.0/${first}`, { method: 'DELETE', headers: { authorization: `Bearer ${emulators.facebook.state.issueToken(true, 60)}` } });
     expect(await deleted.json()).toEqual({ success: true });
     const run = (last: boolean) => ({ runId, trigger: 'refresh' as const, audiences: 1, last });
     const waiting = await send(first, range(10, 20), run(false));
@@ -184,7 +184,7 @@ describe('a Facebook audience deleted mid-stream, end to end', () => {
     await stack.publish(refresh(seg, range(0, 10)));
     await holds(first, range(0, 10));
 
-    await fetch(`${stack.emulators.facebook.url}/v24.0/${first}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.emulators.facebook.state.issueToken(true, 60)}` } });
+    await fetch(`${stack.emulators.facebook.url}/v27.0/${first}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.emulators.facebook.state.issueToken(true, 60)}` } });
     await stack.publish(refresh(seg, range(0, 25)));
     const failed = await eventually(async () => (await stack.runs(exportId)).find((r) => r.state === 'failed'), 60000, 'the refresh run to fail');
     expect(failed.error).toMatch(/it was deleted, or the connection's Facebook user cannot see it.*Choose another customer-list audience or create one for the export/s);

@@ -100,7 +100,7 @@ export class SinkProcess {
   constructor(emulators: Emulators, registry: StandInRegistry, audienceId: string, options: SinkOptions = {}) {
     const config = z.object({ ...sinkConfig, ...facebookDeliveryEnv }).parse({
       INTERNAL_API_TOKEN: 'x'.repeat(24),
-      FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v24.0`,
+      FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
       SINK_BACKOFF_BASE_MS: '1',
       SINK_BACKOFF_MAX_MS: '5',
       ...options.env,

@@ -38,8 +38,8 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
     INTERNAL_API_TOKEN: keys.internal,
     CREDENTIALS_ENCRYPTION_KEYS: `test1:${randomBytes(32).toString('base64')}`,
     REGISTRY_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v24.0`,
-    FACEBOOK_DIALOG_BASE_URL: `${emulators.facebook.url}/v24.0/dialog/oauth`,
+    FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
+    FACEBOOK_DIALOG_BASE_URL: `${emulators.facebook.url}/v27.0/dialog/oauth`,
     MICROSOFT_OAUTH_BASE_URL: `${emulators.microsoft.url}/common/oauth2/v2.0`,
   };
   const app = await boot(env, port);

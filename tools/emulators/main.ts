@@ -54,7 +54,7 @@ if (require.main === module) {
     microsoftSeed: seedFrom('MICROSOFT_EMULATOR_SEED'),
   })
     .then((emulators) => {
-      process.stdout.write(`Facebook Graph API emulator     ${emulators.facebook.url}/v24.0  (inspection: ${emulators.facebook.url}/_emulator/audiences)\n`);
+      process.stdout.write(`Facebook Graph API emulator     ${emulators.facebook.url}/v27.0  (inspection: ${emulators.facebook.url}/_emulator/audiences)\n`);
       process.stdout.write(`Microsoft Advertising emulator  ${emulators.microsoft.url}/CampaignManagement/v13  (inspection: ${emulators.microsoft.url}/_emulator/audiences)\n`);
       const stop = () => void emulators.close().then(() => process.exit(0));
       process.on('SIGINT', stop);

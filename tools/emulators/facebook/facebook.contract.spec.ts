@@ -60,7 +60,7 @@ describe('Facebook Graph API emulator contract', () => {
 
   beforeAll(async () => {
     emulators = await startEmulators();
-    base = `${emulators.facebook.url}/v24.0`;
+    base = `${emulators.facebook.url}/v27.0`;
     token = await login();
   });
   afterAll(() => emulators.close());
@@ -301,11 +301,11 @@ describe('Facebook Graph API emulator contract', () => {
     it('times a session out (1870158) after the configured time', async () => {
       const short = await startEmulators({ facebookSeed: { replaceSessionTimeoutMs: 50 } });
       const redirect = 'http://x/cb';
-      const dialog = await fetch(`${short.facebook.url}/v24.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+      const dialog = await fetch(`${short.facebook.url}/v27.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
       const code = new URL(dialog.headers.get('location')!).searchParams.get('code');
-      const t = ((await (await fetch(`${short.facebook.url}/v24.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`)).json()) as any).access_token;
+      const t = ((await (await fetch(`${short.facebook.url}/v27.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`)).json()) as any).access_token;
       const send = (seq: number) =>
-        fetch(`${short.facebook.url}/v24.0/${CUSTOM}/usersreplace`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t, payload: payload(rows(1)), session: { session_id: 5, batch_seq: seq, last_batch_flag: false } }) });
+        fetch(`${short.facebook.url}/v27.0/${CUSTOM}/usersreplace`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t, payload: payload(rows(1)), session: { session_id: 5, batch_seq: seq, last_batch_flag: false } }) });
       await send(1);
       await new Promise((r) => setTimeout(r, 80));
       expect(((await (await send(2)).json()) as any).error).toMatchObject({ code: 2650, error_subcode: 1870158 });
@@ -317,10 +317,10 @@ describe('Facebook Graph API emulator contract', () => {
     it('answers 80003 with x-business-use-case-usage once the per-account call budget is spent', async () => {
       const tight = await startEmulators({ facebookSeed: { callsPerAccountPerHour: 2 } });
       const redirect = 'http://x/cb';
-      const dialog = await fetch(`${tight.facebook.url}/v24.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
+      const dialog = await fetch(`${tight.facebook.url}/v27.0/dialog/oauth?client_id=emulator-app-id&redirect_uri=${encodeURIComponent(redirect)}`, { redirect: 'manual' });
       const code = new URL(dialog.headers.get('location')!).searchParams.get('code');
-      const t = ((await (await fetch(`${tight.facebook.url}/v24.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`)).json()) as any).access_token;
-      const upload = () => fetch(`${tight.facebook.url}/v24.0/${CUSTOM}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t, payload: payload(rows(1)) }) });
+      const t = ((await (await fetch(`${tight.facebook.url}/v27.0/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${encodeURIComponent(redirect)}&code=${code}`)).json()) as any).access_token;
+      const upload = () => fetch(`${tight.facebook.url}/v27.0/${CUSTOM}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ access_token: t, payload: payload(rows(1)) }) });
       expect((await upload()).status).toBe(200);
       expect((await upload()).status).toBe(200);
       const limited = await upload();
@@ -377,7 +377,7 @@ describe('Facebook Graph API emulator contract', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(140);
       await admin({ latencyMs: 0 });
       const log = (await (await fetch(`${emulators.facebook.url}/_emulator/requests?limit=5`)).json()) as any;
-      expect(log.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v24.0/me/adaccounts', status: 200 });
+      expect(log.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v27.0/me/adaccounts', status: 200 });
       expect(JSON.stringify(log)).not.toContain(token);
     });
   });

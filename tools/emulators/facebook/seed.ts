@@ -16,7 +16,7 @@ export const facebookSeedSchema = z.object({
    */
   requireAppSecretProof: z.boolean().default(false),
   /** Lowest Graph API version still served; older ones answer 2635. */
-  minimumVersion: z.number().int().default(22),
+  minimumVersion: z.number().int().default(25),
   /** Custom-audience calls per ad account per hour before 80003. */
   callsPerAccountPerHour: z.number().int().positive().default(1_000_000),
   /** How long a replace session may stay open (Meta: 90 minutes). */
