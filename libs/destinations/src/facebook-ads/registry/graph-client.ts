@@ -98,9 +98,10 @@ export class FacebookRegistryClient implements RegistryClient, AudienceDirectory
       const body = await this.get<GraphPage<T>>(path, { ...query, ...(after ? { after } : {}) }, token);
       items.push(...body.data);
       after = body.paging?.cursors?.after;
-      if (!body.paging?.next || !after) break;
+      if (!body.paging?.next || !after) return items;
     }
-    return items;
+    // Offering a partial list would hide the rest: say so instead.
+    throw new Error(`Facebook listed more than ${items.length} items under ${path.replace(/act_\d+/, 'act_…')}; enter the id directly instead of choosing from the list`);
   }
 
   /** A GET; with a user token it carries appsecret_proof (the OAuth exchanges authenticate with client_secret instead). */
