@@ -3,3 +3,4 @@ export * from './hashing';
 export * from './row-key';
 export * from './hashed-value';
 export * from './hash-event';
+export * from './rule-names';
