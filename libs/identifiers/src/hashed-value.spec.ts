@@ -20,6 +20,7 @@ describe('phone rules', () => {
   it("take the profile's country over the default; an unknown country leaves the default", () => {
     expect(digest('PHONE:NO@Country', '020 7946 0958', 'United Kingdom')).toEqual(digest('PHONE', '+44 20 7946 0958'));
     expect(digest('PHONE:NO@Country', '912 34 567', 'Atlantis')).toEqual(digest('PHONE', '+47 912 34 567'));
+    expect(digest('PHONE:NO', '020 7946 0958', 'United Kingdom')).toEqual({ dropped: 'phone-invalid' });
   });
 
   it("hashAttributes reads the country from the same event's attributes; without it the default applies", () => {

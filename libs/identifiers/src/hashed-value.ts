@@ -16,11 +16,13 @@ const DOB_COLUMNS = ['DOBY', 'DOBM', 'DOBD'] as const;
  * Digests travel and rest in base64url (43 characters; hex takes 64): the streamer's state and
  * the hashed topic are mostly digests, so a third fewer bytes to write, read and parse. They
  * become hex again (hexDigest) only in the messages to the sinks, which the platforms take.
+ * `country` is the profile's value of the country attribute a PHONE rule names (PHONE@Country).
  */
 export function hashValue(rule: string, raw: string, country?: string): string {
-  const { key, defaultCountry } = parseRule(rule);
-  // The profile's own country (from the attribute the rule names) wins over the export's default.
-  const result = normalize(key, raw, (country && countryCode(country)) || defaultCountry);
+  const { key, defaultCountry, countryAttribute } = parseRule(rule);
+  // The profile's own country wins over the export's default.
+  const profileCountry = countryAttribute !== undefined && country ? countryCode(country) : undefined;
+  const result = normalize(key, raw, profileCountry ?? defaultCountry);
   if (!result.ok) return `!${result.reason}`;
   return ruleColumns(rule)
     .map((column) => {

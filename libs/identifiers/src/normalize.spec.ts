@@ -178,7 +178,7 @@ describe('rows', () => {
       [sha256('442079460958'), sha256('gb')],
       [sha256('4791234567'), ''],
     ]);
-    expect(facebookRows(['PHONE'], changes.slice(1)).counts).toEqual({ droppedValues: { 'phone-no-country-code': 1 }, rejectedRows: 1 });
+    expect(facebookRows(['PHONE'], changes).counts).toEqual({ droppedValues: { 'phone-no-country-code': 2 }, rejectedRows: 2 });
   });
 
   it('Microsoft: hashed emails only; rows without a usable email rejected and counted', () => {
