@@ -41,6 +41,11 @@ export const exportConfigSchema = z.object({
       keyIdentifier: facebookKeyIdentifierSchema,
       /** Facebook key -> profile attribute name. */
       mappings: z.partialRecord(facebookKeySchema, z.string().min(1)),
+      /**
+       * ISO 3166-1 alpha-2 country (e.g. NO) of a phone number written without its country code,
+       * when the profile's mapped COUNTRY does not say. Without it such numbers are dropped.
+       */
+      defaultCountry: z.string().regex(/^[A-Za-z]{2}$/).optional(),
     }),
     z.object({
       type: z.literal('microsoft-advertising'),

@@ -1,40 +1,58 @@
+import { alpha3ToAlpha2, isValid } from 'i18n-iso-countries';
+
 /**
- * Country names (in several languages, from the runtime's ICU data) and alpha-3 codes to ISO
- * 3166-1 alpha-2, built once.
+ * Country names and codes to the current ISO 3166-1 alpha-2 code (lowercase, as Meta takes it),
+ * from i18n-iso-countries: current codes only, so no retired code (fx, su, yu, zr…) can come out.
+ * Names come in the languages profiles are likely written in, Norwegian first after English.
  */
-const ALPHA3: Record<string, string> = {
-  usa: 'us', gbr: 'gb', nor: 'no', swe: 'se', dnk: 'dk', fin: 'fi', isl: 'is', deu: 'de', fra: 'fr', esp: 'es', ita: 'it', nld: 'nl', bel: 'be',
-  che: 'ch', aut: 'at', irl: 'ie', prt: 'pt', pol: 'pl', can: 'ca', mex: 'mx', bra: 'br', arg: 'ar', aus: 'au', nzl: 'nz', jpn: 'jp', chn: 'cn',
-  ind: 'in', zaf: 'za', kor: 'kr', sgp: 'sg', are: 'ae', tur: 'tr', grc: 'gr', cze: 'cz', hun: 'hu', rou: 'ro', ukr: 'ua', est: 'ee', lva: 'lv', ltu: 'lt',
-};
-const ALIASES: Record<string, string> = { uk: 'gb', 'great britain': 'gb', england: 'gb', 'united states of america': 'us', america: 'us', holland: 'nl' };
+const LANGUAGES = ['en', 'nb', 'nn', 'no', 'sv', 'da', 'fi', 'is', 'de', 'fr', 'es', 'it', 'nl', 'pt', 'pl'];
 
-let byName: Map<string, string> | undefined;
+/**
+ * Names the data lacks that people write. `UK` is exceptionally reserved by ISO 3166 for the United
+ * Kingdom, so it is taken as gb rather than rejected like other non-codes (EU, EN, XX).
+ */
+const ALIASES: Record<string, string> = { uk: 'gb', england: 'gb', scotland: 'gb', wales: 'gb', 'northern ireland': 'gb', america: 'us', holland: 'nl', 'dr congo': 'cd', drc: 'cd' };
 
-function table(): Map<string, string> {
+let byName: Map<string, string | null> | undefined;
+
+/** Folded name → code; null where one language's name names two countries (Congo), which is not guessed. */
+function table(): Map<string, string | null> {
   if (byName) return byName;
-  byName = new Map(Object.entries(ALIASES));
-  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  for (const locale of ['en', 'nb', 'nn', 'sv', 'da', 'de', 'fr', 'es']) {
-    const names = new Intl.DisplayNames([locale], { type: 'region', fallback: 'none' });
-    for (const a of letters) {
-      for (const b of letters) {
-        const code = a + b;
-        const name = names.of(code);
-        if (name && name !== code) byName.set(fold(name), code.toLowerCase());
+  const names = new Map<string, string | null>(Object.entries(ALIASES));
+  for (const language of LANGUAGES) {
+    // Each locale file is a few kilobytes; only the table built from them is kept.
+    const { countries } = require(`i18n-iso-countries/langs/${language}.json`) as { countries: Record<string, string | string[]> };
+    const own = new Map<string, string | null>();
+    for (const [code, spellings] of Object.entries(countries)) {
+      for (const name of [spellings].flat()) {
+        const key = fold(name);
+        own.set(key, own.has(key) && own.get(key) !== code.toLowerCase() ? null : code.toLowerCase());
       }
     }
+    // An earlier language wins: Norwegian "Kongo" is DR Congo even if another language disagrees.
+    for (const [key, code] of own) if (!names.has(key)) names.set(key, code);
   }
-  return byName;
+  return (byName = names);
 }
 
+/** Lowercase without accents; periods and apostrophes go (U.S., d'Ivoire), other punctuation becomes a space. */
 function fold(s: string): string {
-  return s.normalize('NFC').toLocaleLowerCase('en').replace(/[.'’]/g, '').replace(/\s+/g, ' ').trim();
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLocaleLowerCase('en')
+    .replace(/[.'’]/g, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
+/** The country's ISO 3166-1 alpha-2 code in lowercase, or undefined when it names no current country. */
 export function countryCode(value: string): string | undefined {
   const folded = fold(value);
-  if (/^[a-z]{2}$/.test(folded)) return folded;
-  if (/^[a-z]{3}$/.test(folded) && ALPHA3[folded]) return ALPHA3[folded];
-  return table().get(folded);
+  if (/^[a-z]{2}$/.test(folded)) return isValid(folded.toUpperCase()) ? folded : ALIASES[folded];
+  if (/^[a-z]{3}$/.test(folded)) {
+    const code = alpha3ToAlpha2(folded.toUpperCase());
+    if (code) return code.toLowerCase();
+  }
+  return table().get(folded) ?? undefined;
 }

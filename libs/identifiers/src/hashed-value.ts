@@ -1,10 +1,13 @@
 import { hash } from 'node:crypto';
 import { HashedAttributes, HashedValue, ProfileAttributes } from '@audience-sync/contracts';
+import { countryCode } from './countries';
 import { normalize, UNHASHED_KEYS, isDigest } from './normalize';
+import { parseRule } from './rule-names';
 
-/** The columns a rule fills, in order: DOB is sent as year, month and day. */
+/** The columns a rule fills, in order: DOB is sent as year, month and day; PHONE:NO fills PHONE. */
 export function ruleColumns(rule: string): readonly string[] {
-  return rule === 'DOB' ? DOB_COLUMNS : [rule];
+  const { key } = parseRule(rule);
+  return key === 'DOB' ? DOB_COLUMNS : [key];
 }
 const DOB_COLUMNS = ['DOBY', 'DOBM', 'DOBD'] as const;
 
@@ -13,9 +16,13 @@ const DOB_COLUMNS = ['DOBY', 'DOBM', 'DOBD'] as const;
  * Digests travel and rest in base64url (43 characters; hex takes 64): the streamer's state and
  * the hashed topic are mostly digests, so a third fewer bytes to write, read and parse. They
  * become hex again (hexDigest) only in the messages to the sinks, which the platforms take.
+ * `country` is the profile's value of the country attribute a PHONE rule names (PHONE@Country).
  */
-export function hashValue(rule: string, raw: string): string {
-  const result = normalize(rule, raw);
+export function hashValue(rule: string, raw: string, country?: string): string {
+  const { key, defaultCountry, countryAttribute } = parseRule(rule);
+  // The profile's own country wins over the export's default.
+  const profileCountry = countryAttribute !== undefined && country ? countryCode(country) : undefined;
+  const result = normalize(key, raw, profileCountry ?? defaultCountry);
   if (!result.ok) return `!${result.reason}`;
   return ruleColumns(rule)
     .map((column) => {
@@ -50,24 +57,36 @@ export function readHashed(rule: string, output: string): { columns: Record<stri
  * Hashes a profile's attributes by the rules exports apply to them (attribute name -> rules).
  * Every attribute is forwarded, those no export maps as `''`, so the streamer can tell an absent
  * attribute from one it holds no digest of; an empty or cleared one becomes null.
+ *
+ * A PHONE rule naming a country attribute reads it from these same attributes. The hasher keeps no
+ * profile state and events carry only some attributes (the streamer merges them), so when the
+ * phone comes without the country the export's default country applies, and a country that comes
+ * later without the phone leaves the phone's digest as it was until the phone comes again.
  */
 export function hashAttributes(attributes: ProfileAttributes, rules: ReadonlyMap<string, readonly string[]>): HashedAttributes {
   const out: HashedAttributes = {};
+  const byRule = (rule: string, text: string) => {
+    const { countryAttribute } = parseRule(rule);
+    return hashValue(rule, text, countryAttribute === undefined ? undefined : textOf(attributes[countryAttribute]));
+  };
   for (const name in attributes) {
-    const value = attributes[name];
-    const text = value === null || value === undefined ? '' : String(value).trim();
+    const text = textOf(attributes[name]);
     if (text === '') {
       out[name] = null;
       continue;
     }
     const applied = rules.get(name) ?? [];
     if (applied.length <= 1) {
-      out[name] = applied.length === 0 ? '' : `${applied[0]}=${hashValue(applied[0], text)}`;
+      out[name] = applied.length === 0 ? '' : `${applied[0]}=${byRule(applied[0], text)}`;
       continue;
     }
     const hashed: Record<string, string> = {};
-    for (const rule of applied) hashed[rule] = hashValue(rule, text);
+    for (const rule of applied) hashed[rule] = byRule(rule, text);
     out[name] = hashed;
   }
   return out;
+}
+
+function textOf(value: ProfileAttributes[string]): string {
+  return value === null || value === undefined ? '' : String(value).trim();
 }

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { FacebookKey, HashingCounts } from '@audience-sync/contracts';
 import { hashValue, platformValue, readHashed } from './hashed-value';
+import { facebookRules } from './rule-names';
 
 /** A row to add or remove, by its plain identifiers per key: what a demo or a test expects to see hashed. */
 export interface PlainChange {
@@ -29,18 +30,21 @@ class Counter {
 }
 
 /** One value by the hasher's own rule (hashValue), as the platform receives it. */
-function platformColumns(key: string, raw: string): { columns: [string, string][] } | { dropped: string } {
-  const read = readHashed(key, hashValue(key, raw));
+function platformColumns(rule: string, raw: string, country?: string): { columns: [string, string][] } | { dropped: string } {
+  const read = readHashed(rule, hashValue(rule, raw, country));
   return 'dropped' in read ? read : { columns: Object.entries(read.columns).map(([column, value]) => [column, platformValue(column, value)]) };
 }
 
 /**
  * The Facebook rows the pipeline sends for plain identifiers, in the schema's order: what the demo,
  * the benchmark and tests expect an audience to hold. An unusable value is dropped from its row and
- * counted; a row left empty is rejected and counted.
+ * counted; a row left empty is rejected and counted. A phone without a country code takes the row's
+ * COUNTRY, else the export's `defaultCountry`.
  */
-export function facebookRows(keys: FacebookKey[], changes: PlainChange[]): { schema: string[]; adds: string[][]; removes: string[][]; counts: HashingCounts } {
+export function facebookRows(keys: FacebookKey[], changes: PlainChange[], options: { defaultCountry?: string } = {}): { schema: string[]; adds: string[][]; removes: string[][]; counts: HashingCounts } {
   const schema = facebookSchema(keys);
+  // The identifiers are keyed by Facebook key, so each key is also the attribute its rule reads.
+  const rules = facebookRules(Object.fromEntries(keys.map((k) => [k, k])), options.defaultCountry);
   const position = new Map(schema.map((k, i) => [k, i]));
   const counter = new Counter();
   const adds: string[][] = [];
@@ -48,10 +52,10 @@ export function facebookRows(keys: FacebookKey[], changes: PlainChange[]): { sch
   for (const change of changes) {
     const row = new Array<string>(schema.length).fill('');
     let filled = 0;
-    for (const key of keys) {
+    for (const [rule, key] of rules) {
       const raw = change.identifiers[key];
       if (raw === undefined) continue;
-      const value = platformColumns(key, raw);
+      const value = platformColumns(rule, raw, change.identifiers.COUNTRY);
       if ('dropped' in value) {
         counter.drop(value.dropped);
         continue;

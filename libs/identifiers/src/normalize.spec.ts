@@ -1,8 +1,8 @@
 import { normalize } from './normalize';
-import { facebookRows, facebookSchema, microsoftEmails, sha256 } from './hashing';
+import { facebookRows, facebookSchema, microsoftEmails, PlainChange, sha256 } from './hashing';
 
-const value = (key: string, raw: string) => {
-  const r = normalize(key, raw);
+const value = (key: string, raw: string, region?: string) => {
+  const r = normalize(key, raw, region);
   return r.ok ? r.values : r.reason;
 };
 
@@ -21,11 +21,34 @@ describe('normalisation rules', () => {
     expect(value('EMAIL', 'a@b')).toBe('email-invalid');
   });
 
-  it('phones: digits only, leading zeros dropped, country code kept', () => {
+  it('phones: E.164 digits without the +; a + or 00 prefix carries the country code, an extension is dropped', () => {
     expect(value('PHONE', '0047 912 34 567')).toEqual({ PHONE: '4791234567' });
-    expect(value('PHONE', '+44 (0)20 7946 0958')).toEqual({ PHONE: '4402079460958' });
+    expect(value('PHONE', '+44 (0)20 7946 0958')).toEqual({ PHONE: '442079460958' });
+    expect(value('PHONE', '+1 (650) 555-1212 x956')).toEqual({ PHONE: '16505551212' });
+    expect(value('PHONE', '(650) 555-1212 ext. 956', 'US')).toEqual({ PHONE: '16505551212' });
+    expect(value('PHONE', '+47 912 34 567', 'US')).toEqual({ PHONE: '4791234567' });
     expect(value('PHONE', 'call me')).toBe('phone-no-digits');
     expect(value('PHONE', '+0000000000')).toBe('phone-no-digits');
+  });
+
+  it("phones without a country code take the region given (the profile's country, else the export's default)", () => {
+    expect(value('PHONE', '912 34 567', 'NO')).toEqual({ PHONE: '4791234567' });
+    expect(value('PHONE', '912 34 567', 'no')).toEqual({ PHONE: '4791234567' });
+    expect(value('PHONE', '020 7946 0958', 'GB')).toEqual({ PHONE: '442079460958' });
+    expect(value('PHONE', '912 34 567')).toBe('phone-no-country-code');
+    expect(value('PHONE', '555 1234')).toBe('phone-no-country-code');
+  });
+
+  it('phones already written with their country code but no + stay as they are', () => {
+    expect(value('PHONE', '16505551212')).toEqual({ PHONE: '16505551212' });
+    expect(value('PHONE', '1-650-555-1212', 'NO')).toEqual({ PHONE: '16505551212' });
+    expect(value('PHONE', '47 91 23 45 67', 'NO')).toEqual({ PHONE: '4791234567' });
+  });
+
+  it('phones that cannot be a number of their country are dropped', () => {
+    expect(value('PHONE', '+1 650 000 0001')).toBe('phone-invalid');
+    expect(value('PHONE', '12', 'NO')).toBe('phone-invalid');
+    expect(value('PHONE', '+47 123')).toBe('phone-invalid');
   });
 
   it('names keep non-ASCII letters and drop punctuation, spaces and digits', () => {
@@ -68,6 +91,23 @@ describe('normalisation rules', () => {
     expect(value('ZIP', '0150')).toEqual({ ZIP: '0150' });
   });
 
+  it('ZIP: no spaces and no dash (Meta), so a spaced ZIP+4 still gives the first five digits', () => {
+    expect(value('ZIP', '56859 - 2278')).toEqual({ ZIP: '56859' });
+    expect(value('ZIP', ' 94035 ')).toEqual({ ZIP: '94035' });
+    expect(value('ZIP', '01310-100')).toEqual({ ZIP: '01310100' });
+  });
+
+  it('US states written with a dash, as an abbreviation, as an ISO 3166-2 code or as Washington, DC become the code', () => {
+    expect(value('ST', 'Calif.')).toEqual({ ST: 'ca' });
+    expect(value('ST', 'US-OR')).toEqual({ ST: 'or' });
+    expect(value('ST', 'New-Jersey')).toEqual({ ST: 'nj' });
+    expect(value('ST', 'Washington, DC')).toEqual({ ST: 'dc' });
+    expect(value('ST', 'Washington, D.C.')).toEqual({ ST: 'dc' });
+    expect(value('ST', 'N.Y.')).toEqual({ ST: 'ny' });
+    expect(value('ST', 'W. Va.')).toEqual({ ST: 'wv' });
+    expect(value('ST', 'Washington')).toEqual({ ST: 'wa' });
+  });
+
   it('countries: names in several languages and codes become ISO alpha-2', () => {
     expect(value('COUNTRY', 'US')).toEqual({ COUNTRY: 'us' });
     expect(value('COUNTRY', 'United States')).toEqual({ COUNTRY: 'us' });
@@ -76,6 +116,33 @@ describe('normalisation rules', () => {
     expect(value('COUNTRY', 'Deutschland')).toEqual({ COUNTRY: 'de' });
     expect(value('COUNTRY', 'GBR')).toEqual({ COUNTRY: 'gb' });
     expect(value('COUNTRY', 'Atlantis')).toBe('country-unknown');
+  });
+
+  it('country names give the current code, never a retired one', () => {
+    const current: [string, string][] = [['France', 'fr'], ['United Kingdom', 'gb'], ['Russia', 'ru'], ['Serbia', 'rs'], ['DR Congo', 'cd'], ['Timor-Leste', 'tl'], ['Benin', 'bj'], ['Burkina Faso', 'bf']];
+    for (const [name, code] of current) expect([name, value('COUNTRY', name)]).toEqual([name, { COUNTRY: code }]);
+  });
+
+  it('country codes: only current ISO 3166-1 ones; UK (reserved by ISO for the United Kingdom) is gb', () => {
+    expect(value('COUNTRY', 'UK')).toEqual({ COUNTRY: 'gb' });
+    for (const code of ['EU', 'EN', 'XX', 'FX', 'SU']) expect([code, value('COUNTRY', code)]).toEqual([code, 'country-unknown']);
+    expect(value('COUNTRY', 'no')).toEqual({ COUNTRY: 'no' });
+    expect(value('COUNTRY', 'U.S.')).toEqual({ COUNTRY: 'us' });
+  });
+
+  it('country alpha-3 codes: all of ISO 3166-1', () => {
+    expect(value('COUNTRY', 'PER')).toEqual({ COUNTRY: 'pe' });
+    expect(value('COUNTRY', 'nor')).toEqual({ COUNTRY: 'no' });
+    expect(value('COUNTRY', 'BFA')).toEqual({ COUNTRY: 'bf' });
+    expect(value('COUNTRY', 'ZZZ')).toBe('country-unknown');
+  });
+
+  it('country names in Norwegian and other languages, accents optional; a name of two countries is not guessed', () => {
+    expect(value('COUNTRY', 'Storbritannia')).toEqual({ COUNTRY: 'gb' });
+    expect(value('COUNTRY', 'Øst-Timor')).toEqual({ COUNTRY: 'tl' });
+    expect(value('COUNTRY', 'Sverige')).toEqual({ COUNTRY: 'se' });
+    expect(value('COUNTRY', "Cote d'Ivoire")).toEqual({ COUNTRY: 'ci' });
+    expect(value('COUNTRY', 'Congo')).toBe('country-unknown');
   });
 
   it('passes digests through (lowercased) and keeps MADID and EXTERN_ID unhashed', () => {
@@ -91,15 +158,27 @@ describe('rows', () => {
     expect(facebookSchema(['ZIP', 'DOB', 'EMAIL', 'EXTERN_ID'])).toEqual(['EMAIL', 'DOBY', 'DOBM', 'DOBD', 'ZIP', 'EXTERN_ID']);
     const { schema, adds, removes, counts } = facebookRows(['EMAIL', 'PHONE', 'EXTERN_ID'], [
       { op: 'add', identifiers: { EMAIL: 'Mary@Example.com', PHONE: '+1 (650) 555-1212', EXTERN_ID: 'crm-1' } },
-      { op: 'remove', identifiers: { EMAIL: 'bad', PHONE: '555 1234' } },
+      { op: 'remove', identifiers: { EMAIL: 'bad', PHONE: '+47 912 34 567' } },
       { op: 'add', identifiers: { EMAIL: 'nope', PHONE: 'none' } },
       { op: 'add', identifiers: {} },
     ]);
     expect(schema).toEqual(['EMAIL', 'PHONE', 'EXTERN_ID']);
     expect(adds).toEqual([['f1904cf1a9d73a55fa5de0ac823c4403ded71afd4c3248d00bdcd0866552bb79', 'e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176', 'crm-1']]);
-    expect(removes).toEqual([['', sha256('5551234'), '']]);
+    expect(removes).toEqual([['', sha256('4791234567'), '']]);
     expect(counts).toEqual({ droppedValues: { 'email-invalid': 2, 'phone-no-digits': 1 }, rejectedRows: 2 });
     expect(JSON.stringify({ adds, removes, counts })).not.toMatch(/mary|example|nope/i);
+  });
+
+  it("a phone without a country code takes the row's COUNTRY, else the default country", () => {
+    const changes: PlainChange[] = [
+      { op: 'add', identifiers: { PHONE: '020 7946 0958', COUNTRY: 'United Kingdom' } },
+      { op: 'add', identifiers: { PHONE: '912 34 567' } },
+    ];
+    expect(facebookRows(['PHONE', 'COUNTRY'], changes, { defaultCountry: 'NO' }).adds).toEqual([
+      [sha256('442079460958'), sha256('gb')],
+      [sha256('4791234567'), ''],
+    ]);
+    expect(facebookRows(['PHONE'], changes).counts).toEqual({ droppedValues: { 'phone-no-country-code': 2 }, rejectedRows: 2 });
   });
 
   it('Microsoft: hashed emails only; rows without a usable email rejected and counted', () => {

@@ -1,10 +1,13 @@
 import { countryCode } from './countries';
+import { phoneDigits } from './phones';
 import { usStateCode } from './us-states';
 
 /** Why a value was dropped; counted per reason, never logged with the value. */
 export type DropReason =
   | 'email-invalid'
   | 'phone-no-digits'
+  | 'phone-no-country-code'
+  | 'phone-invalid'
   | 'name-no-letters'
   | 'gender-unknown'
   | 'dob-invalid'
@@ -24,14 +27,14 @@ export function isDigest(value: string): boolean {
   return DIGEST.test(value);
 }
 
-const rules: Record<string, (v: string) => Normalized> = {
+const rules: Record<string, (v: string, region?: string) => Normalized> = {
   EMAIL: (v) => {
     const e = v.trim().toLocaleLowerCase('en');
     return /^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(e) ? one('EMAIL', e) : drop('email-invalid');
   },
-  PHONE: (v) => {
-    const digits = v.replace(/\D/g, '').replace(/^0+/, '');
-    return digits.length > 0 ? one('PHONE', digits) : drop('phone-no-digits');
+  PHONE: (v, region) => {
+    const phone = phoneDigits(v, region);
+    return 'digits' in phone ? one('PHONE', phone.digits) : drop(phone.reason);
   },
   FN: (v) => nonEmpty('FN', letters(v), 'name-no-letters'),
   LN: (v) => nonEmpty('LN', letters(v), 'name-no-letters'),
@@ -52,10 +55,11 @@ const rules: Record<string, (v: string) => Normalized> = {
   },
   CT: (v) => nonEmpty('CT', letters(v), 'city-no-letters'),
   ST: (v) => nonEmpty('ST', usStateCode(v) ?? v.normalize('NFC').toLocaleLowerCase('en').replace(/[^\p{L}\p{M}\p{N}]/gu, ''), 'state-empty'),
+  // Meta: "lowercase with no spaces and no dash", "only the first 5 digits for U.S. zip codes" (ZIP+4 has nine).
   ZIP: (v) => {
-    const z = v.trim().toLowerCase();
-    const us = /^(\d{5})(?:-?\d{4})?$/.exec(z);
-    return nonEmpty('ZIP', us ? us[1] : z.replace(/\s+/g, ''), 'zip-empty');
+    const z = v.toLowerCase().replace(/[\s-]+/g, '');
+    const us = /^(\d{5})(?:\d{4})?$/.exec(z);
+    return nonEmpty('ZIP', us ? us[1] : z, 'zip-empty');
   },
   COUNTRY: (v) => {
     const code = countryCode(v);
@@ -70,14 +74,15 @@ export const UNHASHED_KEYS = new Set(['MADID', 'EXTERN_ID']);
 
 /**
  * Normalises one mapped value by the destination's published rules. DOB becomes DOBY/DOBM/DOBD.
- * A digest passes through under its key (DOB digests cannot be split and are dropped).
+ * A digest passes through under its key (DOB digests cannot be split and are dropped). `region`
+ * (ISO alpha-2) is the country a PHONE without a country code belongs to.
  */
-export function normalize(key: string, raw: string): Normalized {
+export function normalize(key: string, raw: string, region?: string): Normalized {
   const value = raw.trim();
   if (value === '') return drop('empty');
   if (!UNHASHED_KEYS.has(key) && isDigest(value)) return key === 'DOB' ? drop('dob-invalid') : one(key, value.toLowerCase());
   const rule = rules[key];
-  return rule ? rule(value) : drop('empty');
+  return rule ? rule(value, region) : drop('empty');
 }
 
 function one(key: string, value: string): Normalized {

@@ -1,11 +1,12 @@
 import { FacebookChangeBatch, FacebookKey, Topics } from '@audience-sync/contracts';
-import { facebookSchema, platformValue } from '@audience-sync/identifiers';
+import { facebookRules, facebookSchema, platformValue } from '@audience-sync/identifiers';
 import { layout, StreamParts } from '../stream-parts';
 
 /** A Facebook export feeds one customer-list audience with the union of its segments, in Meta's multi-key schema. */
 export const facebookStream: StreamParts<'facebook-ads'> = {
-  // Each Facebook key is normalised by the rule of the same name.
-  identifierRules: (settings) => Object.entries(settings.mappings) as [string, string][],
+  // Each Facebook key is normalised by the rule of the same name; PHONE's also names the countries
+  // a number without a country code takes (the profile's COUNTRY attribute, else defaultCountry).
+  identifierRules: (settings) => facebookRules(settings.mappings, settings.defaultCountry),
   audiences: (config) => [{ audienceKey: config.destination.audienceId, segmentIds: config.segments.map((s) => s.id) }],
   destinationAudience: (settings) => `fb:${settings.audienceId}`,
   audienceFingerprint: (settings) => `fb:${settings.audienceId}`,
