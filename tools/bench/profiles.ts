@@ -8,7 +8,7 @@ const STATES = ['California', 'New York', 'Texas', 'Oslo', 'Viken'];
 export function profile(prefix: string, i: number) {
   return {
     PrimaryEmail: `${prefix}.${i}@bench.example`,
-    MobilePhone: `+1 (650) ${String(1000000 + i).slice(-7)}`,
+    MobilePhone: `+47 9${String(i).padStart(7, '0')}`,
     FirstName: FIRST[i % FIRST.length],
     LastName: `Lastname${i}`,
     PostalCode: String(10000 + (i % 89999)),

@@ -20,4 +20,11 @@ describe('the registry parts of Facebook Ads', () => {
     expect(facebookRegistry.awaitingSetup('c1', null)).toMatch(/PUT \/connections\/c1\/facebook\/audience/);
     expect(facebookRegistry.awaitingSetup('c1', connection('2').settings)).toBeUndefined();
   });
+
+  it('carries the default country of phone numbers to the pipeline, and a new one re-examines what was sent', () => {
+    const stored = { keyIdentifier: 'email' as const, mappings: { EMAIL: 'Email', PHONE: 'Mobile' }, audience: { adAccountId: '1', audienceId: '3', audienceName: 'b' } };
+    expect(facebookRegistry.toDestination({ ...stored, defaultCountry: 'no' })).toMatchObject({ defaultCountry: 'NO' });
+    expect(facebookRegistry.toDestination(stored)).not.toHaveProperty('defaultCountry');
+    expect(facebookRegistry.identifiersKey({ ...stored, defaultCountry: 'NO' })).not.toEqual(facebookRegistry.identifiersKey(stored));
+  });
 });

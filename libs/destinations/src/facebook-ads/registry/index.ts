@@ -19,7 +19,7 @@ export const facebookRegistry = {
   nextAfterSignIn: (id) => `GET /connections/${id}/facebook/ad-accounts, then PUT /connections/${id}/facebook/audience`,
   awaitingSetup: (id, audience) => (audience?.audienceId ? undefined : `choose an ad account and a customer-list audience: PUT /connections/${id}/facebook/audience`),
   exportSettings: facebookExportBody,
-  exportSettingsHint: '{ keyIdentifier, mappings }',
+  exportSettingsHint: '{ keyIdentifier, mappings, defaultCountry? }',
   checkExport(body, connection, current) {
     const problems: FieldProblem[] = REQUIRED_KEYS[body.keyIdentifier]
       .filter((key) => !body.mappings[key])
@@ -29,9 +29,9 @@ export const facebookRegistry = {
     }
     return problems;
   },
-  toDestination: (s) => ({ type: 'facebook-ads', adAccountId: s.audience.adAccountId, audienceId: s.audience.audienceId, keyIdentifier: s.keyIdentifier, mappings: s.mappings }),
+  toDestination: (s) => ({ type: 'facebook-ads', adAccountId: s.audience.adAccountId, audienceId: s.audience.audienceId, keyIdentifier: s.keyIdentifier, mappings: s.mappings, ...(s.defaultCountry ? { defaultCountry: s.defaultCountry.toUpperCase() } : {}) }),
   /** One customer list, which also holds the members of the other exports feeding it. */
   audiences: (s, _segments, alsoFedBy) => [{ adAccountId: s.audience.adAccountId, audienceId: s.audience.audienceId, name: s.audience.audienceName, alsoFedBy }],
   audienceKey: (s) => s.audience.audienceId,
-  identifiersKey: (s) => [s.keyIdentifier, Object.entries(s.mappings).sort(([a], [b]) => a.localeCompare(b))],
+  identifiersKey: (s) => [s.keyIdentifier, Object.entries(s.mappings).sort(([a], [b]) => a.localeCompare(b)), s.defaultCountry?.toUpperCase() ?? null],
 } satisfies RegistryParts<{ settings: FacebookExportSettings; body: FacebookExportBody; config: FacebookRegistryConfig; connectionSettings: ChosenAudience | null | undefined }>;
