@@ -36,7 +36,7 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureTopics(this.kafka, [...this.options.topics, deadLetterTopic(this.options.service)], { personalDataRetentionHours: this.options.personalDataRetentionHours });
+    await ensureTopics(this.kafka, [...this.options.topics, deadLetterTopic(this.options.service)], { personalDataRetentionHours: this.options.personalDataRetentionHours, service: this.options.service });
     await this.producer.connect();
   }
 
