@@ -4,6 +4,7 @@ import { DeadLetterHeaders, KAFKA_DEFAULT_MAX_MESSAGE_BYTES, MessageOf, ServiceN
 import { ContractProducer, RawMessage, recordBytes } from './contract-producer';
 import { formatIssues } from './format-issues';
 import { ConsumerProgress } from './kafka-health';
+import { DeadLetterTally } from './dead-letter-tally';
 
 export interface ReceivedMessage<T> {
   key: string | null;
@@ -36,6 +37,8 @@ export interface BatchConsumerOptions<T extends TopicSpec> {
   maxBytesPerPartition?: number;
   /** How long shutdown waits for the in-flight batch before abandoning it uncommitted. */
   shutdownGraceMs?: number;
+  /** How often dead-lettered messages are summarised in the log (one line, counts by topic and reason). */
+  deadLetterSummaryMs?: number;
 }
 
 /**
@@ -49,6 +52,7 @@ export class BatchConsumer<T extends TopicSpec> {
   private readonly logger: Logger;
   private consumer: Consumer;
   private readonly deadLetters: TopicSpec;
+  private readonly rejections: DeadLetterTally;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private stopping = false;
@@ -61,6 +65,7 @@ export class BatchConsumer<T extends TopicSpec> {
   ) {
     this.logger = new Logger(`Consumer:${options.groupId}`);
     this.deadLetters = deadLetterTopic(options.service);
+    this.rejections = new DeadLetterTally((line) => this.logger.warn(line), options.deadLetterSummaryMs);
     this.consumer = this.createConsumer();
   }
 
@@ -102,6 +107,7 @@ export class BatchConsumer<T extends TopicSpec> {
       this.abort.abort();
     }
     await this.consumer.disconnect();
+    this.rejections.flush();
     this.progress.released(this.options.groupId, this.options.topic.name);
   }
 
@@ -158,9 +164,6 @@ export class BatchConsumer<T extends TopicSpec> {
   }
 
   private async deadLetter(topic: string, partition: number, rejected: { message: KafkaMessage; reason: string }[]): Promise<void> {
-    for (const r of rejected) {
-      this.logger.warn(`dead-lettered ${topic}[${partition}]@${r.message.offset}: ${r.reason}`);
-    }
     const limit = this.deadLetters.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     await this.producer.sendRaw(
       this.deadLetters.name,
@@ -179,6 +182,8 @@ export class BatchConsumer<T extends TopicSpec> {
       ),
       limit,
     );
+    // Counted once they are on the dead-letter topic; a failed send retries the batch instead.
+    this.rejections.add(topic, rejected.map((r) => r.reason));
   }
 
   private logRebalances(consumer: Consumer): void {

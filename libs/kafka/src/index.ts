@@ -1,4 +1,5 @@
 export * from './kafka-client';
+export * from './kafka-security';
 export * from './contract-producer';
 export * from './batch-consumer';
 export * from './kafka-health';

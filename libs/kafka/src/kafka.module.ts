@@ -9,6 +9,7 @@ import { BatchConsumers } from './batch-consumer';
 import { ConsumerProgress, KafkaHealth } from './kafka-health';
 import { ensureTopics } from './topic-admin';
 import { TableReader } from './table-reader';
+import { KafkaSecurity, kafkaSecurityFromEnv } from './kafka-security';
 
 export const KAFKA = Symbol('KAFKA');
 const KAFKA_OPTIONS = Symbol('KAFKA_OPTIONS');
@@ -22,6 +23,8 @@ export interface KafkaModuleOptions {
   partitionsConsumedConcurrently?: Record<string, number>;
   /** PERSONAL_DATA_RETENTION_HOURS (topicConfig), for the personal-data topics among `topics`. */
   personalDataRetentionHours?: number;
+  /** SASL and TLS of the service's clients; read from KAFKA_SASL_* and KAFKA_SSL when not given. */
+  security?: KafkaSecurity;
 }
 
 @Injectable()
@@ -33,7 +36,7 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await ensureTopics(this.kafka, [...this.options.topics, deadLetterTopic(this.options.service)], { personalDataRetentionHours: this.options.personalDataRetentionHours });
+    await ensureTopics(this.kafka, [...this.options.topics, deadLetterTopic(this.options.service)], { personalDataRetentionHours: this.options.personalDataRetentionHours, service: this.options.service });
     await this.producer.connect();
   }
 
@@ -46,17 +49,19 @@ class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
 @Module({})
 export class KafkaModule {
   static forRoot(options: KafkaModuleOptions): DynamicModule {
+    // Here, not in each service: every service gets the same authentication from the same variables.
+    const connection = { brokers: options.brokers, security: options.security ?? kafkaSecurityFromEnv(options.service) };
     return {
       module: KafkaModule,
       imports: [TerminusModule],
       providers: [
         { provide: KAFKA_OPTIONS, useValue: options },
-        { provide: KAFKA, useFactory: () => createKafka({ clientId: options.service, brokers: options.brokers }) },
+        { provide: KAFKA, useFactory: () => createKafka({ clientId: options.service, ...connection }) },
         { provide: ContractProducer, useFactory: (kafka: Kafka) => new ContractProducer(kafka), inject: [KAFKA] },
         {
           provide: KafkaHealth,
           useFactory: (indicators: HealthIndicatorService) =>
-            new KafkaHealth(createKafka({ clientId: `${options.service}-health`, brokers: options.brokers }, 0), indicators),
+            new KafkaHealth(createKafka({ clientId: `${options.service}-health`, ...connection }, 0), indicators),
           inject: [HealthIndicatorService],
         },
         ConsumerProgress,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Admin, ConfigResourceTypes, Kafka } from 'kafkajs';
-import { TopicSpec } from '@audience-sync/contracts';
+import { ServiceName, TopicSpec } from '@audience-sync/contracts';
 
 const logger = new Logger('TopicAdmin');
 
@@ -24,6 +24,20 @@ export interface EnsureTopicsOptions {
   timeoutMs?: number;
   /** The operator's retention for topics that hold plain personal data (PERSONAL_DATA_RETENTION_HOURS), instead of their spec's. */
   personalDataRetentionHours?: number;
+  /**
+   * The service setting up: it then aligns the settings only of existing topics it keeps (see
+   * keepsSettingsOf), which are the ones its Kafka user may alter. Unset: all of them.
+   */
+  service?: ServiceName;
+}
+
+/**
+ * Whose settings a service keeps in step: the topics it writes, and the upstream topics it reads
+ * (the operator's retention for the CDP's input is set by its reader). Any service may create a
+ * missing topic it uses, from the same spec; only these may alter one.
+ */
+export function keepsSettingsOf(service: ServiceName, spec: TopicSpec): boolean {
+  return spec.writer === service || spec.writer === 'upstream';
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -36,7 +50,8 @@ const HOUR_MS = 60 * 60 * 1000;
  * which services start.
  */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: EnsureTopicsOptions = {}): Promise<void> {
-  const { replicationFactor = 1, timeoutMs = 60000, personalDataRetentionHours } = options;
+  const { replicationFactor = 1, timeoutMs = 60000, personalDataRetentionHours, service } = options;
+  const keeps = (spec: TopicSpec) => service === undefined || keepsSettingsOf(service, spec);
   const unique = [...new Map(specs.map((s) => [s.name, withRetention(s, personalDataRetentionHours)])).values()];
   const deadline = Date.now() + timeoutMs;
   const admin = kafka.admin();
@@ -44,7 +59,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], options: En
   try {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await setUp(admin, unique, replicationFactor);
+        await setUp(admin, unique, replicationFactor, keeps);
         return;
       } catch (error) {
         const delay = Math.min(200 * 2 ** (attempt - 1), 2000);
@@ -66,12 +81,12 @@ function withRetention(spec: TopicSpec, personalDataRetentionHours: number | und
   return { ...spec, retentionMs: Math.round(personalDataRetentionHours * HOUR_MS) };
 }
 
-/** One pass: create what is missing, align the settings of what exists, wait until all is served. */
-async function setUp(admin: Admin, specs: TopicSpec[], replicationFactor: number): Promise<void> {
+/** One pass: create what is missing, align the settings of what exists and is kept, wait until all is served. */
+async function setUp(admin: Admin, specs: TopicSpec[], replicationFactor: number, keeps: (spec: TopicSpec) => boolean): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length > 0) await create(admin, missing, replicationFactor);
-  const present = specs.filter((s) => existing.has(s.name));
+  const present = specs.filter((s) => existing.has(s.name) && keeps(s));
   if (present.length > 0) await admin.alterConfigs({ validateOnly: false, resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configEntries: configEntries(s) })) });
   await waitUntilServed(admin, specs.map((s) => s.name));
 }

@@ -1,9 +1,10 @@
 import { env } from '@audience-sync/config';
-import { topicConfig } from '@audience-sync/kafka';
+import { kafkaSecurityConfig, topicConfig } from '@audience-sync/kafka';
 
 /** Variables every service reads. */
 export const commonConfig = {
   KAFKA_BROKERS: env.brokers(),
+  ...kafkaSecurityConfig,
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   ...topicConfig,
