@@ -8,7 +8,7 @@ import { serve } from '@audience-sync/runtime';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const schema = z.object({ n: z.number().int() });
-const topic: TopicSpec<typeof schema> = { name: `${uniqueName('transport')}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher', retentionMs: 3_600_000, personalData: false };
+const topic: TopicSpec<typeof schema> = { name: `${uniqueName('transport')}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher', readers: [], retentionMs: 3_600_000, personalData: false };
 const groupId = uniqueName('transport-group');
 
 class HandlerFailed extends Error {

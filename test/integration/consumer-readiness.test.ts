@@ -34,7 +34,7 @@ interface ReadyBody {
 
 /** A consumer that keeps failing on one offset is not ready, says where and why, and recovers by itself. */
 describe('readiness follows consumer progress', () => {
-  const spec = (prefix: string): TopicSpec<typeof schema> => ({ name: `${uniqueName(prefix)}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher', retentionMs: 3_600_000, personalData: false });
+  const spec = (prefix: string): TopicSpec<typeof schema> => ({ name: `${uniqueName(prefix)}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher', readers: [], retentionMs: 3_600_000, personalData: false });
   const topic = spec('stuck');
   let app: INestApplication;
   let url: string;

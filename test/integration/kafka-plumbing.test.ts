@@ -9,7 +9,7 @@ import { eventually, testBrokers, uniqueName } from '../support/env';
 const schema = z.object({ n: z.number().int() });
 
 function testTopic(): TopicSpec<typeof schema> {
-  return { name: `${uniqueName('plumbing')}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher', retentionMs: 3_600_000, personalData: false };
+  return { name: `${uniqueName('plumbing')}.v1`, schema, partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'none', writer: 'identifier-hasher', readers: [], retentionMs: 3_600_000, personalData: false };
 }
 
 describe('Kafka plumbing on a real broker', () => {

@@ -13,7 +13,7 @@ const CLIENTS = 6;
 const ROUNDS = 3;
 
 function spec(name: string, partitions: number, cleanupPolicy: 'delete' | 'compact', maxMessageBytes?: number, retention: Pick<TopicSpec, 'retentionMs' | 'personalData'> = { retentionMs: 3_600_000, personalData: false }): TopicSpec {
-  return { name, schema: z.unknown(), partitions, cleanupPolicy, maxMessageBytes, tombstones: false, key: 'none', writer: 'upstream', ...retention };
+  return { name, schema: z.unknown(), partitions, cleanupPolicy, maxMessageBytes, tombstones: false, key: 'none', writer: 'upstream', readers: [], ...retention };
 }
 
 /**

@@ -1,7 +1,6 @@
 import { AclEntry, AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
 import { deadLetterTopic, ServiceName, serviceNames, Topics, TopicSpec } from '@audience-sync/contracts';
 import { keepsSettingsOf } from '@audience-sync/kafka';
-import { readers } from './readers';
 
 /** A Kafka user: each service, and `upstream` for the CDP that writes the pipeline's input. */
 export type KafkaPrincipal = ServiceName | 'upstream';
@@ -28,7 +27,7 @@ export function writes(principal: KafkaPrincipal): TopicSpec[] {
 }
 
 export function reads(principal: KafkaPrincipal): TopicSpec[] {
-  return Object.entries(readers).flatMap(([key, services]) => (services.includes(principal as ServiceName) ? [allTopics[key]] : []));
+  return Object.values(allTopics).filter((t) => t.readers.includes(principal as ServiceName));
 }
 
 /**

@@ -22,6 +22,8 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   key: string;
   /** The one service that produces it; `upstream` for the CDP's input. */
   writer: ServiceName | 'upstream';
+  /** The services that consume it, in groups named `<service>` or `<service>.…`; Kafka ACLs let only them read it. */
+  readers: readonly ServiceName[];
   /**
    * How long a record is kept (`retention.ms`; -1: until compaction replaces it). Topics holding
    * plain personal data keep it for PERSONAL_DATA_RETENTION_MS unless the operator sets another.
@@ -69,6 +71,7 @@ export const Topics = {
     tombstones: false,
     key: 'segmentId (profileId for profile events)',
     writer: 'upstream',
+    readers: ['identifier-hasher'],
     retentionMs: PERSONAL_DATA_RETENTION_MS,
     personalData: true,
   }),
@@ -81,6 +84,7 @@ export const Topics = {
     tombstones: false,
     key: 'as on segment-events.v1',
     writer: 'identifier-hasher',
+    readers: ['segment-streamer'],
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,
   }),
@@ -92,6 +96,7 @@ export const Topics = {
     tombstones: true,
     key: 'exportId',
     writer: 'connection-registry',
+    readers: ['identifier-hasher', 'segment-streamer', 'sink-facebook', 'sink-microsoft-ads'],
     retentionMs: FOREVER,
     personalData: false,
   }),
@@ -103,6 +108,7 @@ export const Topics = {
     tombstones: false,
     key: 'exportId',
     writer: 'connection-registry',
+    readers: ['segment-streamer'],
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,
   }),
@@ -114,11 +120,12 @@ export const Topics = {
     tombstones: false,
     key: 'profileId',
     writer: 'connection-registry',
+    readers: ['segment-streamer'],
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,
   }),
-  facebookChanges: changesTopic('facebook-ads', facebookChangeBatchSchema),
-  microsoftChanges: changesTopic('microsoft-advertising', microsoftChangeBatchSchema),
+  facebookChanges: changesTopic('facebook-ads', 'sink-facebook', facebookChangeBatchSchema),
+  microsoftChanges: changesTopic('microsoft-advertising', 'sink-microsoft-ads', microsoftChangeBatchSchema),
   runStatusFromStreamer: runStatusTopic('segment-streamer'),
   runStatusFromFacebook: runStatusTopic('sink-facebook'),
   runStatusFromMicrosoft: runStatusTopic('sink-microsoft-ads'),
@@ -137,7 +144,7 @@ export const configAppliedTopics = {
 } as const satisfies Record<PipelineStage, TopicSpec>;
 
 /** The streamer's hashed changes for one destination's sink; the name derives from the destination id. */
-function changesTopic<S extends z.ZodType>(destination: Destination, schema: S): TopicSpec<S> {
+function changesTopic<S extends z.ZodType>(destination: Destination, sink: ServiceName, schema: S): TopicSpec<S> {
   return topic({
     name: `audience-changes.${destination}.v1`,
     schema,
@@ -147,6 +154,7 @@ function changesTopic<S extends z.ZodType>(destination: Destination, schema: S):
     tombstones: false,
     key: 'exportId/audienceKey',
     writer: 'segment-streamer',
+    readers: [sink],
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,
   });
@@ -168,6 +176,7 @@ function runStatusTopic(writer: ServiceName): TopicSpec<typeof runStatusSchema> 
     tombstones: false,
     key: 'runId',
     writer,
+    readers: ['connection-registry'],
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,
   });
@@ -183,6 +192,7 @@ function configAppliedTopic(writer: PipelineStage): TopicSpec<typeof configAppli
     tombstones: true,
     key: 'exportId',
     writer,
+    readers: ['connection-registry'],
     retentionMs: FOREVER,
     personalData: false,
   });
@@ -205,6 +215,8 @@ export function deadLetterTopic(service: ServiceName): TopicSpec<z.ZodUnknown> {
     tombstones: true,
     key: 'the original key',
     writer: service,
+    // Operators read dead letters; no service does.
+    readers: [],
     // The hasher's input is the upstream topic: its dead letters are copies of plain personal data.
     retentionMs: service === 'identifier-hasher' ? PERSONAL_DATA_RETENTION_MS : PIPELINE_RETENTION_MS,
     personalData: service === 'identifier-hasher',

@@ -39,7 +39,7 @@ describe('DeadLetterTally', () => {
 });
 
 describe('BatchConsumer dead letters', () => {
-  const topic: TopicSpec = { name: 'in.v1', schema: z.object({ n: z.number() }), partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'k', writer: 'upstream', retentionMs: 1, personalData: false };
+  const topic: TopicSpec = { name: 'in.v1', schema: z.object({ n: z.number() }), partitions: 1, cleanupPolicy: 'delete', tombstones: false, key: 'k', writer: 'upstream', readers: [], retentionMs: 1, personalData: false };
 
   function message(offset: number, value: string): KafkaMessage {
     return { key: Buffer.from('k'), value: Buffer.from(value), offset: String(offset), timestamp: '0', attributes: 0, headers: {} } as KafkaMessage;

@@ -19,8 +19,10 @@ const levels: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 /** Reads config (a bad value stops the process with a message naming the variable), boots, listens. */
 export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<INestApplication> {
   let config: z.infer<S>;
+  let module: DynamicModule;
   try {
     config = loadConfig(definition.name, definition.config);
+    module = definition.module(config); // modules that read settings of their own (KafkaModule: KAFKA_SASL_*) check them here
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -29,7 +31,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     throw error;
   }
   const logLevel = (config as { LOG_LEVEL?: LogLevel }).LOG_LEVEL ?? 'log';
-  const app = await NestFactory.create(definition.module(config), {
+  const app = await NestFactory.create(module, {
     logger: levels.slice(0, levels.indexOf(logLevel) + 1),
     abortOnError: false,
   });
