@@ -4,8 +4,8 @@ import { serve } from '@audience-sync/runtime';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@audience-sync/config';
 import { AppModule } from '../../services/connection-registry/src/app.module';
-import { configSchema } from '../../services/connection-registry/src/config';
-import { serveOpenApi } from '../../services/connection-registry/src/openapi';
+import { serviceConfigSchema } from '../../services/connection-registry/src/http/http-config';
+import { configureHttp } from '../../services/connection-registry/src/http/configure-http';
 import { Emulators } from '../../tools/emulators/main';
 import { freePort } from '../../deploy/local/process';
 import { testBrokers, testMongoUri } from './env';
@@ -97,10 +97,10 @@ export async function startRegistryLike(base: Registry, changes: Record<string, 
 }
 
 async function boot(env: Record<string, string>, port: number): Promise<INestApplication> {
-  const config = loadConfig('connection-registry', configSchema, env);
+  const config = loadConfig('connection-registry', serviceConfigSchema, env);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
-  serveOpenApi(app);
+  configureHttp(app);
   await serve(app, port, '127.0.0.1');
   return app;
 }

@@ -4,18 +4,21 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
-import { RegistryConfig } from './config';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ServiceConfig } from './http/http-config';
+import { RateLimitGuard } from './http/rate-limit.guard';
 import { topics } from './topics';
 import { AuthGuard } from './auth/auth.guard';
 import { ApiErrorFilter } from './common/api-error';
 import { CredentialCipher } from './crypto/credential-cipher';
-import { appliedConfigSchema, connectionSchema, exportSchema, Models, oauthStateSchema, runSchema, runStageSchema } from './models';
+import { appliedConfigSchema, connectionSchema, exportChangeSchema, exportSchema, idempotencyKeySchema, Models, oauthStateSchema, runSchema, runStageSchema } from './models';
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthController } from './oauth/oauth.controller';
 import { DestinationClients } from './oauth/destination-clients';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
+import { ExportChanges } from './exports/export-changes';
 import { ExportConfigPublisher } from './exports/export-config.publisher';
 import { RunStatusConsumer } from './runs/run-status.consumer';
 import { AppliedConfigs } from './exports/applied-configs';
@@ -26,7 +29,7 @@ import { ProfilesController } from './profiles/profiles.controller';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: RegistryConfig): DynamicModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -40,17 +43,23 @@ export class AppModule {
           { name: Models.runStage, schema: runStageSchema },
           { name: Models.oauthState, schema: oauthStateSchema },
           { name: Models.appliedConfig, schema: appliedConfigSchema },
+          { name: Models.idempotencyKey, schema: idempotencyKeySchema },
+          { name: Models.exportChange, schema: exportChangeSchema },
         ]),
         HealthModule.forRoot({ database: true }),
+        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
       ],
       controllers: [ConnectionsController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [
+        // In this order: the rate limit counts the caller the auth guard named.
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
         CredentialCipher,
         DestinationClients,
         ConnectionsService,
         ExportsService,
+        ExportChanges,
         ExportConfigPublisher,
         AppliedConfigs,
       ],

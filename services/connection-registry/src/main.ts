@@ -1,15 +1,15 @@
 import 'reflect-metadata';
 import { main, runService } from '@audience-sync/runtime';
 import { AppModule } from './app.module';
-import { configSchema } from './config';
-import { serveOpenApi } from './openapi';
+import { configureHttp } from './http/configure-http';
+import { serviceConfigSchema } from './http/http-config';
 
 main(() =>
   runService({
     name: 'connection-registry',
-    config: configSchema,
+    config: serviceConfigSchema,
     module: (config) => AppModule.forRoot(config),
     port: (config) => config.REGISTRY_PORT,
-    configure: serveOpenApi,
+    configure: configureHttp,
   }),
 );

@@ -87,6 +87,34 @@ export interface OAuthStateDoc {
   expiresAt: Date;
 }
 
+/**
+ * A create sent with an `Idempotency-Key`: what answered it, for a day. The `_id` (one per API key
+ * name and Idempotency-Key) is the unique index that lets exactly one of concurrent requests run.
+ */
+export interface IdempotencyKeyDoc {
+  /** SHA-256 of the API key's name and the Idempotency-Key. */
+  _id: string;
+  /** SHA-256 of the method, the path and the body: a key is for one request. */
+  fingerprint: string;
+  state: 'pending' | 'done';
+  /** What the first request answered, replayed to the repeats. */
+  response?: unknown;
+  resourceId?: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/**
+ * A change of an export from one version, held while it is written. FerretDB does not apply
+ * concurrent conditional updates of one document atomically (two `findOneAndUpdate`s filtering
+ * on the same version both matched), but it keeps `_id` unique: inserting `<exportId>@<version>`
+ * lets one writer per version through.
+ */
+export interface ExportChangeDoc {
+  _id: string;
+  createdAt: Date;
+}
+
 const sealed = new Schema<SealedSecret>({ keyId: String, iv: String, tag: String, data: String }, { _id: false });
 
 export const connectionSchema = new Schema<ConnectionDoc>(
@@ -139,4 +167,31 @@ export const appliedConfigSchema = new Schema<AppliedConfigDoc>({ _id: String, e
 
 export const oauthStateSchema = new Schema<OAuthStateDoc>({ _id: String, connectionId: String, provider: String, redirectUri: String, expiresAt: Date }, { versionKey: false });
 
-export const Models = { connection: 'Connection', export: 'Export', run: 'Run', runStage: 'RunStage', oauthState: 'OAuthState', appliedConfig: 'AppliedConfig' } as const;
+export const idempotencyKeySchema = new Schema<IdempotencyKeyDoc>(
+  {
+    _id: String,
+    fingerprint: { type: String, required: true },
+    state: { type: String, required: true },
+    response: { type: Schema.Types.Mixed },
+    resourceId: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    // Not a TTL index: FerretDB answers "expireAfterSeconds is not implemented yet". The
+    // interceptor reads an expired key as absent and sweeps expired ones.
+    expiresAt: { type: Date, required: true, index: true },
+  },
+  { versionKey: false },
+);
+
+// A change left behind by a writer that died is taken over by the next one (see ExportChanges).
+export const exportChangeSchema = new Schema<ExportChangeDoc>({ _id: String, createdAt: { type: Date, required: true } }, { versionKey: false });
+
+export const Models = {
+  connection: 'Connection',
+  export: 'Export',
+  run: 'Run',
+  runStage: 'RunStage',
+  oauthState: 'OAuthState',
+  appliedConfig: 'AppliedConfig',
+  idempotencyKey: 'IdempotencyKey',
+  exportChange: 'ExportChange',
+} as const;

@@ -24,6 +24,12 @@ export const conflict = (message: string) => new ApiError(HttpStatus.CONFLICT, '
 export const invalid = (message: string, details?: FieldProblem[]) => new ApiError(HttpStatus.BAD_REQUEST, 'validation_failed', message, details);
 export const forbidden = (message = 'your role does not allow this') => new ApiError(HttpStatus.FORBIDDEN, 'forbidden', message);
 export const unauthenticated = () => new ApiError(HttpStatus.UNAUTHORIZED, 'unauthenticated', 'send an API key as "Authorization: Bearer <key>"');
+export const versionMismatch = (what: string, path: string, current: number, expected: number) =>
+  new ApiError(
+    HttpStatus.PRECONDITION_FAILED,
+    'version_mismatch',
+    `${what} is at version ${current}, not the version ${expected} your If-Match names; read it again (GET ${path}), apply your change to it and send its ETag in If-Match`,
+  );
 export const upstream = (message: string) => new ApiError(HttpStatus.BAD_GATEWAY, 'provider_error', message);
 
 @Catch()

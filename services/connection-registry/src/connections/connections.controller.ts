@@ -7,6 +7,7 @@ import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body'
 import { connectionView, createConnectionBody, updateConnectionBody } from './connection.dto';
 import { ConnectionsService } from './connections.service';
 import { ExportsService } from '../exports/exports.service';
+import { Idempotent } from '../http/idempotency';
 
 @ApiTags('connections')
 @ApiBearerAuth()
@@ -18,6 +19,7 @@ export class ConnectionsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @Roles('administrator')
   @ApiOperation({ summary: 'Create a connection (administrators). Consent ("I agree") is required.' })
   @ApiBody({ schema: openApiSchema(createConnectionBody) })

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
 import { runView } from '../runs/run.view';
@@ -7,6 +8,8 @@ import { createExportBody, exportView, updateExportBody } from './export.dto';
 import { ExportsService } from './exports.service';
 import { AppliedConfigs } from './applied-configs';
 import { ExportDoc } from '../models';
+import { Idempotent } from '../http/idempotency';
+import { etagOf, expectedVersion } from '../http/if-match';
 
 const PIPELINE_FIELD =
   '`pipeline` says whether the pipeline follows what was saved: `{ savedVersion, appliedVersion, state }`. `state` is `active` once the identifier hasher, the segment streamer and the ' +
@@ -23,10 +26,11 @@ export class ExportsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create an export on a connection you may use. Saving does not run it.' })
   @ApiBody({ schema: openApiSchema(createExportBody) })
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    return this.view(await this.exports.create(principal, parseWith(createExportBody, body)));
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return this.view(await this.exports.create(principal, parseWith(createExportBody, body)), res);
   }
 
   @Get()
@@ -41,20 +45,30 @@ export class ExportsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One export.', description: PIPELINE_FIELD })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return this.view((await this.exports.visible(principal, id)).exportDoc);
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res({ passthrough: true }) res: Response) {
+    return this.view((await this.exports.visible(principal, id)).exportDoc, res);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change an export. A new audience or account (or one that needed attention) gets a full sync at once, and so does an export that has run when its segments or identifiers change: `startedRun` names it. ' +
       'Changed identifiers apply to attribute values as they next arrive (the segments\' next refresh): until then members keep the rows they were sent with, and a member never sent counts as invalid (`identifier-awaiting-values`).' })
   @ApiBody({ schema: openApiSchema(updateExportBody) })
-  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
-    const { startedRun, ...updated } = await this.exports.update(principal, id, parseWith(updateExportBody, body));
-    return { ...(await this.view(updated)), ...(startedRun ? { startedRun } : {}) };
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'The ETag of the version you changed (GET answers it, e.g. "3"): a change to an export another change has meanwhile moved on answers 412 instead of undoing that one. ' +
+      'Without it, the change applies to the version current when it arrives. Of changes racing from one version, one wins; the others answer 409 or 412.',
+  })
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const expected = expectedVersion(ifMatch);
+    const { startedRun, ...updated } = await this.exports.update(principal, id, parseWith(updateExportBody, body), expected);
+    return { ...(await this.view(updated, res)), ...(startedRun ? { startedRun } : {}) };
   }
 
-  private async view(doc: ExportDoc) {
+  /** The view, and its version as the ETag a change sends back in If-Match. */
+  private async view(doc: ExportDoc, res: Response) {
+    res.setHeader('ETag', etagOf(doc.version));
     return exportView(doc, (await this.exports.sharingAudience([doc])).get(doc._id), (await this.applied.of([doc._id])).get(doc._id));
   }
 
@@ -67,6 +81,7 @@ export class ExportsController {
 
   @Post(':id/runs')
   @HttpCode(202)
+  @Idempotent()
   @ApiOperation({ summary: 'Start a full sync of the export now.' })
   async run(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     const { run, destination } = await this.exports.startRun(principal, id);

@@ -7,13 +7,14 @@ import { Topics } from '@audience-sync/contracts';
 import { allRegistryParts, AudienceChoice, ChosenAudience, facebookChooseAudienceBody, FieldProblem, registryPartsOf } from '@audience-sync/destinations';
 import { ContractProducer } from '@audience-sync/kafka';
 import { Principal } from '../auth/principal';
-import { conflict, invalid, notFound } from '../common/api-error';
+import { conflict, invalid, notFound, versionMismatch } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
 import { ConnectionsService } from '../connections/connections.service';
 import { connectionStatus } from '../connections/connection-status';
 import { ConnectionDoc, ExportDoc, Models, RunDoc, RunStageDoc } from '../models';
 import { createExportBody, updateExportBody } from './export.dto';
 import { ExportConfigPublisher } from './export-config.publisher';
+import { ExportChanges } from './export-changes';
 import { exportPartsOf, settingsBlock } from './export-settings';
 
 /** Display name, segments, and every destination's settings block: the connection's set, the others null. */
@@ -39,6 +40,7 @@ export class ExportsService implements OnModuleInit {
     private readonly connections: ConnectionsService,
     private readonly publisher: ExportConfigPublisher,
     private readonly producer: ContractProducer,
+    private readonly changes: ExportChanges,
   ) {}
 
   /** Saving does not run the export; the pipeline is told the configuration only. */
@@ -68,14 +70,18 @@ export class ExportsService implements OnModuleInit {
     return { exportDoc, connection };
   }
 
-  /** Returns the run it started when the change needs the audience filled again. */
-  async update(principal: Principal, id: string, body: z.infer<typeof updateExportBody>): Promise<ExportDoc & { startedRun?: string }> {
+  /**
+   * `expected` is the version the client changed (If-Match); without it, the version read here.
+   * Returns the run it started when the change needs the audience filled again.
+   */
+  async update(principal: Principal, id: string, body: z.infer<typeof updateExportBody>, expected?: number): Promise<ExportDoc & { startedRun?: string }> {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
+    if (expected !== undefined && expected !== exportDoc.version) throw versionMismatch(`export ${id}`, `/exports/${id}`, exportDoc.version, expected);
     const fields = await this.validate(connection, { ...exportDoc, ...body }, exportDoc);
     // A change is the admin acting on the export: a problem it had is taken as dealt with.
-    const updated = await this.exports.findOneAndUpdate({ _id: id, version: exportDoc.version }, { $set: { ...fields, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
-    if (!updated) throw conflict(`export ${id} was changed by someone else meanwhile; read it again and retry`);
+    const updated = await this.changes.write(id, exportDoc.version, { ...fields, problem: null });
+    if (!updated) throw conflict(`export ${id} was changed by another request meanwhile; read it again (GET /exports/${id}) and send your change with If-Match set to its ETag`);
     await this.publisher.publish(updated, connection);
     const refill = Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id })) !== null);
     return { ...updated, ...(refill ? { startedRun: (await this.requestRun(updated, principal.name))._id } : {}) };
@@ -134,8 +140,8 @@ export class ExportsService implements OnModuleInit {
     const moved: AudienceMove['moved'] = [];
     for (const e of chosen) {
       if (e.facebook!.audience.audienceId === audience.audienceId) continue;
-      const doc = await this.exports.findOneAndUpdate({ _id: e._id }, { $set: { 'facebook.audience': audience, problem: null }, $inc: { version: 1 } }, { new: true }).lean();
-      if (!doc) continue; // deleted meanwhile
+      const doc = await this.changes.write(e._id, e.version, { facebook: { ...e.facebook!, audience }, problem: null });
+      if (!doc) continue; // deleted or changed meanwhile: it stays, and the answer says so
       await this.publisher.publish(doc, updated);
       moved.push({ exportId: doc._id, runId: (await this.requestRun(doc, principal.name))._id });
       this.logger.log(`export ${doc._id} moved to Facebook audience ${audience.audienceId}`);
