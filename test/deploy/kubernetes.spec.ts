@@ -86,7 +86,12 @@ function render(): Manifest[] {
   } catch (error) {
     throw new Error(`kubectl kustomize ${dir} failed (install kubectl if it is missing): ${(error as Error).message}`);
   }
-  return parseAllDocuments(yaml).map((doc) => manifest.parse(doc.toJS()));
+  return parseAllDocuments(yaml).map((doc) => {
+    const object = doc.toJS() as { kind?: string; metadata?: { name?: string } };
+    const parsed = manifest.safeParse(object);
+    if (!parsed.success) throw new Error(`${object.kind}/${object.metadata?.name}: ${z.prettifyError(parsed.error)}`);
+    return parsed.data;
+  });
 }
 
 function secretKeys(): Map<string, Set<string>> {
@@ -97,8 +102,12 @@ function secretKeys(): Map<string, Set<string>> {
 }
 
 describe('deploy/kubernetes', () => {
-  const manifests = render();
-  const workloads = manifests.filter((m): m is Workload => m.kind === 'Deployment' || m.kind === 'StatefulSet');
+  let manifests: Manifest[] = [];
+  let workloads: Workload[] = [];
+  beforeAll(() => {
+    manifests = render();
+    workloads = manifests.filter((m): m is Workload => m.kind === 'Deployment' || m.kind === 'StatefulSet');
+  });
   const workload = (name: string) => workloads.find((w) => w.metadata.name === name)!;
 
   it('renders only known kinds, every one in the namespace, and no Secret', () => {
