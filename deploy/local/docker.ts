@@ -80,7 +80,7 @@ export async function startComposeInfrastructure(dataDir: string, say: (line: st
  * made once and kept in the data directory (kafka's SCRAM users are made with them on its first
  * start, and a changed value would recreate the container on every start).
  */
-function devComposeSecrets(dataDir: string): Record<string, string> {
+export function devComposeSecrets(dataDir: string): Record<string, string> {
   const file = join(dataDir, 'compose-dev-secrets.json');
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const required = requiredVariables(readFileSync(join(projectRoot(), 'docker-compose.yml'), 'utf8'));

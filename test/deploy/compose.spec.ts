@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { serviceNames } from '@audience-sync/contracts';
 import { installCompose, requiredVariables } from '../../deploy/local/compose';
+import { devComposeSecrets } from '../../deploy/local/docker';
 import { projectRoot } from '../../deploy/local/paths';
 
 const exec = promisify(execFile);
@@ -130,5 +132,18 @@ describe('docker-compose.yml', () => {
     const { services } = await rendered(['docker-compose.yml', devInfra]);
     const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p.host_ip ?? '*'}:${p.target}`));
     expect(published.sort()).toEqual(['connection-registry *:3000', 'emulators 127.0.0.1:4101', 'emulators 127.0.0.1:4102', 'kafka 127.0.0.1:9092', 'mongodb 127.0.0.1:27017']);
+  });
+
+  it('npm start makes its own secrets for the project once, and compose accepts them', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'compose-dev-'));
+    try {
+      const secrets = devComposeSecrets(dataDir);
+      expect(Object.keys(secrets).sort()).toEqual([...SECRETS].sort());
+      expect(devComposeSecrets(dataDir)).toEqual(secrets);
+      expect(statSync(join(dataDir, 'compose-dev-secrets.json')).mode & 0o077).toBe(0);
+      await expect(config(secrets, ['docker-compose.yml', devInfra])).resolves.toBeDefined();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
