@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { projectRoot } from '../../deploy/local/paths';
+import { installKustomize } from '../../deploy/local/kustomize';
 import { SERVICE_NODE_ARGS, serviceEntry, stackServices } from '../../deploy/local/stack';
 
 /**
@@ -79,13 +80,20 @@ type Workload = Extract<Manifest, { kind: 'Deployment' | 'StatefulSet' }>;
 /** Variables that hold credentials: never written into a manifest, always from a Secret. */
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEYS|MONGODB_URI/;
 
-function render(): Manifest[] {
-  let yaml: string;
+/** `kubectl kustomize`, or the same kustomize built with Go where kubectl is missing. */
+async function kustomize(): Promise<string> {
   try {
-    yaml = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
   } catch (error) {
-    throw new Error(`kubectl kustomize ${dir} failed (install kubectl if it is missing): ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  const binary = await installKustomize((line) => process.stdout.write(`[kustomize] ${line}\n`));
+  return execFileSync(binary, ['build', dir], { encoding: 'utf8' });
+}
+
+async function render(): Promise<Manifest[]> {
+  const yaml = await kustomize();
   return parseAllDocuments(yaml).map((doc) => {
     const object = doc.toJS() as { kind?: string; metadata?: { name?: string } };
     const parsed = manifest.safeParse(object);
@@ -104,10 +112,10 @@ function secretKeys(): Map<string, Set<string>> {
 describe('deploy/kubernetes', () => {
   let manifests: Manifest[] = [];
   let workloads: Workload[] = [];
-  beforeAll(() => {
-    manifests = render();
+  beforeAll(async () => {
+    manifests = await render();
     workloads = manifests.filter((m): m is Workload => m.kind === 'Deployment' || m.kind === 'StatefulSet');
-  });
+  }, 10 * 60 * 1000);
   const workload = (name: string) => workloads.find((w) => w.metadata.name === name)!;
 
   it('renders only known kinds, every one in the namespace, and no Secret', () => {
