@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -144,6 +144,20 @@ describe('docker-compose.yml', () => {
       await expect(config(secrets, ['docker-compose.yml', devInfra])).resolves.toBeDefined();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('make-env.sh prints every secret, fresh, in a form compose reads', async () => {
+    const made = () => exec('sh', [join(root, 'deploy', 'compose', 'make-env.sh')]).then(({ stdout }) => Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(/=(.*)/s, 2))));
+    const [first, second] = await Promise.all([made(), made()]);
+    expect(Object.keys(first).sort()).toEqual([...SECRETS].sort());
+    expect(first.KAFKA_ADMIN_PASSWORD).not.toBe(second.KAFKA_ADMIN_PASSWORD);
+    const dir = mkdtempSync(join(tmpdir(), 'compose-env-'));
+    try {
+      writeFileSync(join(dir, '.env'), Object.entries(first).map(([k, v]) => `${k}=${v}`).join('\n'));
+      await expect(exec(compose, ['--env-file', join(dir, '.env'), '-f', 'docker-compose.yml', 'config', '-q'], { cwd: root, env: { PATH: process.env.PATH ?? '' } })).resolves.toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
