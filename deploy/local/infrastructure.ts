@@ -47,7 +47,7 @@ export async function provideInfrastructure(options: InfrastructureOptions): Pro
   }
   if (await dockerAvailable()) {
     say('a Docker engine is reachable: using containers');
-    const started = options.purpose === 'test' ? await startContainers(say) : await startComposeInfrastructure(say);
+    const started = options.purpose === 'test' ? await startContainers(say) : await startComposeInfrastructure(options.dataDir!, say);
     return {
       kafkaBrokers: envKafka?.length ? envKafka : started.kafkaBrokers,
       mongoUri: envMongo ? stripDatabase(envMongo) : started.mongoUri,
