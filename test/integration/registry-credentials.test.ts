@@ -115,7 +115,7 @@ describe('registry credentials over time', () => {
       const landed = await completeOAuth(registry, id);
       expect(landed.status).toBe(200);
       expect(landed.page).toContain('<h1 class="ok">Signed in</h1>');
-      expect(landed.page).toContain(`The Facebook connection "&lt;b&gt;Shop &amp; &quot;Co&quot;&lt;/b&gt;" (${id}) is signed in`);
+      expect(landed.page).toContain(`The Facebook connection &quot;&lt;b&gt;Shop &amp; &quot;Co&quot;&lt;/b&gt;&quot; (${id}) is signed in`);
       expect(landed.page).toContain(`Next: GET /connections/${id}/facebook/ad-accounts`);
       expect(landed.page).not.toContain(await accessToken(registry.url, id, false));
       const refused = await callbackFor(registry.url, id);
