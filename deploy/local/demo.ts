@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { SegmentEvent, Topics } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
+import { signInLikeABrowser } from '../../tools/emulators/browser-sign-in';
 import { projectRoot } from './paths';
 import { stackApiKeys } from './stack-env';
 
@@ -33,12 +34,10 @@ async function api(method: string, path: string, body?: unknown): Promise<any> {
   return json;
 }
 
-/** Follows the provider's sign-in like a browser: the emulator redirects straight back. */
+/** Signs in like an administrator's browser: the emulators redirect straight back. */
 async function signIn(connectionId: string): Promise<void> {
-  const { authorizeUrl } = await api('POST', `/connections/${connectionId}/authorize`);
-  const provider = await fetch(authorizeUrl, { redirect: 'manual' });
-  const landed = await fetch(provider.headers.get('location')!);
-  if (!landed.ok) throw new Error(`the OAuth callback answered ${landed.status}`);
+  const landed = await signInLikeABrowser(registry, key, connectionId);
+  if (landed.status !== 200) throw new Error(`the OAuth callback answered ${landed.status}`);
 }
 
 const key = adminKey();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { internalCallers } from '../../services/connection-registry/src/config';
 import { Infrastructure, withDatabase } from './infrastructure';
 import { servicePort, stackServices } from './stack';
 
@@ -46,17 +47,30 @@ function emulatorUrls(fbPort: string, msPort: string): Record<string, string> {
 /**
  * Development-only secrets for the local stack, made once and kept in the data directory: the
  * credential encryption key must outlive a restart, or stored provider tokens could not be read.
+ * A file from before per-sink credentials gets them (and loses the shared INTERNAL_API_TOKEN).
  */
 function devSecrets(dataDir: string): Record<string, string> {
   const file = join(dataDir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-  const secrets = {
-    INTERNAL_API_TOKEN: randomBytes(24).toString('hex'),
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const { INTERNAL_API_TOKEN: _retired, ...secrets }: Record<string, string> = {
     CREDENTIALS_ENCRYPTION_KEYS: `dev1:${randomBytes(32).toString('base64')}`,
     REGISTRY_API_KEYS: `admin:administrator:${randomBytes(18).toString('hex')},contributor:contributor:${randomBytes(18).toString('hex')}`,
+    ...Object.fromEntries(internalCallers.map((c) => [c.variable, randomBytes(24).toString('hex')])),
+    ...kept,
   };
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (JSON.stringify(secrets) !== JSON.stringify(kept)) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
+}
+
+/**
+ * One service's environment from the stack's: the registry holds every sink's credential
+ * (INTERNAL_TOKEN_<SINK>); a sink gets only its own, as INTERNAL_API_TOKEN; the other services none.
+ */
+export function serviceEnvironment(service: string, values: Record<string, string>): Record<string, string> {
+  if (service === 'connection-registry') return values;
+  const own = internalCallers.find((c) => c.service === service);
+  const others = Object.fromEntries(Object.entries(values).filter(([name]) => !internalCallers.some((c) => c.variable === name)));
+  return own ? { ...others, INTERNAL_API_TOKEN: values[own.variable] } : others;
 }
 
 /** The local stack's API keys, for the start banner and the demo. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { provideInfrastructure } from './infrastructure';
 import { projectRoot } from './paths';
 import { SERVICE_NODE_ARGS, serviceEntry, servicePort, stackServices } from './stack';
-import { stackApiKeys, stackEnvironment } from './stack-env';
+import { serviceEnvironment, stackApiKeys, stackEnvironment } from './stack-env';
 import { isRunning } from './process';
 import { readStackState, stackStateFile } from './stack-state';
 import { Supervisor } from './supervisor';
@@ -50,15 +50,15 @@ async function start(): Promise<void> {
   });
   stopInfrastructure = infra.stop;
   const env = stackEnvironment(infra, dataDir);
-  const childEnv = { ...process.env, ...env.values };
+  const childEnv = (name: string) => ({ ...process.env, ...serviceEnvironment(name, env.values) });
 
   if (env.emulators) {
     const addresses = [env.values.FACEBOOK_EMULATOR_PORT, env.values.MICROSOFT_EMULATOR_PORT].map((port) => `127.0.0.1:${port}`);
-    supervisor.start('emulators', process.execPath, [join(root, 'dist/tools/emulators/main.js')], join(logDir, 'emulators.log'), { env: childEnv }, { addresses });
+    supervisor.start('emulators', process.execPath, [join(root, 'dist/tools/emulators/main.js')], join(logDir, 'emulators.log'), { env: childEnv('emulators') }, { addresses });
   }
   for (const service of stackServices) {
     const readyUrl = `http://127.0.0.1:${servicePort(service, env.values)}/health/ready`;
-    supervisor.start(service.name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: childEnv }, { readyUrl });
+    supervisor.start(service.name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: childEnv(service.name) }, { readyUrl });
   }
   say('');
   say(`Kafka      ${infra.kafkaBrokers.join(',')} (${infra.sources.kafka})`);

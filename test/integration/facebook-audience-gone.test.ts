@@ -87,7 +87,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
       req.on('end', async () => {
         if (req.url === `/internal/connections/${connectionId}/access-token`) {
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accessToken: token, expiresAt: new Date(Date.now() + 3600_000).toISOString() }));
-        } else if (req.url === `/internal/exports/${exportId}/problem` && req.headers.authorization === 'Bearer internal-token-for-this-test') {
+        } else if (req.url === `/internal/exports/${exportId}/problem` && req.headers.authorization === 'Bearer sink-facebook-internal-token-for-this-test') {
           const { problem } = JSON.parse(body) as { problem: string };
           problems.push(problem);
           await publishConfig({ ...current, problem });
@@ -100,7 +100,7 @@ describe('sink-facebook: a Facebook audience deleted mid-stream', () => {
     sink = await startService('sink-facebook', 'SINK_FACEBOOK_PORT', {
       KAFKA_BROKERS: testBrokers().join(','),
       REGISTRY_INTERNAL_URL: `http://127.0.0.1:${(registry.address() as AddressInfo).port}`,
-      INTERNAL_API_TOKEN: 'internal-token-for-this-test',
+      INTERNAL_API_TOKEN: 'sink-facebook-internal-token-for-this-test',
       FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
       SINK_BACKOFF_BASE_MS: '50',
       SINK_BACKOFF_MAX_MS: '400',

@@ -199,7 +199,7 @@ describe('connection registry at its HTTP edges', () => {
       // Another key has its own budget; the health and internal endpoints are never limited.
       expect((await call('GET', '/connections', { base, key: keys.contributor })).status).toBe(200);
       for (let i = 0; i < 8; i += 1) expect((await call('GET', '/health/ready', { base, key: null })).status).toBe(200);
-      for (let i = 0; i < 8; i += 1) expect((await call('POST', '/internal/connections/nope/access-token', { base, key: keys.internal, body: {} })).status).not.toBe(429);
+      for (let i = 0; i < 8; i += 1) expect((await call('POST', '/internal/connections/nope/access-token', { base, key: keys.sinkFacebook, body: {} })).status).not.toBe(429);
 
       // Unauthenticated routes count per address.
       const anonymous = await Promise.all(Array.from({ length: 7 }, () => call('GET', '/oauth/callback?state=x&code=y', { base, key: null })));

@@ -91,12 +91,11 @@ describe('connection registry over HTTP', () => {
 
   it('runs the Facebook OAuth flow, lists ad accounts and audiences, and refuses a non-customer-list audience', async () => {
     const created = await admin('POST', '/connections', { displayName: 'Facebook', destination: 'facebook-ads', consent: { agreed: true } });
-    const started = await admin('POST', `/connections/${created.body.id}/authorize`);
-    const state = new URL(started.body.authorizeUrl).searchParams.get('state')!;
-    expect(state.length).toBeGreaterThanOrEqual(40);
     const landed = await completeOAuth(registry, created.body.id);
-    expect(landed.body.connection).toMatchObject({ status: 'awaiting-audience', authenticated: true });
-    expect((await fetch(landed.callback)).status).toBe(400); // the state is single-use
+    expect(new URL(landed.callback).searchParams.get('state')!.length).toBeGreaterThanOrEqual(40);
+    expect(landed).toMatchObject({ status: 200, page: expect.stringContaining('Signed in') });
+    expect((await admin('GET', `/connections/${created.body.id}`)).body).toMatchObject({ status: 'awaiting-audience', authenticated: true });
+    expect((await fetch(landed.callback, { headers: { cookie: landed.cookie } })).status).toBe(400); // the state is single-use
     const accounts = await admin('GET', `/connections/${created.body.id}/facebook/ad-accounts`);
     expect(accounts.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'act_1001' })]));
     const audiences = await admin('GET', `/connections/${created.body.id}/facebook/audiences?adAccountId=act_1001`);
@@ -116,15 +115,16 @@ describe('connection registry over HTTP', () => {
     expect(listing.body.error.message).toMatch(/re-authenticate/);
     const after = await admin('GET', `/connections/${connection.id}`);
     expect(after.body).toMatchObject({ status: 'needs-reauthentication', statusMessage: expect.stringMatching(/POST \/connections\/.*\/authorize/) });
-    const token = await fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${keys.internal}`, 'content-type': 'application/json' }, body: '{}' });
+    const token = await fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${keys.sinkFacebook}`, 'content-type': 'application/json' }, body: '{}' });
     expect(token.status).toBe(409);
-    expect((await completeOAuth(registry, connection.id)).body.connection.status).toBe('ready');
+    expect((await completeOAuth(registry, connection.id)).status).toBe(200);
+    expect((await admin('GET', `/connections/${connection.id}`)).body.status).toBe('ready');
   });
 
   it('runs the Microsoft OAuth flow and stores the rotated refresh token after every refresh', async () => {
     const connection = await microsoftConnection();
     const internal = (forceRefresh: boolean) =>
-      fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${keys.internal}`, 'content-type': 'application/json' }, body: JSON.stringify({ forceRefresh }) });
+      fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST', headers: { authorization: `Bearer ${keys.sinkMicrosoft}`, 'content-type': 'application/json' }, body: JSON.stringify({ forceRefresh }) });
     expect((await fetch(`${registry.url}/internal/connections/${connection.id}/access-token`, { method: 'POST' })).status).toBe(401);
     const first = (await (await internal(true)).json()) as any;
     const second = (await (await internal(true)).json()) as any;
@@ -367,6 +367,49 @@ describe('connection registry over HTTP', () => {
     expect(await shown()).toMatchObject({ state: 'succeeded', counts: { sent: 5, invalid: 2 } });
   });
 
+  describe('the internal API: each sink with its own credential, on its own destination only', () => {
+    const internal = (token: string, path: string, body: unknown) =>
+      fetch(`${registry.url}/internal${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    it('hands a sink exactly the access token and its expiry, never cached (Facebook: the long-lived token; Microsoft: a one-hour token, not the refresh token)', async () => {
+      const fb = await facebookConnection();
+      const fbAnswer = await internal(keys.sinkFacebook, `/connections/${fb.id}/access-token`, {});
+      expect(fbAnswer.headers.get('cache-control')).toBe('no-store');
+      const fbBody = (await fbAnswer.json()) as Record<string, string>;
+      expect(Object.keys(fbBody).sort()).toEqual(['accessToken', 'expiresAt']);
+      expect(Date.parse(fbBody.expiresAt) - Date.now()).toBeGreaterThan(50 * 24 * 3600 * 1000);
+      const ms = await microsoftConnection();
+      const msAnswer = await internal(keys.sinkMicrosoft, `/connections/${ms.id}/access-token`, { forceRefresh: true });
+      expect(msAnswer.headers.get('cache-control')).toBe('no-store');
+      const msText = await msAnswer.text();
+      expect(Object.keys(JSON.parse(msText)).sort()).toEqual(['accessToken', 'expiresAt']);
+      expect(Date.parse(JSON.parse(msText).expiresAt) - Date.now()).toBeLessThanOrEqual(3600 * 1000);
+      expect(msText).not.toMatch(/refresh|M\.R3_/);
+    });
+
+    it("refuses a sink another destination's connections and exports (403, saying whose), and admins' keys (401)", async () => {
+      const fb = await facebookConnection();
+      const ms = await microsoftConnection();
+      const fbExport = await admin('POST', '/exports', { displayName: 'x', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' } } });
+      const refusals = [
+        await internal(keys.sinkMicrosoft, `/connections/${fb.id}/access-token`, {}),
+        await internal(keys.sinkMicrosoft, `/connections/${fb.id}/auth-failure`, { problem: 'x' }),
+        await internal(keys.sinkFacebook, `/connections/${ms.id}/access-token`, {}),
+        await internal(keys.sinkMicrosoft, `/exports/${fbExport.body.id}/problem`, { problem: 'x' }),
+        await internal(keys.sinkMicrosoft, `/exports/${fbExport.body.id}/runs`, { requestedBy: 'sink-microsoft-ads' }),
+      ];
+      expect(refusals.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+      expect(((await refusals[0].json()) as any).error.message).toBe(
+        `connection ${fb.id} belongs to Facebook; sink-microsoft-ads may act only on Microsoft Advertising connections and exports`,
+      );
+      expect((await internal(keys.admin, `/connections/${fb.id}/access-token`, {})).status).toBe(401);
+      expect((await internal(keys.sinkFacebook, '/connections/no-such-connection/access-token', {})).status).toBe(404);
+      expect((await internal(keys.sinkFacebook, '/exports/no-such-export/runs', { requestedBy: 'sink-facebook' })).status).toBe(404);
+      // Nothing was flagged by the refused report.
+      expect((await admin('GET', `/connections/${fb.id}`)).body.status).toBe('ready');
+    });
+  });
+
   it('shows a problem a sink reported on an export, refuses its runs, and clears it when the export is changed', async () => {
     const fb = await facebookConnection();
     const created = await admin('POST', '/exports', { displayName: 'x', connectionId: fb.id, segments: [{ id: 's', name: 'S' }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'E' } } });
@@ -374,7 +417,7 @@ describe('connection registry over HTTP', () => {
       fetch(`${registry.url}/internal/exports/${created.body.id}/problem`, { method: 'POST', headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' }, body: JSON.stringify({ problem: 'the audience no longer exists; choose another' }) });
     expect((await report(undefined)).status).toBe(401);
     expect((await report(keys.admin)).status).toBe(401);
-    expect((await report(keys.internal)).status).toBe(204);
+    expect((await report(keys.sinkFacebook)).status).toBe(204);
     expect((await admin('GET', `/exports/${created.body.id}`)).body).toMatchObject({ state: 'needs-attention', problem: 'the audience no longer exists; choose another' });
     await eventually(() => configs.get(created.body.id)?.problem === 'the audience no longer exists; choose another', 10000, 'the problem on the configuration');
     const run = await admin('POST', `/exports/${created.body.id}/runs`);
@@ -387,10 +430,10 @@ describe('connection registry over HTTP', () => {
     // The new audience holds nothing yet: the change started a full sync.
     expect((await admin('GET', `/exports/${created.body.id}/runs`)).body.items[0]).toMatchObject({ id: changed.body.startedRun, trigger: 'on-demand', requestedBy: 'alice' });
     expect((await admin('PATCH', `/exports/${created.body.id}`, { displayName: 'renamed' })).body.startedRun).toBeUndefined();
-    const refill = await fetch(`${registry.url}/internal/exports/${created.body.id}/runs`, { method: 'POST', headers: { authorization: `Bearer ${keys.internal}`, 'content-type': 'application/json' }, body: JSON.stringify({ requestedBy: 'sink-microsoft-ads' }) });
+    const refill = await fetch(`${registry.url}/internal/exports/${created.body.id}/runs`, { method: 'POST', headers: { authorization: `Bearer ${keys.sinkFacebook}`, 'content-type': 'application/json' }, body: JSON.stringify({ requestedBy: 'sink-facebook' }) });
     expect(refill.status).toBe(202);
     const { runId } = (await refill.json()) as { runId: string };
-    expect((await admin('GET', `/exports/${created.body.id}/runs`)).body.items[0]).toMatchObject({ id: runId, requestedBy: 'sink-microsoft-ads' });
+    expect((await admin('GET', `/exports/${created.body.id}/runs`)).body.items[0]).toMatchObject({ id: runId, requestedBy: 'sink-facebook' });
     await eventually(() => configs.get(created.body.id)?.version >= 2 && configs.get(created.body.id).problem === undefined, 10000, 'the configuration without the problem');
   });
 

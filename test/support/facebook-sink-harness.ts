@@ -99,7 +99,7 @@ export class SinkProcess {
 
   constructor(emulators: Emulators, registry: StandInRegistry, audienceId: string, options: SinkOptions = {}) {
     const config = z.object({ ...sinkConfig, ...facebookDeliveryEnv }).parse({
-      INTERNAL_API_TOKEN: 'x'.repeat(24),
+      INTERNAL_API_TOKEN: 'x'.repeat(32),
       FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
       SINK_BACKOFF_BASE_MS: '1',
       SINK_BACKOFF_MAX_MS: '5',

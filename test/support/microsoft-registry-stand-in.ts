@@ -19,7 +19,7 @@ export interface RegistryStandIn {
 export async function startRegistryStandIn(emulatorUrl: string): Promise<RegistryStandIn> {
   const oauth = `${emulatorUrl}/common/oauth2/v2.0`;
   const client = { client_id: 'emulator-client-id', client_secret: 'emulator-client-secret' };
-  const internalToken = 'registry-stand-in-internal-token';
+  const internalToken = 'registry-stand-in-internal-token-of-the-sink';
   const tokens = new Map<string, { access_token: string; refresh_token: string; expires_in: number }>();
 
   async function grant(form: Record<string, string>) {

@@ -4,8 +4,9 @@ import { serve } from '@audience-sync/runtime';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@audience-sync/config';
 import { AppModule } from '../../services/connection-registry/src/app.module';
-import { serviceConfigSchema } from '../../services/connection-registry/src/http/http-config';
+import { configSchema } from '../../services/connection-registry/src/config';
 import { configureHttp } from '../../services/connection-registry/src/http/configure-http';
+import { BrowserSignIn, signInLikeABrowser } from '../../tools/emulators/browser-sign-in';
 import { Emulators } from '../../tools/emulators/main';
 import { freePort } from '../../deploy/local/process';
 import { testBrokers, testMongoUri } from './env';
@@ -13,7 +14,9 @@ import { testBrokers, testMongoUri } from './env';
 export const keys = {
   admin: `admin-key-${randomBytes(12).toString('hex')}`,
   contributor: `contrib-key-${randomBytes(12).toString('hex')}`,
-  internal: `internal-${randomBytes(16).toString('hex')}`,
+  /** Each sink's own credential for the internal API. */
+  sinkFacebook: `sink-facebook-${randomBytes(16).toString('hex')}`,
+  sinkMicrosoft: `sink-microsoft-ads-${randomBytes(16).toString('hex')}`,
 };
 
 export interface Registry {
@@ -35,7 +38,8 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
     REGISTRY_PORT: String(port),
     LOG_LEVEL: 'warn',
     REGISTRY_API_KEYS: `alice:administrator:${keys.admin},carol:contributor:${keys.contributor}`,
-    INTERNAL_API_TOKEN: keys.internal,
+    INTERNAL_TOKEN_SINK_FACEBOOK: keys.sinkFacebook,
+    INTERNAL_TOKEN_SINK_MICROSOFT_ADS: keys.sinkMicrosoft,
     CREDENTIALS_ENCRYPTION_KEYS: `test1:${randomBytes(32).toString('base64')}`,
     REGISTRY_PUBLIC_URL: `http://127.0.0.1:${port}`,
     FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
@@ -68,16 +72,9 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
   };
 }
 
-/** Follows the provider's authorise URL like a browser and lands on the registry's callback. */
-export async function completeOAuth(registry: Registry, connectionId: string): Promise<any> {
-  const admin = registry.as('admin');
-  const started = await admin('POST', `/connections/${connectionId}/authorize`);
-  if (started.status !== 201 && started.status !== 200) throw new Error(`authorize answered ${started.status}: ${JSON.stringify(started.body)}`);
-  const provider = await fetch(started.body.authorizeUrl, { redirect: 'manual' });
-  const callback = provider.headers.get('location');
-  if (!callback) throw new Error(`the provider did not redirect (${provider.status})`);
-  const landed = await fetch(callback);
-  return { status: landed.status, body: await landed.json(), callback };
+/** Signs the connection in like an administrator's browser, ending on the callback page. */
+export async function completeOAuth(registry: Pick<Registry, 'url'>, connectionId: string): Promise<BrowserSignIn> {
+  return signInLikeABrowser(registry.url, keys.admin, connectionId);
 }
 
 export interface OtherRegistry {
@@ -97,7 +94,7 @@ export async function startRegistryLike(base: Registry, changes: Record<string, 
 }
 
 async function boot(env: Record<string, string>, port: number): Promise<INestApplication> {
-  const config = loadConfig('connection-registry', serviceConfigSchema, env);
+  const config = loadConfig('connection-registry', configSchema, env);
   const app = await NestFactory.create(AppModule.forRoot(config), { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   configureHttp(app);

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { pipelineStageSchema, SegmentEvent, Topics } from '@audience-sync/contracts';
 import { Emulators, EmulatorOptions, startEmulators } from '../../tools/emulators/main';
+import { signInLikeABrowser } from '../../tools/emulators/browser-sign-in';
+import { serviceEnvironment } from '../../deploy/local/stack-env';
 import { freePort } from '../../deploy/local/process';
 import { eventually, testBrokers, testMongoUri } from './env';
 import { RunningService, startService } from '../../tools/services';
@@ -45,7 +47,8 @@ export class Stack {
       MONGODB_URI: testMongoUri('e2e'),
       LOG_LEVEL: 'log',
       REGISTRY_API_KEYS: `alice:administrator:${this.adminKey}`,
-      INTERNAL_API_TOKEN: randomBytes(16).toString('hex'),
+      INTERNAL_TOKEN_SINK_FACEBOOK: randomBytes(24).toString('hex'),
+      INTERNAL_TOKEN_SINK_MICROSOFT_ADS: randomBytes(24).toString('hex'),
       CREDENTIALS_ENCRYPTION_KEYS: `e2e:${randomBytes(32).toString('base64')}`,
       REGISTRY_PUBLIC_URL: this.registryUrl,
       REGISTRY_INTERNAL_URL: this.registryUrl,
@@ -60,7 +63,7 @@ export class Stack {
       STREAMER_STATE_DIR: this.stateDir,
     };
     this.services.set('connection-registry', await startService('connection-registry', 'REGISTRY_PORT', this.env, registryPort));
-    await Promise.all([this.applied.start(), ...SERVICES.map(async ([name, port]) => this.services.set(name, await startService(name, port, this.env)))]);
+    await Promise.all([this.applied.start(), ...SERVICES.map(async ([name, port]) => this.services.set(name, await startService(name, port, serviceEnvironment(name, this.env))))]);
     this.producer = new Kafka({ clientId: 'e2e', brokers: testBrokers(), logLevel: logLevel.NOTHING }).producer();
     await this.producer.connect();
   }
@@ -68,7 +71,7 @@ export class Stack {
   async restart(name: (typeof SERVICES)[number][0], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     await this.services.get(name)!.kill(signal);
     const port = SERVICES.find(([n]) => n === name)![1];
-    this.services.set(name, await startService(name, port, this.env));
+    this.services.set(name, await startService(name, port, serviceEnvironment(name, this.env)));
   }
 
   async stop(): Promise<void> {
@@ -101,9 +104,7 @@ export class Stack {
   }
 
   async authorize(connectionId: string): Promise<void> {
-    const started = await this.api('POST', `/connections/${connectionId}/authorize`);
-    const provider = await fetch(started.body.authorizeUrl, { redirect: 'manual' });
-    const landed = await fetch(provider.headers.get('location')!);
+    const landed = await signInLikeABrowser(this.registryUrl, this.adminKey, connectionId);
     if (landed.status !== 200) throw new Error(`OAuth callback answered ${landed.status}`);
   }
 

@@ -8,6 +8,8 @@ import { Topics } from '@audience-sync/contracts';
 import { provideInfrastructure, withDatabase } from '../../deploy/local/infrastructure';
 import { freePort } from '../../deploy/local/process';
 import { projectRoot } from '../../deploy/local/paths';
+import { serviceEnvironment } from '../../deploy/local/stack-env';
+import { signInLikeABrowser } from '../emulators/browser-sign-in';
 import { startService, RunningService } from '../services';
 import { AnonPeaks, cpuSeconds, leafPid, peakRssMb } from './proc-stats';
 import { expectedChecksum, FACEBOOK_MAPPINGS, profile } from './profiles';
@@ -58,7 +60,8 @@ async function main(): Promise<void> {
       MONGODB_URI: withDatabase(infra.mongoUri, 'bench'),
       LOG_LEVEL: 'warn',
       REGISTRY_API_KEYS: `bench:administrator:${adminKey}`,
-      INTERNAL_API_TOKEN: randomBytes(16).toString('hex'),
+      INTERNAL_TOKEN_SINK_FACEBOOK: randomBytes(24).toString('hex'),
+      INTERNAL_TOKEN_SINK_MICROSOFT_ADS: randomBytes(24).toString('hex'),
       CREDENTIALS_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       REGISTRY_PUBLIC_URL: `http://127.0.0.1:${registryPort}`,
       REGISTRY_INTERNAL_URL: `http://127.0.0.1:${registryPort}`,
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
     say('starting the five services');
     services.push(await startService('connection-registry', 'REGISTRY_PORT', env, registryPort));
     for (const [name, port] of [['identifier-hasher', 'HASHER_PORT'], ['segment-streamer', 'STREAMER_PORT'], ['sink-facebook', 'SINK_FACEBOOK_PORT'], ['sink-microsoft-ads', 'SINK_MICROSOFT_ADS_PORT']] as const) {
-      services.push(await startService(name, port, env));
+      services.push(await startService(name, port, serviceEnvironment(name, env)));
     }
     const procs: Proc[] = [
       ...services.map((s) => ({ name: s.name, pid: s.child.pid! })),
@@ -86,9 +89,8 @@ async function main(): Promise<void> {
       return r.json() as Promise<any>;
     };
     const signIn = async (id: string) => {
-      const { authorizeUrl } = await api('POST', `/connections/${id}/authorize`);
-      const provider = await fetch(authorizeUrl, { redirect: 'manual' });
-      await fetch(provider.headers.get('location')!);
+      const landed = await signInLikeABrowser(`http://127.0.0.1:${registryPort}`, adminKey, id);
+      if (landed.status !== 200) throw new Error(`signing connection ${id} in failed: ${landed.status}`);
     };
     const fbConnection = await api('POST', '/connections', { displayName: 'bench fb', destination: 'facebook-ads', consent: { agreed: true } });
     await signIn(fbConnection.id);

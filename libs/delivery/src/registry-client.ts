@@ -3,8 +3,9 @@ import { Logger } from '@nestjs/common';
 export class ReauthenticationRequired extends Error {}
 
 /**
- * The sinks' only way to credentials: short-lived access tokens from the registry's internal API
- * (INTERNAL_API_TOKEN). Tokens stay in memory and are never logged.
+ * The sinks' only way to credentials: access tokens from the registry's internal API, with the
+ * sink's own credential (INTERNAL_API_TOKEN), which opens its destination's connections and exports
+ * only. Tokens stay in memory and are never logged.
  */
 export class RegistryClient {
   private readonly logger = new Logger(RegistryClient.name);

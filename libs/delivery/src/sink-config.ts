@@ -5,7 +5,7 @@ import { RetryOptions } from './api-client';
 /** Variables every sink host reads, beside the common ones and those of the destination it hosts. */
 export const sinkConfig = {
   REGISTRY_INTERNAL_URL: env.url().default('http://127.0.0.1:3000'),
-  INTERNAL_API_TOKEN: env.secret(24),
+  INTERNAL_API_TOKEN: env.secret(32).describe("this sink's own secret for the registry's internal API (at least 32 characters): the registry's INTERNAL_TOKEN_SINK_<NAME> for this sink"),
   SINK_MAX_ATTEMPTS: env.positiveInt(8),
   SINK_BACKOFF_BASE_MS: env.positiveInt(500),
   SINK_BACKOFF_MAX_MS: env.positiveInt(30000),

@@ -50,10 +50,18 @@ export interface AudienceDirectory {
   resolve(accessToken: string, choice: AudienceChoice): Promise<ChosenAudience>;
 }
 
+/** How the provider's sign-in dialog is opened: `codeChallenge` is the PKCE S256 challenge (RFC 7636) of the verifier the registry keeps. */
+export interface AuthorizeRequest {
+  state: string;
+  redirectUri: string;
+  codeChallenge: string;
+}
+
 /** The provider calls the registry makes for a connection. Failures throw ProviderError or CredentialsRejected. */
 export interface RegistryClient {
-  authorizeUrl(state: string, redirectUri: string): string;
-  exchangeCode(code: string, redirectUri: string): Promise<Grant>;
+  authorizeUrl(request: AuthorizeRequest): string;
+  /** `codeVerifier` answers the challenge the dialog was opened with. */
+  exchangeCode(code: string, redirectUri: string, codeVerifier: string): Promise<Grant>;
   /** Present when access tokens are short-lived; the returned refresh token replaces the stored one. */
   refresh?(refreshToken: string): Promise<Grant>;
   directory?: AudienceDirectory;

@@ -5,9 +5,9 @@ import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ServiceConfig } from './http/http-config';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { topics } from './topics';
+import { RegistryConfig } from './config';
 import { AuthGuard } from './auth/auth.guard';
 import { ApiErrorFilter } from './common/api-error';
 import { CredentialCipher } from './crypto/credential-cipher';
@@ -15,6 +15,8 @@ import { appliedConfigSchema, connectionSchema, exportChangeSchema, exportSchema
 import { ConnectionsController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthController } from './oauth/oauth.controller';
+import { AuthorizeController } from './oauth/authorize.controller';
+import { OAuthFlow } from './oauth/oauth-flow.service';
 import { DestinationClients } from './oauth/destination-clients';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
@@ -29,7 +31,7 @@ import { ProfilesController } from './profiles/profiles.controller';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -49,7 +51,7 @@ export class AppModule {
         HealthModule.forRoot({ database: true }),
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
       ],
-      controllers: [ConnectionsController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
+      controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [
         // In this order: the rate limit counts the caller the auth guard named.
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -58,6 +60,7 @@ export class AppModule {
         CredentialCipher,
         DestinationClients,
         ConnectionsService,
+        OAuthFlow,
         ExportsService,
         ExportChanges,
         ExportConfigPublisher,

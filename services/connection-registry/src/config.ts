@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { env } from '@audience-sync/config';
 import { commonConfig } from '@audience-sync/runtime';
-import { registryDestinationConfig } from '@audience-sync/destinations';
+import type { PipelineStage } from '@audience-sync/contracts';
+import { allRegistryParts, DestinationId, registryDestinationConfig } from '@audience-sync/destinations';
 
 const apiKeys = z
   .string()
@@ -40,16 +41,62 @@ const encryptionKeys = z
   )
   .describe('comma-separated keyId:base64(32 bytes) entries; the first encrypts, all decrypt (rotation)');
 
-export const configSchema = z.object({
-  ...commonConfig,
-  REGISTRY_PORT: env.port(3000),
-  MONGODB_URI: env.mongoUri(),
-  REGISTRY_API_KEYS: apiKeys,
-  INTERNAL_API_TOKEN: env.secret(24),
-  CREDENTIALS_ENCRYPTION_KEYS: encryptionKeys,
-  REGISTRY_PUBLIC_URL: env.url().default('http://127.0.0.1:3000'),
-  /** Each destination's app to sign in with (base URLs, client id and secret). */
-  ...registryDestinationConfig,
-  OAUTH_STATE_TTL_SECONDS: env.positiveInt(600),
-});
+/** The variable holding a sink's credential for the internal API: `INTERNAL_TOKEN_SINK_FACEBOOK` for sink-facebook. */
+export const internalTokenVariable = (service: PipelineStage): InternalTokenVariable => `INTERNAL_TOKEN_${service.toUpperCase().replace(/-/g, '_')}`;
+type InternalTokenVariable = `INTERNAL_TOKEN_${string}`;
+
+/**
+ * The services that may call the internal API: each destination's sink, for its destination only.
+ * The hasher and the streamer never call the registry, so they have no credential.
+ */
+export const internalCallers: readonly { service: PipelineStage; destination: DestinationId; variable: InternalTokenVariable }[] = allRegistryParts.map((p) => ({
+  service: p.sinkStage,
+  destination: p.id,
+  variable: internalTokenVariable(p.sinkStage),
+}));
+
+const internalTokens: Record<InternalTokenVariable, z.ZodString> = Object.fromEntries(internalCallers.map((c) => [c.variable, env.secret(32).describe(`${c.service}'s own secret for the internal API, at least 32 characters, unlike every other credential`)]));
+
+/** The single shared token of earlier versions: refused, so a deployment does not keep believing it is used. */
+const retiredSharedToken = z
+  .undefined({ error: `is no longer read by the registry: give each sink its own secret in ${internalCallers.map((c) => c.variable).join(' and ')} (each sink keeps reading its own value from INTERNAL_API_TOKEN), then unset it here` })
+  .describe('unset');
+
+export const configSchema = z
+  .object({
+    ...commonConfig,
+    REGISTRY_PORT: env.port(3000),
+    MONGODB_URI: env.mongoUri(),
+    REGISTRY_API_KEYS: apiKeys,
+    ...internalTokens,
+    INTERNAL_API_TOKEN: retiredSharedToken,
+    CREDENTIALS_ENCRYPTION_KEYS: encryptionKeys,
+    REGISTRY_PUBLIC_URL: env.url().default('http://127.0.0.1:3000'),
+    /** Each destination's app to sign in with (base URLs, client id and secret). */
+    ...registryDestinationConfig,
+    OAUTH_STATE_TTL_SECONDS: env.positiveInt(600),
+    OAUTH_TICKET_TTL_SECONDS: env.positiveInt(300),
+    /** Requests per minute for each API key (by its name), and for each address without a key. */
+    REGISTRY_RATE_LIMIT_PER_MINUTE: env.positiveInt(1200),
+  })
+  .superRefine((config, ctx) => {
+    // A credential shared by two callers could not tell them apart: each must be its own.
+    const seen = new Map<string, string>(config.REGISTRY_API_KEYS.map((k) => [k.key, `the API key of ${k.name} in REGISTRY_API_KEYS`]));
+    for (const { variable } of internalCallers) {
+      const value = internalTokenIn(config, variable);
+      const owner = seen.get(value);
+      if (owner) ctx.addIssue({ code: 'custom', path: [variable], message: `has the same value as ${owner}; give every caller its own secret` });
+      else seen.set(value, variable);
+    }
+  });
 export type RegistryConfig = z.infer<typeof configSchema>;
+
+/** A sink's credential, as configured. */
+export function internalToken(config: RegistryConfig, service: PipelineStage): string {
+  return internalTokenIn(config, internalTokenVariable(service));
+}
+
+// zod's inferred type has no room for variables named at run time (one per destination): read them by name.
+function internalTokenIn(config: object, variable: InternalTokenVariable): string {
+  return (config as Record<InternalTokenVariable, string>)[variable];
+}

@@ -79,11 +79,21 @@ export interface RunStageDoc extends StageStatus {
   stage: PipelineStage;
 }
 
+/**
+ * A sign-in in progress: a ticket (the link an administrator opens) or a state (the provider's round
+ * trip, bound to the browser that opened the ticket). Ids are hashes of the secrets, never the secrets.
+ */
 export interface OAuthStateDoc {
   _id: string;
+  kind: 'ticket' | 'state';
   connectionId: string;
   provider: DestinationId;
-  redirectUri: string;
+  /** Ticket: the administrator it was issued to. */
+  issuedTo?: string;
+  /** State: where the provider sends the browser back, the PKCE verifier, the hash of the browser's nonce. */
+  redirectUri?: string;
+  codeVerifier?: string;
+  browser?: string;
   expiresAt: Date;
 }
 
@@ -165,7 +175,10 @@ export const runStageSchema = new Schema<RunStageDoc>(
 
 export const appliedConfigSchema = new Schema<AppliedConfigDoc>({ _id: String, exportId: { type: String, required: true, index: true }, stage: String, version: Number }, { versionKey: false });
 
-export const oauthStateSchema = new Schema<OAuthStateDoc>({ _id: String, connectionId: String, provider: String, redirectUri: String, expiresAt: Date }, { versionKey: false });
+export const oauthStateSchema = new Schema<OAuthStateDoc>(
+  { _id: String, kind: String, connectionId: String, provider: String, issuedTo: String, redirectUri: String, codeVerifier: String, browser: String, expiresAt: Date },
+  { versionKey: false },
+);
 
 export const idempotencyKeySchema = new Schema<IdempotencyKeyDoc>(
   {

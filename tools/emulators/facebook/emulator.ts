@@ -3,6 +3,7 @@ import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
 import { MemberSet, memberKey } from '../members';
+import { challengeOf, verifierMatches } from '../pkce';
 import { audienceUpdateFailed, badParameter, GraphFailure, graphError, proofRefused, scriptedGraphError, termsNotAccepted, unknownObject, usageHeader } from './graph-error';
 import { parsePayload } from './payload';
 import { FacebookSeed } from './seed';
@@ -272,7 +273,10 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
           const redirectUri = stringParam(req, 'redirect_uri');
           if (clientId !== seed.appId || !redirectUri) return { status: 400, html: '<h1>Invalid App ID or missing redirect_uri</h1>', body: null };
           const target = new URL(redirectUri);
-          target.searchParams.set('code', state.issueCode(redirectUri));
+          // PKCE, as Facebook Login's manual flow documents it (code_challenge + S256, code_verifier at the exchange).
+          const challenge = challengeOf(stringParam(req, 'code_challenge'), stringParam(req, 'code_challenge_method'));
+          if (challenge === 'unsupported') return { status: 400, html: '<h1>Invalid code_challenge_method: use S256</h1>', body: null };
+          target.searchParams.set('code', state.issueCode(redirectUri, challenge));
           const callerState = stringParam(req, 'state');
           if (callerState !== undefined) target.searchParams.set('state', callerState);
           return { status: 302, redirect: target.toString(), body: null };
@@ -301,6 +305,8 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
             throw new GraphFailure({ code: 100, subcode: 36008, message: 'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request' });
           }
           code.used = true;
+          // The emulator's wording: Meta documents the parameter, not its error.
+          if (code.challenge && !verifierMatches(code.challenge, stringParam(req, 'code_verifier'))) throw badParameter('Invalid code_verifier: it does not match the code_challenge of the login dialog.');
           return { status: 200, body: { access_token: state.issueToken(false, seed.shortTokenTtlSeconds), token_type: 'bearer', expires_in: seed.shortTokenTtlSeconds } };
         },
         { auth: false },

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Emulators, startEmulators } from '../main';
 import { memberKey } from '../members';
 
@@ -78,6 +78,19 @@ describe('Facebook Graph API emulator contract', () => {
       expect(((await wrongSecret.json()) as any).error.code).toBe(1);
       const unknownClient = await fetch(`${base}/dialog/oauth?client_id=other&redirect_uri=x`, { redirect: 'manual' });
       expect(unknownClient.status).toBe(400);
+    });
+
+    it('redeems a code issued with a PKCE S256 challenge only with its code_verifier', async () => {
+      const verifier = randomBytes(32).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const redirect = encodeURIComponent('http://a/pkce');
+      const codeFor = async () =>
+        new URL((await fetch(`${base}/dialog/oauth?client_id=emulator-app-id&redirect_uri=${redirect}&code_challenge=${challenge}&code_challenge_method=S256`, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!;
+      const exchange = async (code: string, verifierParam: string) =>
+        (await fetch(`${base}/oauth/access_token?client_id=emulator-app-id&client_secret=emulator-app-secret&redirect_uri=${redirect}&code=${code}${verifierParam}`)).json() as Promise<any>;
+      expect((await exchange(await codeFor(), '')).error).toMatchObject({ code: 100, message: expect.stringMatching(/code_verifier/) });
+      expect((await exchange(await codeFor(), `&code_verifier=${randomBytes(32).toString('base64url')}`)).error).toMatchObject({ code: 100 });
+      expect(await exchange(await codeFor(), `&code_verifier=${verifier}`)).toMatchObject({ access_token: expect.any(String) });
     });
 
     it('answers 190 for an unknown token, 190/463 for an expired one, 104 without one', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MemberSet } from '../members';
+import type { Challenge } from '../pkce';
 import { FacebookSeed } from './seed';
 
 export interface Audience {
@@ -49,7 +50,7 @@ export class FacebookState {
   audiences = new Map<string, Audience>();
   sessions = new Map<string, UploadSession>();
   tokens = new Map<string, Token>();
-  codes = new Map<string, { redirectUri: string; expiresAt: number; used: boolean }>();
+  codes = new Map<string, { redirectUri: string; expiresAt: number; used: boolean; challenge?: Challenge }>();
   private nextAudienceId = 23860000000000000n;
 
   constructor(readonly seed: FacebookSeed) {
@@ -85,9 +86,9 @@ export class FacebookState {
     return token;
   }
 
-  issueCode(redirectUri: string): string {
+  issueCode(redirectUri: string, challenge?: Challenge): string {
     const code = randomBytes(18).toString('base64url');
-    this.codes.set(code, { redirectUri, expiresAt: Date.now() + 10 * 60 * 1000, used: false });
+    this.codes.set(code, { redirectUri, expiresAt: Date.now() + 10 * 60 * 1000, used: false, challenge });
     return code;
   }
 }

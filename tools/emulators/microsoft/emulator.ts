@@ -3,6 +3,7 @@ import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
 import { MemberSet } from '../members';
+import { challengeOf, verifierMatches, type Challenge } from '../pkce';
 import { errors, MicrosoftFailure, Operation, ScriptedAnswers } from './faults';
 import { MicrosoftSeed } from './seed';
 
@@ -38,7 +39,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
   const inspection = new Router();
   const accounts = new Map<string, Account>();
   const audiences = new Map<string, Audience>();
-  const codes = new Map<string, { redirectUri: string; expiresAt: number; used: boolean }>();
+  const codes = new Map<string, { redirectUri: string; expiresAt: number; used: boolean; challenge?: Challenge }>();
   const accessTokens = new Map<string, { expiresAt: number }>();
   const refreshTokens = new Map<string, { revoked: boolean }>();
   const calls = new Map<string, number[]>();
@@ -63,7 +64,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
 
   const oauthError = (status: number, error: string, description: string): EmulatorResponse => ({
     status,
-    body: { error, error_description: description, error_codes: [error === 'invalid_grant' ? 70008 : 7000215], timestamp: new Date().toISOString(), trace_id: randomUUID() },
+    body: { error, error_description: description, error_codes: [Number(/^AADSTS(\d+)/.exec(description)?.[1])], timestamp: new Date().toISOString(), trace_id: randomUUID() },
   });
 
   /** Headers, token, account access and the per-customer call rate, in the order the API checks them. */
@@ -148,12 +149,19 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
       if (req.query.get('client_id') !== seed.clientId || !redirectUri || req.query.get('response_type') !== 'code') {
         return { status: 400, html: '<h1>AADSTS700016: unknown client, or redirect_uri / response_type missing</h1>', body: null };
       }
-      const code = randomBytes(24).toString('base64url');
-      codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60 * 1000, used: false });
       const target = new URL(redirectUri);
-      target.searchParams.set('code', code);
       const state = req.query.get('state');
       if (state !== null) target.searchParams.set('state', state);
+      // PKCE (RFC 7636): a code issued with a challenge is redeemed only with its verifier.
+      const challenge = challengeOf(req.query.get('code_challenge'), req.query.get('code_challenge_method'));
+      if (challenge === 'unsupported') {
+        target.searchParams.set('error', 'invalid_request');
+        target.searchParams.set('error_description', 'The code_challenge_method is not supported; use S256 or plain.');
+        return { status: 302, redirect: target.toString(), body: null };
+      }
+      const code = randomBytes(24).toString('base64url');
+      codes.set(code, { redirectUri, expiresAt: Date.now() + 5 * 60 * 1000, used: false, challenge });
+      target.searchParams.set('code', code);
       return { status: 302, redirect: target.toString(), body: null };
     })
     .add('POST', '/common/oauth2/v2.0/token', (req) => {
@@ -165,6 +173,9 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
           return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired due to inactivity.');
         }
         code.used = true;
+        if (code.challenge && !verifierMatches(code.challenge, f.code_verifier)) {
+          return oauthError(400, 'invalid_grant', 'AADSTS50148: The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.');
+        }
         return { status: 200, body: issueTokens() };
       }
       if (f.grant_type === 'refresh_token') {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Emulators, startEmulators } from '../main';
 
 const sha = (v: string) => createHash('sha256').update(v).digest('hex');
@@ -63,6 +63,33 @@ describe('Microsoft Advertising emulator contract', () => {
       const wrong = await fetch(`${oauth}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'emulator-client-id', client_secret: 'bad', grant_type: 'refresh_token', refresh_token: tokens.refresh_token }) });
       expect(wrong.status).toBe(401);
       expect((await token({ grant_type: 'password' })).body.error).toBe('unsupported_grant_type');
+    });
+
+    describe('PKCE', () => {
+      const redirect = 'http://127.0.0.1:1/pkce';
+      const verifier = randomBytes(32).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      const codeFor = async (query: string) => {
+        const authorize = await fetch(`${oauth}/authorize?client_id=emulator-client-id&response_type=code&redirect_uri=${encodeURIComponent(redirect)}&${query}`, { redirect: 'manual' });
+        return new URL(authorize.headers.get('location')!).searchParams;
+      };
+      const exchange = (code: string, extra: Record<string, string> = {}) => token({ grant_type: 'authorization_code', code, redirect_uri: redirect, ...extra });
+
+      it('redeems a code issued with an S256 challenge only with its verifier (AADSTS50148 otherwise)', async () => {
+        const missing = await exchange((await codeFor(`code_challenge=${challenge}&code_challenge_method=S256`)).get('code')!);
+        expect(missing).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [50148], error_description: expect.stringMatching(/^AADSTS50148: /) } });
+        const wrong = await exchange((await codeFor(`code_challenge=${challenge}&code_challenge_method=S256`)).get('code')!, { code_verifier: randomBytes(32).toString('base64url') });
+        expect(wrong).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_codes: [50148] } });
+        const right = await exchange((await codeFor(`code_challenge=${challenge}&code_challenge_method=S256`)).get('code')!, { code_verifier: verifier });
+        expect(right).toMatchObject({ status: 200, body: { access_token: expect.any(String) } });
+      });
+
+      it('treats a challenge without a method as plain, and refuses an unknown method at the dialog', async () => {
+        const plain = (await codeFor(`code_challenge=${verifier}`)).get('code')!;
+        expect((await exchange(plain, { code_verifier: verifier })).status).toBe(200);
+        const unknown = await codeFor(`code_challenge=${challenge}&code_challenge_method=S512&state=s1`);
+        expect(Object.fromEntries(unknown)).toMatchObject({ error: 'invalid_request', state: 's1', error_description: expect.stringMatching(/code_challenge_method/) });
+      });
     });
   });
 

@@ -2,16 +2,17 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { APP_CONFIG } from '@audience-sync/config';
-import { RegistryConfig } from '../config';
+import { internalCallers, internalToken, RegistryConfig } from '../config';
 import { forbidden, unauthenticated } from '../common/api-error';
-import { INTERNAL, Principal, PUBLIC, Role, ROLES } from './principal';
+import { INTERNAL, Principal, PUBLIC, Role, ROLES, ServicePrincipal } from './principal';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 /**
  * API keys per deployment, each with a role. Roles are checked before any lookup, so a 401 or
- * 403 never tells whether the object asked for exists.
+ * 403 never tells whether the object asked for exists. The internal API takes only the pipeline
+ * services' own credentials, and says which service called; what it may touch is the handler's check.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -29,7 +30,11 @@ export class AuthGuard implements CanActivate {
     const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : (request.headers['x-api-key'] as string | undefined);
     if (!presented) throw unauthenticated();
     if (this.reflector.getAllAndOverride<boolean>(INTERNAL, targets)) {
-      if (!same(presented, this.config.INTERNAL_API_TOKEN)) throw unauthenticated();
+      // Every credential is compared, so the time taken does not say which one came close.
+      const matches = internalCallers.filter((caller) => same(presented, internalToken(this.config, caller.service)));
+      if (matches.length !== 1) throw unauthenticated();
+      const service: ServicePrincipal = { service: matches[0].service, destination: matches[0].destination };
+      request.service = service;
       return true;
     }
     const match = this.config.REGISTRY_API_KEYS.find((k) => same(presented, k.key));

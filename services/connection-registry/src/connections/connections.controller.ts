@@ -1,6 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
 import { facebookAdAccountQuery, facebookChooseAudienceBody } from '@audience-sync/destinations';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
@@ -52,18 +51,6 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'Delete a connection; 409 while exports use it unless ?cascade=true. Delivery stops before this answers.' })
   async remove(@Param('id') id: string, @Query('cascade') cascade?: string) {
     await this.connections.remove(id, cascade === 'true');
-  }
-
-  @Post(':id/authorize')
-  @Roles('administrator')
-  @ApiOperation({ summary: "Start the provider's OAuth flow: returns the authorise URL (or redirects with ?redirect=true)." })
-  async authorize(@Param('id') id: string, @Query('redirect') redirect: string | undefined, @Res({ passthrough: true }) res: Response) {
-    const started = await this.connections.startAuthorization(id);
-    if (redirect === 'true') {
-      res.redirect(302, started.authorizeUrl);
-      return undefined;
-    }
-    return started;
   }
 
   @Get(':id/facebook/ad-accounts')

@@ -1,16 +1,14 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { APP_CONFIG } from '@audience-sync/config';
-import { RegistryConfig } from '../config';
 import { Principal } from '../auth/principal';
-import { conflict, forbidden, invalid, notFound } from '../common/api-error';
+import { conflict, forbidden, notFound } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
 import { CredentialCipher } from '../crypto/credential-cipher';
-import { allRegistryParts, AudienceChoice, AudienceDirectory, ChosenAudience, CredentialsRejected, RegistryClient } from '@audience-sync/destinations';
-import { ConnectionDoc, ExportDoc, Models, OAuthStateDoc } from '../models';
+import { allRegistryParts, AudienceChoice, AudienceDirectory, ChosenAudience, CredentialsRejected, Grant, RegistryClient } from '@audience-sync/destinations';
+import { ConnectionDoc, ExportDoc, Models } from '../models';
 import { DestinationClients } from '../oauth/destination-clients';
 import { ExportConfigPublisher } from '../exports/export-config.publisher';
 import { createConnectionBody, updateConnectionBody } from './connection.dto';
@@ -36,8 +34,6 @@ export class ConnectionsService {
   constructor(
     @InjectModel(Models.connection) private readonly connections: Model<ConnectionDoc>,
     @InjectModel(Models.export) private readonly exports: Model<ExportDoc>,
-    @InjectModel(Models.oauthState) private readonly states: Model<OAuthStateDoc>,
-    @Inject(APP_CONFIG) private readonly config: RegistryConfig,
     private readonly cipher: CredentialCipher,
     private readonly clients: DestinationClients,
     private readonly publisher: ExportConfigPublisher,
@@ -86,28 +82,8 @@ export class ConnectionsService {
     this.accessTokens.delete(id);
   }
 
-  callbackUrl(): string {
-    return `${this.config.REGISTRY_PUBLIC_URL.replace(/\/$/, '')}/oauth/callback`;
-  }
-
-  /** An unguessable, single-use, expiring state bound to this connection. */
-  async startAuthorization(id: string): Promise<{ authorizeUrl: string; expiresAt: Date }> {
-    const doc = await this.connections.findById(id).lean();
-    if (!doc) throw notFound('connection', id);
-    const state = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(Date.now() + this.config.OAUTH_STATE_TTL_SECONDS * 1000);
-    const redirectUri = this.callbackUrl();
-    await this.states.deleteMany({ expiresAt: { $lt: new Date() } });
-    await this.states.create({ _id: state, connectionId: id, provider: doc.destination, redirectUri, expiresAt });
-    const authorizeUrl = this.clients.of(doc.destination).authorizeUrl(state, redirectUri);
-    return { authorizeUrl, expiresAt };
-  }
-
-  async completeAuthorization(state: string, code: string): Promise<ConnectionDoc> {
-    const pending = await this.states.findOneAndDelete({ _id: state }).lean();
-    if (!pending || new Date(pending.expiresAt) <= new Date()) throw invalid('the authorisation link is unknown, already used or expired; start again with POST /connections/{id}/authorize');
-    const id = pending.connectionId;
-    const grant = await this.clients.of(pending.provider).exchangeCode(code, pending.redirectUri);
+  /** A completed sign-in (oauth/OAuthFlow): the credentials stored sealed, the connection's exports told. */
+  async storeGrant(id: string, grant: Grant): Promise<ConnectionDoc> {
     if (grant.refreshToken) {
       await this.storeCredentials(id, this.cipher.seal({ refreshToken: grant.refreshToken } satisfies RefreshSecret, id), null);
       this.accessTokens.set(id, { token: grant.accessToken, expiresAt: grant.expiresAt.getTime() });

@@ -1,28 +1,42 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Model } from 'mongoose';
 import { z } from 'zod';
-import { Internal } from '../auth/principal';
+import { CurrentService, Internal, ServicePrincipal } from '../auth/principal';
 import { parseWith } from '../common/zod-body';
 import { ExportsService } from '../exports/exports.service';
+import { ConnectionDoc, ExportDoc, Models } from '../models';
+import { SinkScope } from './sink-scope';
 
-/** For the sinks only (INTERNAL_API_TOKEN): an export that cannot deliver until an admin acts, or whose audience must be filled again. */
+/** For the sinks only, each on its own destination's exports: an export that cannot deliver until an admin acts, or whose audience must be filled again. */
 @ApiExcludeController()
 @Internal()
 @Controller('internal/exports')
 export class InternalExportsController {
-  constructor(private readonly exports: ExportsService) {}
+  private readonly scope: SinkScope;
+
+  constructor(
+    private readonly exports: ExportsService,
+    @InjectModel(Models.connection) connectionModel: Model<ConnectionDoc>,
+    @InjectModel(Models.export) exportModel: Model<ExportDoc>,
+  ) {
+    this.scope = new SinkScope(connectionModel, exportModel);
+  }
 
   @Post(':id/problem')
   @HttpCode(204)
-  async problem(@Param('id') id: string, @Body() body: unknown) {
+  async problem(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
     const { problem } = parseWith(z.object({ problem: z.string().min(1).max(500) }), body);
+    await this.scope.export(caller, id);
     await this.exports.reportProblem(id, problem);
   }
 
   @Post(':id/runs')
   @HttpCode(202)
-  async refill(@Param('id') id: string, @Body() body: unknown) {
+  async refill(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
     const { requestedBy } = parseWith(z.object({ requestedBy: z.string().min(1).max(100) }), body);
+    await this.scope.export(caller, id);
     return { runId: (await this.exports.requestRefill(id, requestedBy))._id };
   }
 }

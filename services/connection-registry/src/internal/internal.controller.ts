@@ -1,24 +1,50 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Param, Post } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Model } from 'mongoose';
 import { z } from 'zod';
-import { Internal } from '../auth/principal';
+import { CurrentService, Internal, ServicePrincipal } from '../auth/principal';
 import { conflict } from '../common/api-error';
 import { parseWith } from '../common/zod-body';
 import { ConnectionsService, ReauthenticationRequired } from '../connections/connections.service';
+import { ConnectionDoc, ExportDoc, Models } from '../models';
+import { SinkScope } from './sink-scope';
 
-/** For the sinks only (INTERNAL_API_TOKEN): short-lived access tokens, and reports of rejected credentials. */
+/** What a sink receives to call its platform: the access token and when it expires, nothing else. */
+export interface SinkAccessToken {
+  accessToken: string;
+  expiresAt: string;
+}
+
+/** For the sinks only, each on its own destination's connections: access tokens, and reports of rejected credentials. */
 @ApiExcludeController()
 @Internal()
 @Controller('internal/connections')
 export class InternalController {
-  constructor(private readonly connections: ConnectionsService) {}
+  private readonly scope: SinkScope;
 
+  constructor(
+    private readonly connections: ConnectionsService,
+    @InjectModel(Models.connection) connectionModel: Model<ConnectionDoc>,
+    @InjectModel(Models.export) exportModel: Model<ExportDoc>,
+  ) {
+    this.scope = new SinkScope(connectionModel, exportModel);
+  }
+
+  /**
+   * The token the platform takes: Facebook's long-lived user token as stored (Graph has nothing
+   * shorter to derive from it), Microsoft's one-hour access token; the refresh token and the app
+   * secrets never leave the registry. Not to be cached by anything in between.
+   */
   @Post(':id/access-token')
   @HttpCode(200)
-  async accessToken(@Param('id') id: string, @Body() body: unknown) {
+  @Header('Cache-Control', 'no-store')
+  async accessToken(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown): Promise<SinkAccessToken> {
     const { forceRefresh } = parseWith(z.object({ forceRefresh: z.boolean().default(false) }), body);
+    await this.scope.connection(caller, id);
     try {
-      return await this.connections.accessToken(id, forceRefresh);
+      const { accessToken, expiresAt } = await this.connections.accessToken(id, forceRefresh);
+      return { accessToken, expiresAt };
     } catch (error) {
       if (error instanceof ReauthenticationRequired) throw conflict(error.message);
       throw error;
@@ -27,8 +53,9 @@ export class InternalController {
 
   @Post(':id/auth-failure')
   @HttpCode(204)
-  async authFailure(@Param('id') id: string, @Body() body: unknown) {
+  async authFailure(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
     const { problem } = parseWith(z.object({ problem: z.string().min(1).max(300) }), body);
+    await this.scope.connection(caller, id);
     await this.connections.flagReauthentication(id, problem);
   }
 }

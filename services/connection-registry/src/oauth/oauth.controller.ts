@@ -1,26 +1,76 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Logger, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { registryPartsOf } from '@audience-sync/destinations';
+import { CredentialsRejected, ProviderError, registryPartsOf } from '@audience-sync/destinations';
 import { Public } from '../auth/principal';
-import { invalid } from '../common/api-error';
-import { parseWith } from '../common/zod-body';
-import { connectionView } from '../connections/connection.dto';
-import { ConnectionsService } from '../connections/connections.service';
+import { ConnectionDoc } from '../models';
+import { OAuthFlow, SignInRefused } from './oauth-flow.service';
+import { SignInPage, sendSignInPage } from './sign-in-page';
 
-/** Where the provider sends the admin's browser back; the single-use state is the credential here. */
+const startQuery = z.object({ ticket: z.string().regex(/^[\w-]{43}$/) });
+const callbackQuery = z.object({ state: z.string().min(1).max(200), code: z.string().min(1).max(4000).optional(), error: z.string().max(200).optional() });
+
+/**
+ * The browser's side of signing in: no API key here (a browser link cannot send one); the
+ * single-use ticket and the state bound to the browser's cookie are the credentials. Both end on a
+ * page a person can read.
+ */
 @ApiTags('oauth')
 @Controller('oauth')
 export class OAuthController {
-  constructor(private readonly connections: ConnectionsService) {}
+  private readonly logger = new Logger(OAuthController.name);
+
+  constructor(private readonly flow: OAuthFlow) {}
+
+  @Get('start')
+  @Public()
+  @ApiOperation({ summary: 'Opened in the browser from the link POST /connections/{id}/authorize returns: sets the sign-in cookie and redirects (302) to the provider.' })
+  async start(@Query() query: unknown, @Req() req: Request, @Res() res: Response) {
+    const parsed = startQuery.safeParse(query);
+    if (!parsed.success) return sendSignInPage(res, 400, failed(new SignInRefused('This is not a sign-in link.', 'Ask for a new one with POST /connections/{id}/authorize.')));
+    const { nonce } = this.flow.binding.nonceOf(req);
+    try {
+      const dialog = await this.flow.start(parsed.data.ticket, nonce);
+      res.setHeader('Set-Cookie', this.flow.binding.setCookie(nonce));
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.redirect(302, dialog);
+    } catch (error) {
+      sendSignInPage(res, 400, this.failure(error));
+    }
+  }
 
   @Get('callback')
   @Public()
-  @ApiOperation({ summary: 'OAuth redirect target: exchanges the code and stores the credentials encrypted.' })
-  async callback(@Query() query: unknown) {
-    const q = parseWith(z.object({ state: z.string().min(1), code: z.string().min(1).optional(), error: z.string().optional(), error_description: z.string().optional() }), query, 'the callback query');
-    if (!q.code) throw invalid(`the provider did not authorise the connection (${q.error ?? 'no code'}); start again with POST /connections/{id}/authorize`);
-    const connection = await this.connections.completeAuthorization(q.state, q.code);
-    return { connection: connectionView(connection), next: registryPartsOf(connection.destination).nextAfterSignIn(connection._id) };
+  @ApiOperation({ summary: 'OAuth redirect target: exchanges the code (with the PKCE verifier), stores the credentials encrypted, and shows the outcome as a page.' })
+  async callback(@Query() query: unknown, @Req() req: Request, @Res() res: Response) {
+    const parsed = callbackQuery.safeParse(query);
+    if (!parsed.success) return sendSignInPage(res, 400, failed(new SignInRefused('This address is not a sign-in answer from a provider.', 'Start again with POST /connections/{id}/authorize.')));
+    try {
+      sendSignInPage(res, 200, signedIn(await this.flow.complete(parsed.data, this.flow.binding.sent(req))));
+    } catch (error) {
+      sendSignInPage(res, error instanceof SignInRefused || error instanceof CredentialsRejected ? 400 : 502, this.failure(error));
+    }
   }
+
+  private failure(error: unknown): SignInPage {
+    if (error instanceof SignInRefused) return failed(error);
+    // Messages of our own making (the provider's error code at most), never a token.
+    if (error instanceof CredentialsRejected) return failed(new SignInRefused(`The provider refused the sign-in: ${error.problem}.`, 'Start again with POST /connections/{id}/authorize.'));
+    if (error instanceof ProviderError) return failed(new SignInRefused(error.message, 'Try again in a few minutes with a new link from POST /connections/{id}/authorize.'));
+    this.logger.error(`a sign-in failed: ${(error as Error).message}`);
+    return failed(new SignInRefused('The sign-in failed inside audience-sync.', 'Try again with a new link from POST /connections/{id}/authorize; if it fails again, the registry log says why.'));
+  }
+}
+
+const failed = (refused: SignInRefused): SignInPage => ({ ok: false, title: 'Sign-in failed', lines: [refused.message, refused.next] });
+
+function signedIn(connection: ConnectionDoc): SignInPage {
+  const parts = registryPartsOf(connection.destination);
+  return {
+    ok: true,
+    title: 'Signed in',
+    lines: [`The ${parts.label} connection "${connection.displayName}" (${connection._id}) is signed in; its credentials are stored encrypted.`, `Next: ${parts.nextAfterSignIn(connection._id)}`, 'You can close this page.'],
+  };
 }

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
 import { FacebookRegistryClient } from './graph-client';
 
@@ -21,11 +22,23 @@ describe('FacebookRegistryClient against Graph with "Require App Secret" on', ()
     });
     const base = `${emulators.facebook.url}/v27.0`;
     client = new FacebookRegistryClient({ FACEBOOK_GRAPH_BASE_URL: base, FACEBOOK_DIALOG_BASE_URL: `${base}/dialog/oauth`, FACEBOOK_APP_ID: 'emulator-app-id', FACEBOOK_APP_SECRET: 'emulator-app-secret' });
-    const redirect = 'http://127.0.0.1:1/callback';
-    const dialog = await fetch(client.authorizeUrl('s', redirect), { redirect: 'manual' });
-    token = (await client.exchangeCode(new URL(dialog.headers.get('location')!).searchParams.get('code')!, redirect)).accessToken;
+    token = (await signIn(verifier)).accessToken;
   });
   afterAll(() => emulators.close());
+
+  const redirect = 'http://127.0.0.1:1/callback';
+  const verifier = randomBytes(32).toString('base64url');
+  /** Opens the dialog with the PKCE challenge of `verifier` and exchanges its code with `exchangeVerifier`. */
+  async function signIn(exchangeVerifier: string) {
+    const dialog = await fetch(client.authorizeUrl({ state: 's', redirectUri: redirect, codeChallenge: createHash('sha256').update(verifier).digest('base64url') }), { redirect: 'manual' });
+    return client.exchangeCode(new URL(dialog.headers.get('location')!).searchParams.get('code')!, redirect, exchangeVerifier);
+  }
+
+  it('signs in with PKCE: the dialog gets the S256 challenge, the exchange the verifier', async () => {
+    const url = new URL(client.authorizeUrl({ state: 's', redirectUri: redirect, codeChallenge: 'c'.repeat(43) }));
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', state: 's' });
+    await expect(signIn(randomBytes(32).toString('base64url'))).rejects.toThrow(/code_verifier/);
+  });
 
   it('lists every ad account, past the first page', async () => {
     const accounts = await client.accounts(token);

@@ -1,4 +1,4 @@
-import type { Grant, RegistryClient } from '../../registry-parts';
+import type { AuthorizeRequest, Grant, RegistryClient } from '../../registry-parts';
 import { CredentialsRejected, ProviderError, providerJson } from '../../registry-http';
 import type { MicrosoftRegistryConfig } from './config';
 
@@ -8,14 +8,24 @@ const SCOPE = 'openid offline_access https://ads.microsoft.com/msads.manage';
 export class MicrosoftRegistryClient implements RegistryClient {
   constructor(private readonly config: MicrosoftRegistryConfig) {}
 
-  authorizeUrl(state: string, redirectUri: string): string {
+  /** With PKCE (S256), which the Microsoft identity platform supports for web apps too: a stolen code is useless without the verifier. */
+  authorizeUrl({ state, redirectUri, codeChallenge }: AuthorizeRequest): string {
     const url = new URL(`${this.config.MICROSOFT_OAUTH_BASE_URL}/authorize`);
-    url.search = new URLSearchParams({ client_id: this.config.MICROSOFT_CLIENT_ID, response_type: 'code', redirect_uri: redirectUri, response_mode: 'query', scope: SCOPE, state }).toString();
+    url.search = new URLSearchParams({
+      client_id: this.config.MICROSOFT_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      response_mode: 'query',
+      scope: SCOPE,
+      state,
+      code_challenge: codeChallenge,
+      code_challenge_method: 'S256',
+    }).toString();
     return url.toString();
   }
 
-  exchangeCode(code: string, redirectUri: string): Promise<Grant> {
-    return this.token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, scope: SCOPE });
+  exchangeCode(code: string, redirectUri: string, codeVerifier: string): Promise<Grant> {
+    return this.token({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, scope: SCOPE, code_verifier: codeVerifier });
   }
 
   /** Every refresh returns a new refresh token; the caller must store it (the old one stops working). */
