@@ -22,7 +22,7 @@ const sorted = (xs: Iterable<string>) => [...xs].sort();
 // hold one and the scan checks only the few that do (the shared broker holds every test's data).
 // The tag's letters are not hex digits, so no digest contains it by chance.
 const tag = Array.from({ length: 8 }, () => 'ghijklmnopqrstuvwxyz'[randomInt(20)]).join('');
-const phoneBlock = String(randomInt(40000, 50000));
+const phoneBlock = String(randomInt(90000, 100000)); // Norwegian mobile numbers start with 9 (or 4, where not all blocks are valid)
 const anchors = [tag, phoneBlock];
 
 const Tag = tag[0].toUpperCase() + tag.slice(1);
