@@ -17,6 +17,23 @@ export const stageCountsSchema = runCountsSchema.extend({ invalidByReason: z.rec
 export type StageCounts = z.infer<typeof stageCountsSchema>;
 
 /**
+ * The audience's size as the platform reported it after a run (a sink reads it back, best effort):
+ * `ready` (bounds usable), `processing` (the platform has not finished matching the latest upload:
+ * bounds may be old or missing), `too-small` (below what the platform serves), `unusable` (the
+ * platform flags the audience: see `detail`), `unavailable` (the size could not be read: the run is
+ * unaffected). Bounds are equal where the platform gives one number.
+ */
+export const audienceSizeSchema = z.object({
+  sizeLowerBound: z.number().int().min(0).optional(),
+  sizeUpperBound: z.number().int().min(0).optional(),
+  status: z.enum(['ready', 'processing', 'too-small', 'unusable', 'unavailable']).optional(),
+  /** The platform's words (e.g. Facebook's operation_status description); never identifiers. */
+  detail: z.string().max(500).optional(),
+  checkedAt: z.iso.datetime({ offset: true }),
+});
+export type AudienceSize = z.infer<typeof audienceSizeSchema>;
+
+/**
  * Progress of a run as one pipeline stage sees it. Counts are the stage's running totals for the
  * run (not increments), so a replayed message never double-counts.
  */
@@ -29,6 +46,8 @@ export const runStatusSchema = z.object({
   counts: stageCountsSchema,
   /** A message for the admin; never contains identifiers. */
   error: z.string().max(2000).optional(),
+  /** A sink's read-back of the audience's size once the run finished. */
+  audience: audienceSizeSchema.optional(),
   at: z.iso.datetime({ offset: true }),
 });
 export type RunStatus = z.infer<typeof runStatusSchema>;

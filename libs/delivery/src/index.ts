@@ -1,6 +1,7 @@
 export * from './registry-client';
 export * from './backoff';
 export * from './run-tracker';
+export * from './audience-read-back';
 export * from './export-table';
 export * from './sink-runner';
 export * from './start-sink';

@@ -14,6 +14,12 @@ interface Tracked {
 
 export type Publish = (status: Omit<RunStatus, 'at'>) => Promise<void>;
 
+/** A run this sink saw to its end: the final status it reported, and the audiences its batches named. */
+export interface FinishedRun {
+  status: Omit<RunStatus, 'at'>;
+  audienceKeys: string[];
+}
+
 /**
  * A run's progress as one sink sees it: totals per run, done when every audience of the run has
  * seen its last batch, failed at the first error an admin must see. After a permanent failure its
@@ -27,6 +33,8 @@ export class RunTracker {
   constructor(
     private readonly stage: RunStatus['stage'],
     private readonly publish: Publish,
+    /** Told of each run once its final status is published (the audience size read-back). */
+    private readonly finished: (run: FinishedRun) => void = () => undefined,
   ) {}
 
   private get(run: RunContext, exportId: string): Tracked {
@@ -49,8 +57,9 @@ export class RunTracker {
     if (run.last) tracked.finished.add(audienceKey);
     const done = tracked.finished.size >= tracked.audiences;
     if (done) {
-      await this.report(run.runId, tracked, tracked.failed ? 'failed' : 'succeeded');
+      const status = await this.report(run.runId, tracked, tracked.failed ? 'failed' : 'succeeded');
       this.runs.delete(run.runId);
+      this.finished({ status, audienceKeys: [...tracked.finished] });
     } else if (!tracked.failed && Date.now() - tracked.lastReport > 1000) await this.report(run.runId, tracked, 'running');
   }
 
@@ -65,8 +74,10 @@ export class RunTracker {
     await this.report(run.runId, tracked, 'failed');
   }
 
-  private async report(runId: string, tracked: Tracked, state: RunStatus['state']): Promise<void> {
+  private async report(runId: string, tracked: Tracked, state: RunStatus['state']): Promise<Omit<RunStatus, 'at'>> {
     tracked.lastReport = Date.now();
-    await this.publish({ runId, exportId: tracked.exportId, stage: this.stage, trigger: tracked.trigger, state, counts: { ...tracked.counts }, ...(tracked.failed ? { error: tracked.failed } : {}) });
+    const status = { runId, exportId: tracked.exportId, stage: this.stage, trigger: tracked.trigger, state, counts: { ...tracked.counts }, ...(tracked.failed ? { error: tracked.failed } : {}) };
+    await this.publish(status);
+    return status;
   }
 }

@@ -1,11 +1,11 @@
-import { Controller, DynamicModule, Inject, Module, OnApplicationBootstrap, Type } from '@nestjs/common';
+import { Controller, DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown, Type } from '@nestjs/common';
 import { APP_CONFIG, AppConfigModule } from '@audience-sync/config';
 import { configAppliedTopics, Topics } from '@audience-sync/contracts';
 import { BatchContext, ConsumeBatches, ContractProducer, KafkaModule, ReceivedMessage, TableReader } from '@audience-sync/kafka';
 import { HealthModule } from '@audience-sync/runtime';
 import { SinkConfig } from './sink-config';
-import { HashedBatch, SinkRunner } from './sink-runner';
-import { SinkDelivery, startSink } from './start-sink';
+import { HashedBatch } from './sink-runner';
+import { SinkDelivery, StartedSink, startSink } from './start-sink';
 
 /**
  * The controller of a sink for one destination: reads the export table at bootstrap (the transport
@@ -14,8 +14,8 @@ import { SinkDelivery, startSink } from './start-sink';
  */
 function sinkController<B extends HashedBatch, C extends SinkConfig>(delivery: SinkDelivery<B, C>): Type<unknown> {
   @Controller()
-  class SinkController implements OnApplicationBootstrap {
-    private runner?: SinkRunner<B>;
+  class SinkController implements OnApplicationBootstrap, OnApplicationShutdown {
+    private sink?: StartedSink<B>;
 
     constructor(
       @Inject(APP_CONFIG) private readonly config: C,
@@ -24,12 +24,16 @@ function sinkController<B extends HashedBatch, C extends SinkConfig>(delivery: S
     ) {}
 
     async onApplicationBootstrap(): Promise<void> {
-      this.runner = await startSink(this.tables, this.producer, delivery, this.config);
+      this.sink = await startSink(this.tables, this.producer, delivery, this.config);
+    }
+
+    async onApplicationShutdown(): Promise<void> {
+      await this.sink?.readBack.close();
     }
 
     @ConsumeBatches(delivery.changes, { groupId: delivery.service, shutdownGraceMs: 15000 })
     async handle(messages: ReceivedMessage<B>[], ctx: BatchContext): Promise<void> {
-      await this.runner!.handle(messages, ctx);
+      await this.sink!.runner.handle(messages, ctx);
     }
   }
   return SinkController;

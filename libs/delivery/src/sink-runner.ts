@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AudienceRef, ExportConfig, HashingCounts, RunContext, RunCounts } from '@audience-sync/contracts';
+import { AudienceRef, AudienceSize, ExportConfig, HashingCounts, RunContext, RunCounts } from '@audience-sync/contracts';
 import { BatchContext, ReceivedMessage } from '@audience-sync/kafka';
 import { ExportTable } from './export-table';
 import { RunTracker } from './run-tracker';
@@ -39,6 +39,12 @@ export interface Destination<B extends HashedBatch> {
   names(batch: B, config: ExportConfig): boolean;
   /** Sends the batch to the audience the config names, never to one taken from the message alone. */
   deliver(batch: B, config: ExportConfig, ctx: BatchContext): Promise<RunCounts>;
+  /**
+   * The size the platform reports for an audience of the export (`audienceKey` as the run's batches
+   * named it), read once a run finished; through the same client as the deliveries, so rate limits
+   * and tokens are handled alike. May throw: the read-back records the size as unavailable.
+   */
+  audienceSize?(audienceKey: string, config: ExportConfig, signal: AbortSignal): Promise<Omit<AudienceSize, 'checkedAt'>>;
 }
 
 /** Where a sink reports an export that cannot deliver until an admin acts. */

@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { SealedSecret } from './crypto/credential-cipher';
-import { destinationSchema, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
+import { AudienceSize, destinationSchema, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
 import { allRegistryParts, ChosenAudience, DestinationId, ExportSettingsBlocks } from '@audience-sync/destinations';
 
 export type UsableBy = 'administrators' | 'administrators-and-contributors';
@@ -53,6 +53,8 @@ export interface StageStatus {
   state: RunState;
   counts: StageCounts;
   error?: string;
+  /** A sink's read-back of the audience's size after the run. */
+  audience?: AudienceSize;
   at: Date;
 }
 
@@ -169,7 +171,7 @@ export const runSchema = new Schema<RunDoc>(
 );
 
 export const runStageSchema = new Schema<RunStageDoc>(
-  { _id: String, runId: { type: String, required: true, index: true }, stage: String, state: String, counts: { type: Schema.Types.Mixed }, error: String, at: Date },
+  { _id: String, runId: { type: String, required: true, index: true }, stage: String, state: String, counts: { type: Schema.Types.Mixed }, error: String, audience: { type: Schema.Types.Mixed }, at: Date },
   { versionKey: false },
 );
 

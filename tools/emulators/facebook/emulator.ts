@@ -192,6 +192,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       audience.stats.received += received;
       audience.stats.invalid += payload.invalidCount;
       if (requested?.last) session.finished = true;
+      audience.uploadedAt = Date.now();
       return uploadResponse(audience, session, payload.invalidSamples, headers);
     };
   }
@@ -228,6 +229,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     }
     audience.style ??= payload.style;
     session.batches!.push({ seq: requested.seq, last: requested.last });
+    audience.uploadedAt = Date.now();
     for (const row of payload.validRows) session.staged!.add(memberKey(row));
     const received = payload.validRows.length + payload.invalidCount;
     session.received += received;
@@ -243,8 +245,34 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
     return uploadResponse(audience, session, payload.invalidSamples, headers);
   }
 
+  /**
+   * What Meta reports of an audience's size, computed after matching (matching.ts). Bounds as in the
+   * Custom Audience reference's example (count 5,000: lower 4,900, upper 5,100): ±2 %, rounded
+   * outwards to two significant digits. Below 1,000 matched people the emulator reports 0 to 1,000,
+   * its reading of Ads Manager's "Below 1000"; below 100 (Meta recommends at least 100, notes) the
+   * delivery_status is 300, "smaller than it should be". operation_status is 414 while a replace
+   * runs, 441 (populating) for `sizeProcessingMs` after an upload, else 200.
+   */
+  function sizeOf(audience: Audience, replacing: boolean) {
+    const matched = audience.matched.of(audience.members);
+    const round = (n: number, up: boolean) => {
+      if (n <= 0) return 0;
+      const unit = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
+      return (up ? Math.ceil(n / unit) : Math.floor(n / unit)) * unit;
+    };
+    const [lower, upper] = matched < 1000 ? [0, 1000] : [round(matched * 0.98, false), round(matched * 1.02, true)];
+    const populating = audience.uploadedAt !== undefined && Date.now() - audience.uploadedAt < seed.sizeProcessingMs;
+    return {
+      approximate_count_lower_bound: lower,
+      approximate_count_upper_bound: upper,
+      operation_status: replacing ? { code: 414, description: 'Replace in progress' } : populating ? { code: 441, description: 'Audience is being populated' } : { code: 200, description: 'Normal' },
+      delivery_status: matched < 100 ? { code: 300, description: 'This audience is too small to be used.' } : { code: 200, description: 'This audience is ready for use.' },
+    };
+  }
+
   function describeAudience(audience: Audience, fields: string[]): Record<string, unknown> {
-    const replacing = replaceRunning(audience);
+    const replacing = Boolean(replaceRunning(audience));
+    const sized = fields.some((f) => f.startsWith('approximate_count') || f.endsWith('_status'));
     const all: Record<string, unknown> = {
       id: audience.id,
       name: audience.name,
@@ -252,10 +280,7 @@ export function facebookEmulator(seed: FacebookSeed): EmulatorDefinition & { sta
       description: audience.description ?? '',
       customer_file_source: audience.customerFileSource,
       data_source: { type: audience.subtype !== 'CUSTOM' ? 'EVENT_BASED' : audience.style ? 'FILE_IMPORTED' : 'UNKNOWN', sub_type: audience.style ?? 'ANYTHING' },
-      approximate_count_lower_bound: audience.members.size,
-      approximate_count_upper_bound: audience.members.size,
-      operation_status: replacing ? { code: 414, description: 'Replace in progress' } : { code: 200, description: 'Normal' },
-      delivery_status: { code: 200, description: 'This audience is ready for use.' },
+      ...(sized ? sizeOf(audience, replacing) : {}),
       account_id: audience.accountId,
     };
     return Object.fromEntries(fields.filter((f) => f in all).map((f) => [f, all[f]]));

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Emulators, startEmulators } from '../main';
 import { memberKey } from '../members';
+import { matches } from './matching';
 
 const sha = (v: string) => createHash('sha256').update(v).digest('hex');
 const CUSTOM = '23850000000000001';
@@ -226,6 +227,24 @@ describe('Facebook Graph API emulator contract', () => {
       expect(result.body.num_invalid_entries).toBe(3);
       expect(Object.keys(result.body.invalid_entry_samples)).toContain('mary@example.com');
       expect((await members(body.id)).count).toBe(2);
+    });
+
+    it('reports the size after matching in Meta-style bounds, 441 (populating) right after an upload, 300 below 100 people', async () => {
+      const { id } = (await call('POST', '/act_1001/customaudiences', { name: 'Sized', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' })).body;
+      const fields = { fields: 'approximate_count_lower_bound,approximate_count_upper_bound,operation_status,delivery_status' };
+      expect((await call('GET', `/${id}`, fields)).body).toMatchObject({ approximate_count_lower_bound: 0, approximate_count_upper_bound: 1000, operation_status: { code: 200 }, delivery_status: { code: 300 } });
+      for (let from = 0; from < 5000; from += 2500) await call('POST', `/${id}/users`, { payload: payload(rows(2500, from)) }, 'json');
+      const matched = rows(5000).filter((r) => matches(memberKey(r))).length;
+      expect(matched / 5000).toBeCloseTo(0.81, 1);
+      const sized = (await call('GET', `/${id}`, fields)).body;
+      expect(sized.operation_status).toEqual({ code: 441, description: 'Audience is being populated' });
+      expect(sized.delivery_status.code).toBe(200);
+      expect(sized.approximate_count_lower_bound).toBeLessThanOrEqual(matched);
+      expect(sized.approximate_count_upper_bound).toBeGreaterThanOrEqual(matched);
+      expect(sized.approximate_count_upper_bound - sized.approximate_count_lower_bound).toBeLessThanOrEqual(matched * 0.06);
+      expect(String(sized.approximate_count_lower_bound)).toMatch(/^\d{2}0+$/);
+      emulators.facebook.state.audiences.get(id)!.uploadedAt = 0;
+      expect((await call('GET', `/${id}`, fields)).body.operation_status.code).toBe(200);
     });
 
     it('refuses malformed payloads with code 100: unknown schema key, duplicate key, row width, more than 10,000 rows', async () => {

@@ -21,6 +21,11 @@ export const facebookSeedSchema = z.object({
   callsPerAccountPerHour: z.number().int().positive().default(1_000_000),
   /** How long a replace session may stay open (Meta: 90 minutes). */
   replaceSessionTimeoutMs: z.number().int().positive().default(90 * 60 * 1000),
+  /**
+   * How long after an upload the audience reads as being populated (operation_status 441) before it
+   * is normal again: Meta takes up to 24 hours to update the counts; the emulator a few seconds.
+   */
+  sizeProcessingMs: z.number().int().min(0).default(5000),
   shortTokenTtlSeconds: z.number().int().positive().default(2 * 3600),
   longTokenTtlSeconds: z.number().int().positive().default(60 * 24 * 3600),
   adAccounts: z

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MemberSet } from '../members';
+import { MatchedCount } from './matching';
 import type { Challenge } from '../pkce';
 import { FacebookSeed } from './seed';
 
@@ -13,6 +14,10 @@ export interface Audience {
   /** Set by the first upload; the other style is refused afterwards. */
   style?: 'MULTI_HASHES' | 'HASHES_OR_USER_IDS';
   members: MemberSet;
+  /** Members the emulated platform matched to its users (see matching.ts). */
+  matched: MatchedCount;
+  /** When the last upload changed it: the counts read as being populated for a while after. */
+  uploadedAt?: number;
   replaceSessionId?: string;
   stats: { received: number; invalid: number; rejectedRequests: number };
 }
@@ -70,7 +75,7 @@ export class FacebookState {
   }
 
   newAudience(id: string, accountId: string, name: string, subtype: string): Audience {
-    return { id, accountId, name, subtype, members: new MemberSet(), stats: { received: 0, invalid: 0, rejectedRequests: 0 } };
+    return { id, accountId, name, subtype, members: new MemberSet(), matched: new MatchedCount(), stats: { received: 0, invalid: 0, rejectedRequests: 0 } };
   }
 
   createAudience(accountId: string, fields: { name: string; subtype: string; description?: string; customerFileSource?: string }): Audience {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
+import { MatchedCount } from '../facebook/matching';
 import { MemberSet } from '../members';
 import { challengeOf, verifierMatches, type Challenge } from '../pkce';
 import { errors, MicrosoftFailure, Operation, ScriptedAnswers } from './faults';
@@ -21,6 +22,10 @@ interface Audience {
   scope: string;
   membershipDuration: number;
   members: MemberSet;
+  /** Members matched to Microsoft users (see ../facebook/matching.ts, the rule both emulators share). */
+  matched: MatchedCount;
+  /** When user data last changed it; its sizes are null until `sizeDelayMs` after. */
+  changedAt?: number;
   stats: { received: number; invalid: number; rejectedRequests: number };
 }
 
@@ -99,6 +104,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
       scope: item.Scope === 'Customer' ? 'Customer' : 'Account',
       membershipDuration: typeof item.MembershipDuration === 'number' ? item.MembershipDuration : 30,
       members: new MemberSet(),
+      matched: new MatchedCount(),
       stats: { received: 0, invalid: 0, rejectedRequests: 0 },
     };
     audiences.set(audience.id, audience);
@@ -130,6 +136,9 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
       }
     };
 
+  /** A list's size as the Audience object reports it: null until computed (never for a list without data), then the matched members. */
+  const sizeOf = (a: Audience) => (a.changedAt === undefined || Date.now() - a.changedAt < seed.sizeDelayMs ? null : a.matched.of(a.members));
+
   const describe = (a: Audience) => ({
     Id: a.id,
     Name: a.name,
@@ -138,8 +147,8 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
     Scope: a.scope,
     MembershipDuration: a.membershipDuration,
     Type: 'CustomerList',
-    SearchSize: null,
-    AudienceNetworkSize: null,
+    SearchSize: sizeOf(a),
+    AudienceNetworkSize: sizeOf(a),
     SupportedCampaignTypes: ['Search', 'Shopping', 'Audience'],
   });
 
@@ -278,6 +287,7 @@ export function microsoftEmulator(seed: MicrosoftSeed): EmulatorDefinition & { a
         }
         audience.stats.received += items.length;
         audience.stats.invalid += partial.length;
+        audience.changedAt = Date.now();
         return { status: 200, body: { PartialErrors: partial } };
       }),
     );

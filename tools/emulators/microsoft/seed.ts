@@ -8,6 +8,8 @@ export const microsoftSeedSchema = z.object({
   accessTokenTtlSeconds: z.number().int().positive().default(3600),
   /** Calls per customer per sliding minute before 117 CallRateExceeded. */
   callsPerCustomerPerMinute: z.number().int().positive().default(100_000),
+  /** How long after a change a list's SearchSize/AudienceNetworkSize stay null (Microsoft: up to 48 hours, notes). */
+  sizeDelayMs: z.number().int().min(0).default(5000),
   customers: z
     .array(
       z.object({

@@ -24,7 +24,7 @@ function runCounts(upstream: StageStatus | undefined, sink: StageStatus | undefi
 /** One run as the history shows it: it succeeded when the streamer and the destination's sink did; any stage can fail it. */
 export function runView(run: RunDoc, reports: RunStageDoc[], destination: DestinationId) {
   const stages: Record<string, StageStatus> = { ...run.stages };
-  for (const { stage, state, counts, error, at } of reports) stages[stage] = { state, counts, ...(error ? { error } : {}), at };
+  for (const { stage, state, counts, error, audience, at } of reports) stages[stage] = { state, counts, ...(error ? { error } : {}), ...(audience ? { audience } : {}), at };
   const failed = Object.entries(stages).find(([, s]) => s.state === 'failed');
   const sink = stages[registryPartsOf(destination).sinkStage];
   const upstream = stages['segment-streamer'];
@@ -42,6 +42,8 @@ export function runView(run: RunDoc, reports: RunStageDoc[], destination: Destin
     state,
     counts,
     error: failed?.[1].error,
+    /** The audience's size at the platform as the sink read it after the run ("sent 10,000, audience ~8,200"). */
+    audience: sink?.audience,
     stages,
     createdAt: run.createdAt,
     updatedAt: new Date(Math.max(new Date(run.updatedAt).getTime(), ...reports.map((r) => new Date(r.at).getTime()))),

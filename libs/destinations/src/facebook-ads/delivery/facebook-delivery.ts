@@ -1,6 +1,7 @@
 import { ExportConfig, FacebookChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
+import { SIZE_FIELDS, SizeAnswer, sizeOf } from './audience-size';
 import { GraphApiError, GraphClient } from './graph-client';
 import { ReplaceSessions } from './replace-session';
 import { UploadAnswer } from './upload-answer';
@@ -58,6 +59,12 @@ export class FacebookDelivery implements Destination<FacebookChangeBatch> {
       const { code, error_subcode: sub } = error.error;
       throw new AudienceUnavailable(`Facebook answered ${code}${sub ? `/${sub}` : ''} for the custom audience ${audienceId}: ${GONE}. ${WHAT_TO_DO}`, AUDIENCE_GONE);
     }
+  }
+
+  /** The custom audience's approximate size and status (see sizeOf), read with the connection's token. */
+  async audienceSize(audienceKey: string, config: ExportConfig, signal: AbortSignal) {
+    const answer = await this.graph.call<SizeAnswer>(config.connectionId, 'GET', `/${audienceKey}`, { fields: SIZE_FIELDS }, signal, async () => undefined);
+    return sizeOf(answer);
   }
 
   private async verify(connectionId: string, audienceId: string, ctx: BatchContext): Promise<void> {

@@ -3,6 +3,7 @@ import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
 import { Account, AdApiError, CampaignApiError, CampaignClient, campaignHandling } from './campaign-client';
+import { ListSizes, listSizeOf } from './list-size';
 
 /** ApplyCustomerListUserData takes at most 1,000 items a call. */
 const MAX_ITEMS = 1000;
@@ -127,6 +128,23 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     return counts;
   }
 
+  /**
+   * The size of the segment's list (see listSizeOf), named as the streamer names it: after the
+   * segment's name in the export. A list not found (deleted, or never made) has no size: throws.
+   */
+  async audienceSize(audienceKey: string, config: ExportConfig, signal: AbortSignal) {
+    if (config.destination.type !== 'microsoft-advertising') throw new Error(`export ${config.exportId} is not a Microsoft Advertising export`);
+    const account = { connectionId: config.connectionId, customerId: config.destination.customerId, accountId: config.destination.accountId };
+    const name = config.segments.find((s) => s.id === audienceKey)?.name ?? audienceKey;
+    const ctx = { signal, heartbeat: async () => undefined };
+    const id = this.audienceIds.get(this.key(account, name)) ?? (await this.find(account, name, ctx));
+    if (!id) throw new Error(`no Customer Match list for segment ${audienceKey} in account ${account.accountId}`);
+    const answer = await this.client.post<{ Audiences: (ListSizes | null)[] }>(account, '/Audiences/QueryByIds', { AudienceIds: [id], Type: 'CustomerList' }, signal, ctx.heartbeat);
+    const list = answer.Audiences[0];
+    if (!list) throw new Error(`Microsoft Advertising did not return the Customer Match list ${id}`);
+    return listSizeOf(list);
+  }
+
   /** One ApplyCustomerListUserData call; its PartialErrors. A list gone is made again once. */
   private async apply(target: Target, action: Action, items: string[], ctx: BatchContext): Promise<AdApiError[]> {
     const replacing = action === 'Replace';
@@ -221,7 +239,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     return id;
   }
 
-  private async find(account: Account, name: string, ctx: BatchContext): Promise<string | undefined> {
+  private async find(account: Account, name: string, ctx: Pick<BatchContext, 'signal' | 'heartbeat'>): Promise<string | undefined> {
     const answer = await this.client.post<{ Audiences: ({ Id: string; Name: string } | null)[] }>(account, '/Audiences/QueryByIds', { AudienceIds: [], Type: 'CustomerList' }, ctx.signal, ctx.heartbeat);
     return answer.Audiences.find((a) => a && a.Name.toLowerCase() === name.toLowerCase())?.Id;
   }
