@@ -523,12 +523,17 @@ export class MembershipEngine {
       for await (const members of this.memberRows(config, audience, drops)) {
         // A member without a row keeps its sent entry for now: the replace drops it (dropSentExcept) or a removal takes it.
         const entries: SentUpdate[] = [];
+        // Without a replace, a member's changed row must go explicitly: once its entry is overwritten, nothing remembers it.
+        const changed = new Map<string, { profiles: Set<string>; columns: Columns }>();
         for (const { profileId, current, wanted } of members) {
           if (!wanted.entry) continue;
           rows += 1;
           entries.push({ profileId, entry: wanted.entry, previous: current });
+          if (shared && current && current.row !== wanted.entry.row) changed.set(current.row, { profiles: new Set([...(changed.get(current.row)?.profiles ?? []), profileId]), columns: current.columns });
           await out.add(ref, { op: 'add', profileId, columns: wanted.entry.columns, dropped: wanted.dropped ?? [] });
         }
+        const arriving = new Set(entries.map((e) => e.entry!.row));
+        for (const [, { profiles, columns }] of await this.leavingRows(config, audience, changed, arriving)) await out.add(ref, { op: 'remove', profileId: [...profiles][0], columns });
         await out.flush();
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
       }
