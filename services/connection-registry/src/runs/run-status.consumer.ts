@@ -27,7 +27,7 @@ export class RunStatusConsumer {
       const current = await this.stages.findById(id).lean();
       // Counts are totals; a terminal state is not taken back by a late progress message.
       if (current && TERMINAL.has(current.state) && !TERMINAL.has(value.state)) continue;
-      const stage = { runId: value.runId, stage: value.stage, state: value.state, counts: value.counts, at: new Date(value.at) };
+      const stage = { runId: value.runId, stage: value.stage, state: value.state, counts: value.counts, ...(value.dryRun ? { dryRun: value.dryRun } : {}), at: new Date(value.at) };
       await this.stages.updateOne({ _id: id }, value.error ? { $set: { ...stage, error: value.error } } : { $set: stage, $unset: { error: 1 } }, { upsert: true });
       if (!(await this.runs.exists({ _id: value.runId }))) await this.runs.create({ _id: value.runId, exportId: value.exportId, trigger: value.trigger ?? 'refresh' });
     }
