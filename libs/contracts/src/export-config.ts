@@ -64,5 +64,7 @@ export const runRequestSchema = z.object({
   /** The export's configuration version when the run was asked for: the pipeline waits until it has applied at least this one. */
   exportVersion: z.number().int().min(1).optional(),
   requestedAt: z.iso.datetime({ offset: true }),
+  /** Work out what a full sync would add, remove and drop, and report it: nothing is sent and no state changes. */
+  dryRun: z.boolean().optional(),
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;

@@ -16,6 +16,26 @@ export type RunCounts = z.infer<typeof runCountsSchema>;
 export const stageCountsSchema = runCountsSchema.extend({ invalidByReason: z.record(z.string(), z.number().int().min(0)).optional() });
 export type StageCounts = z.infer<typeof stageCountsSchema>;
 
+/** A row a dry run names: the first characters of its identity (a digest of its digests), never a value. */
+export const dryRunSampleSchema = z.object({ audienceKey: z.string().min(1), row: z.string().min(1).max(32) });
+export type DryRunSample = z.infer<typeof dryRunSampleSchema>;
+
+/**
+ * What a full sync would do, as a dry run worked it out. `wouldAdd`/`wouldKeep` count members
+ * (a member whose row is not the one it was sent is an add); `wouldRemove` counts rows that would
+ * leave the destination audience (no member keeps them, no other export feeding it holds them).
+ */
+export const dryRunResultSchema = z.object({
+  wouldAdd: z.number().int().min(0),
+  wouldRemove: z.number().int().min(0),
+  wouldKeep: z.number().int().min(0),
+  invalid: z.number().int().min(0),
+  invalidByReason: z.record(z.string(), z.number().int().min(0)),
+  /** At most a few rows of each kind. */
+  samples: z.object({ add: z.array(dryRunSampleSchema).max(5), remove: z.array(dryRunSampleSchema).max(5) }),
+});
+export type DryRunResult = z.infer<typeof dryRunResultSchema>;
+
 /**
  * The audience's size as the platform reported it after a run (a sink reads it back, best effort):
  * `ready` (bounds usable), `processing` (the platform has not finished matching the latest upload:
@@ -41,13 +61,15 @@ export const runStatusSchema = z.object({
   runId: z.string().min(1),
   exportId: z.string().min(1),
   stage: pipelineStageSchema,
-  trigger: z.enum(['on-demand', 'refresh', 'erase']).optional(),
+  trigger: z.enum(['on-demand', 'refresh', 'erase', 'dry-run']).optional(),
   state: runStateSchema,
   counts: stageCountsSchema,
   /** A message for the admin; never contains identifiers. */
   error: z.string().max(2000).optional(),
   /** A sink's read-back of the audience's size once the run finished. */
   audience: audienceSizeSchema.optional(),
+  /** A dry run's result (trigger `dry-run`); its counts stay zero, as it sends nothing. */
+  dryRun: dryRunResultSchema.optional(),
   at: z.iso.datetime({ offset: true }),
 });
 export type RunStatus = z.infer<typeof runStatusSchema>;

@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { SealedSecret } from './crypto/credential-cipher';
-import { AudienceSize, destinationSchema, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
+import { AudienceSize, destinationSchema, DryRunResult, PipelineStage, RunState, StageCounts } from '@audience-sync/contracts';
 import { allRegistryParts, ChosenAudience, DestinationId, ExportSettingsBlocks } from '@audience-sync/destinations';
 
 export type UsableBy = 'administrators' | 'administrators-and-contributors';
@@ -55,13 +55,15 @@ export interface StageStatus {
   error?: string;
   /** A sink's read-back of the audience's size after the run. */
   audience?: AudienceSize;
+  /** A dry run's result, as the streamer worked it out. */
+  dryRun?: DryRunResult;
   at: Date;
 }
 
 export interface RunDoc {
   _id: string;
   exportId: string;
-  trigger: 'on-demand' | 'refresh' | 'erase';
+  trigger: 'on-demand' | 'refresh' | 'erase' | 'dry-run';
   requestedBy?: string;
   /** Only in runs recorded before stages had documents of their own (RunStageDoc). */
   stages?: Record<string, StageStatus>;
@@ -171,7 +173,7 @@ export const runSchema = new Schema<RunDoc>(
 );
 
 export const runStageSchema = new Schema<RunStageDoc>(
-  { _id: String, runId: { type: String, required: true, index: true }, stage: String, state: String, counts: { type: Schema.Types.Mixed }, error: String, audience: { type: Schema.Types.Mixed }, at: Date },
+  { _id: String, runId: { type: String, required: true, index: true }, stage: String, state: String, counts: { type: Schema.Types.Mixed }, error: String, audience: { type: Schema.Types.Mixed }, dryRun: { type: Schema.Types.Mixed }, at: Date },
   { versionKey: false },
 );
 

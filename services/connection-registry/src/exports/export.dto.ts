@@ -19,6 +19,9 @@ export const createExportBody = z
 
 export const updateExportBody = createExportBody.omit({ connectionId: true }).partial().strict();
 
+/** POST /exports/{id}/runs: an empty body starts a full sync; `dryRun` only works out what one would do. */
+export const runRequestBody = z.object({ dryRun: z.boolean().optional() }).strict();
+
 /**
  * One export as the API shows it, with the audiences it feeds: Facebook one customer list (and the
  * other exports feeding it, whose members it also holds), Microsoft one list per segment, named

@@ -4,7 +4,7 @@ import { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
 import { runView } from '../runs/run.view';
-import { createExportBody, exportView, updateExportBody } from './export.dto';
+import { createExportBody, exportView, runRequestBody, updateExportBody } from './export.dto';
 import { ExportsService } from './exports.service';
 import { AppliedConfigs } from './applied-configs';
 import { ExportDoc } from '../models';
@@ -82,14 +82,21 @@ export class ExportsController {
   @Post(':id/runs')
   @HttpCode(202)
   @Idempotent()
-  @ApiOperation({ summary: 'Start a full sync of the export now.' })
-  async run(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    const { run, destination } = await this.exports.startRun(principal, id);
+  @ApiOperation({
+    summary: 'Start a full sync of the export now, or with `{ "dryRun": true }` a dry run of one.',
+    description:
+      'A dry run works out what a full sync would do and sends nothing: the run (trigger `dry-run`) succeeds with `dryRun`: members it would add or keep, rows it would remove, ' +
+      'members it would drop by reason, and up to 5 rows of each kind named by the first characters of their identity (a digest, never a value). It changes no state, ' +
+      'needs no working connection, and is not taken for a sync of the export. Over the profile limit it fails as a full sync would.',
+  })
+  @ApiBody({ schema: openApiSchema(runRequestBody), required: false })
+  async run(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
+    const { run, destination } = await this.exports.startRun(principal, id, parseWith(runRequestBody, body));
     return runView(run, [], destination);
   }
 
   @Get(':id/runs')
-  @ApiOperation({ summary: 'Run history, newest first: state, counts (sent, removed, invalid, failed), errors.' })
+  @ApiOperation({ summary: 'Run history, newest first: state, counts (sent, removed, invalid, failed), errors; a dry run (trigger `dry-run`) with its result (`dryRun`).' })
   async history(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
     const { runs, destination } = await this.exports.runsOf(principal, id, page);

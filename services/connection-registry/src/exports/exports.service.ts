@@ -12,7 +12,7 @@ import { PageQuery } from '../common/zod-body';
 import { ConnectionsService } from '../connections/connections.service';
 import { connectionStatus } from '../connections/connection-status';
 import { ConnectionDoc, ExportDoc, Models, RunDoc, RunStageDoc } from '../models';
-import { createExportBody, updateExportBody } from './export.dto';
+import { createExportBody, runRequestBody, updateExportBody } from './export.dto';
 import { ExportConfigPublisher } from './export-config.publisher';
 import { ExportChanges } from './export-changes';
 import { exportPartsOf, settingsBlock } from './export-settings';
@@ -83,7 +83,7 @@ export class ExportsService implements OnModuleInit {
     const updated = await this.changes.write(id, exportDoc.version, { ...fields, problem: null });
     if (!updated) throw conflict(`export ${id} was changed by another request meanwhile; read it again (GET /exports/${id}) and send your change with If-Match set to its ETag`);
     await this.publisher.publish(updated, connection);
-    const refill = Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id })) !== null);
+    const refill = Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id, trigger: { $ne: 'dry-run' } })) !== null);
     return { ...updated, ...(refill ? { startedRun: (await this.requestRun(updated, principal.name))._id } : {}) };
   }
 
@@ -102,9 +102,11 @@ export class ExportsService implements OnModuleInit {
     await this.exports.deleteOne({ _id: id });
   }
 
-  async startRun(principal: Principal, id: string): Promise<{ run: RunDoc; destination: ConnectionDoc['destination'] }> {
+  /** A dry run sends nothing, so it needs no working connection: it shows what a run would do once the connection is fixed. */
+  async startRun(principal: Principal, id: string, { dryRun }: z.infer<typeof runRequestBody>): Promise<{ run: RunDoc; destination: ConnectionDoc['destination'] }> {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
+    if (dryRun) return { run: await this.requestRun(exportDoc, principal.name, true), destination: connection.destination };
     const status = connectionStatus(connection);
     // An export with its own audience does not need the connection's default one.
     if (status.state !== 'ready' && status.state !== 'awaiting-audience') throw conflict(`export ${id} cannot run: connection ${connection._id} is not ready (${status.message})`);
@@ -112,10 +114,11 @@ export class ExportsService implements OnModuleInit {
     return { run: await this.requestRun(exportDoc, principal.name), destination: connection.destination };
   }
 
-  /** A full sync, asked of the pipeline once it has the export's current configuration. */
-  private async requestRun(exportDoc: ExportDoc, requestedBy: string): Promise<RunDoc> {
-    const run = await this.runs.create({ _id: randomUUID(), exportId: exportDoc._id, trigger: 'on-demand', requestedBy });
-    await this.producer.send(Topics.runRequests, [{ key: exportDoc._id, value: { runId: run._id, exportId: exportDoc._id, exportVersion: exportDoc.version, requestedAt: new Date().toISOString() } }]);
+  /** A full sync (or a dry run of one), asked of the pipeline once it has the export's current configuration. */
+  private async requestRun(exportDoc: ExportDoc, requestedBy: string, dryRun = false): Promise<RunDoc> {
+    const run = await this.runs.create({ _id: randomUUID(), exportId: exportDoc._id, trigger: dryRun ? 'dry-run' : 'on-demand', requestedBy });
+    const request = { runId: run._id, exportId: exportDoc._id, exportVersion: exportDoc.version, requestedAt: new Date().toISOString(), ...(dryRun ? { dryRun } : {}) };
+    await this.producer.send(Topics.runRequests, [{ key: exportDoc._id, value: request }]);
     return run.toObject();
   }
 

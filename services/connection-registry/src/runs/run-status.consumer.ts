@@ -29,7 +29,7 @@ export class RunStatusConsumer {
       if (current && TERMINAL.has(current.state) && !TERMINAL.has(value.state)) continue;
       // The audience size a sink read back after the run comes with its final status again; a later
       // message without one (a replay) keeps the size already recorded.
-      const stage = { runId: value.runId, stage: value.stage, state: value.state, counts: value.counts, at: new Date(value.at), ...(value.audience ? { audience: value.audience } : {}) };
+      const stage = { runId: value.runId, stage: value.stage, state: value.state, counts: value.counts, at: new Date(value.at), ...(value.audience ? { audience: value.audience } : {}), ...(value.dryRun ? { dryRun: value.dryRun } : {}) };
       await this.stages.updateOne({ _id: id }, value.error ? { $set: { ...stage, error: value.error } } : { $set: stage, $unset: { error: 1 } }, { upsert: true });
       if (!(await this.runs.exists({ _id: value.runId }))) await this.runs.create({ _id: value.runId, exportId: value.exportId, trigger: value.trigger ?? 'refresh' });
     }

@@ -21,17 +21,20 @@ function runCounts(upstream: StageStatus | undefined, sink: StageStatus | undefi
   return { sent: sink.counts.sent, removed: sink.counts.removed, invalid, failed: sink.counts.failed, ...(invalid > 0 ? { invalidByReason: reasons } : {}) };
 }
 
-/** One run as the history shows it: it succeeded when the streamer and the destination's sink did; any stage can fail it. */
+/**
+ * One run as the history shows it: it succeeded when the streamer and the destination's sink did
+ * (a dry run: when the streamer did, as nothing reaches the sink); any stage can fail it.
+ */
 export function runView(run: RunDoc, reports: RunStageDoc[], destination: DestinationId) {
   const stages: Record<string, StageStatus> = { ...run.stages };
-  for (const { stage, state, counts, error, audience, at } of reports) stages[stage] = { state, counts, ...(error ? { error } : {}), ...(audience ? { audience } : {}), at };
+  for (const { stage, state, counts, error, audience, dryRun, at } of reports) stages[stage] = { state, counts, ...(error ? { error } : {}), ...(audience ? { audience } : {}), ...(dryRun ? { dryRun } : {}), at };
   const failed = Object.entries(stages).find(([, s]) => s.state === 'failed');
   const sink = stages[registryPartsOf(destination).sinkStage];
   const upstream = stages['segment-streamer'];
   let state: RunState = 'pending';
   if (failed) state = 'failed';
   // Both stages report on topics of their own: only when both are done are the counts complete.
-  else if (sink?.state === 'succeeded' && upstream?.state === 'succeeded') state = 'succeeded';
+  else if ((sink?.state === 'succeeded' || run.trigger === 'dry-run') && upstream?.state === 'succeeded') state = 'succeeded';
   else if (Object.keys(stages).length > 0) state = 'running';
   const counts = runCounts(upstream, sink);
   return {
@@ -41,6 +44,8 @@ export function runView(run: RunDoc, reports: RunStageDoc[], destination: Destin
     requestedBy: run.requestedBy,
     state,
     counts,
+    // What a full sync would do; the counts stay zero, as a dry run sends nothing.
+    ...(run.trigger === 'dry-run' ? { dryRun: upstream?.dryRun ?? null } : {}),
     error: failed?.[1].error,
     /** The audience's size at the platform as the sink read it after the run ("sent 10,000, audience ~8,200"). */
     audience: sink?.audience,

@@ -3,7 +3,8 @@ import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembersh
 import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
-import { desiredRow } from './rows';
+import { DryRunTally } from './dry-run';
+import { desiredRow, WantedRow } from './rows';
 import { ExportState, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
 
 export interface EngineOptions {
@@ -96,7 +97,7 @@ export class MembershipEngine {
     while (request.exportVersion && (this.configs.get(request.exportId)?.version ?? 0) < request.exportVersion && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    return this.serial(() => this.fullSync(request));
+    return this.serial(() => (request.dryRun ? this.dryRun(request) : this.fullSync(request)));
   }
 
   // --- export configuration -------------------------------------------------------------------
@@ -277,24 +278,12 @@ export class MembershipEngine {
    */
   private async reconcile(config: ExportConfig, audience: AudienceOf, profileIds: string[], writer: ChangeWriter, known?: Known, drops?: Drops): Promise<void> {
     if (profileIds.length === 0) return;
-    const stored = known ? audience.segmentIds.filter((s) => s !== known.segmentId) : audience.segmentIds;
-    const [memberships, profiles, sent] = await Promise.all([
-      stored.length > 0 ? this.store.membershipsOfProfiles(profileIds, stored) : Promise.resolve([]),
-      known?.profiles ?? this.store.profiles(profileIds),
-      this.store.sent(config.exportId, audience.audienceKey, profileIds),
-    ]);
-    const inAudience = new Set(memberships.filter((m) => m.member).map((m) => m.profileId));
-    if (known && audience.segmentIds.includes(known.segmentId)) for (const p of profileIds) if (known.member.get(p)) inAudience.add(p);
     const ref = this.refOf(config, audience);
-    const { rules } = streamOf(config);
     const updates: SentUpdate[] = [];
     const leaving = new Map<string, { profiles: Set<string>; columns: Columns }>();
     const adds: { profileId: string; columns: Columns; dropped: string[] }[] = [];
     const arriving = new Set<string>();
-    for (const profileId of profileIds) {
-      const current = sent.get(profileId);
-      const wanted = inAudience.has(profileId) ? desiredRow(rules, profiles.get(profileId)?.attributes, current) : { entry: null };
-      if (wanted.drop) drops?.add(wanted.drop);
+    for (const { profileId, current, wanted } of await this.wantedRows(config, audience, profileIds, known, drops)) {
       const desired = wanted.entry;
       if (current?.row === desired?.row) continue;
       if (current) {
@@ -308,15 +297,49 @@ export class MembershipEngine {
       }
       updates.push({ profileId, entry: desired, previous: current });
     }
-    const holders = leaving.size > 0 ? await this.store.rowHolders(config.exportId, audience.audienceKey, [...leaving.keys()]) : new Map<string, string[]>();
-    const candidates = [...leaving].filter(([row, { profiles: gone }]) => !arriving.has(row) && !(holders.get(row) ?? []).some((p) => !gone.has(p)));
-    const elsewhere = candidates.length > 0 ? await this.heldByOtherExports(config, audience, candidates.map(([row]) => row)) : new Set<string>();
-    for (const [row, { profiles: gone, columns: removed }] of candidates) {
-      if (!elsewhere.has(row)) await writer.add(ref, { op: 'remove', profileId: [...gone][0], columns: removed });
+    for (const [, { profiles: gone, columns: removed }] of await this.leavingRows(config, audience, leaving, arriving)) {
+      await writer.add(ref, { op: 'remove', profileId: [...gone][0], columns: removed });
     }
     for (const add of adds) await writer.add(ref, { op: 'add', ...add });
     await writer.flush();
     await this.store.saveSent(config.exportId, audience.audienceKey, updates);
+  }
+
+  /** For these profiles: what the audience was sent for each, and the row it should hold now (none once out of it). */
+  private async wantedRows(config: ExportConfig, audience: AudienceOf, profileIds: string[], known?: Known, drops?: Drops): Promise<WantedRow[]> {
+    const stored = known ? audience.segmentIds.filter((s) => s !== known.segmentId) : audience.segmentIds;
+    const [memberships, profiles, sent] = await Promise.all([
+      stored.length > 0 ? this.store.membershipsOfProfiles(profileIds, stored) : Promise.resolve([]),
+      known?.profiles ?? this.store.profiles(profileIds),
+      this.store.sent(config.exportId, audience.audienceKey, profileIds),
+    ]);
+    const inAudience = new Set(memberships.filter((m) => m.member).map((m) => m.profileId));
+    if (known && audience.segmentIds.includes(known.segmentId)) for (const p of profileIds) if (known.member.get(p)) inAudience.add(p);
+    const { rules } = streamOf(config);
+    return profileIds.map((profileId) => {
+      const current = sent.get(profileId);
+      const wanted = inAudience.has(profileId) ? desiredRow(rules, profiles.get(profileId)?.attributes, current) : { entry: null };
+      if (wanted.drop) drops?.add(wanted.drop);
+      return { profileId, current, wanted };
+    });
+  }
+
+  /**
+   * Of the rows some profiles let go of (`leaving`: row -> those profiles), those that leave the
+   * destination audience: no other profile of the audience holds them, none arrives at them, and
+   * no other export feeding the same destination audience holds them.
+   */
+  private async leavingRows<T extends { profiles: Set<string> }>(config: ExportConfig, audience: AudienceOf, leaving: Map<string, T>, arriving: Set<string>): Promise<[string, T][]> {
+    const out: [string, T][] = [];
+    const rows = [...leaving.keys()].filter((row) => !arriving.has(row));
+    for (let i = 0; i < rows.length; i += this.chunk) {
+      const slice = rows.slice(i, i + this.chunk);
+      const holders = await this.store.rowHolders(config.exportId, audience.audienceKey, slice);
+      const candidates = slice.filter((row) => !(holders.get(row) ?? []).some((p) => !leaving.get(row)!.profiles.has(p)));
+      const elsewhere = candidates.length > 0 ? await this.heldByOtherExports(config, audience, candidates) : new Set<string>();
+      for (const row of candidates) if (!elsewhere.has(row)) out.push([row, leaving.get(row)!]);
+    }
+    return out;
   }
 
   /** The other activated exports' audiences that are the same destination audience as this one. */
@@ -475,20 +498,12 @@ export class MembershipEngine {
   // --- on-demand full sync --------------------------------------------------------------------
 
   private async fullSync(request: RunRequest): Promise<void> {
-    const config = this.configs.get(request.exportId);
-    if (!config) {
-      await this.runs.report({ runId: request.runId, exportId: request.exportId, trigger: 'on-demand', state: 'failed', counts: zero(), error: `export ${request.exportId} no longer exists` });
-      return;
-    }
-    const size = await this.store.countMembers(config.segments.map((s) => s.id));
-    if (size > config.maxProfiles) {
-      await this.failRun(config, request.runId, 'on-demand', size);
-      return;
-    }
+    const config = await this.runnable(request, 'on-demand');
+    if (!config) return;
     const state = (await this.store.exportState(config.exportId))!;
     await this.store.saveExportState(config.exportId, { ...state, activated: true });
     await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'running', counts: zero() });
-    const { audiences, rules } = streamOf(config);
+    const { audiences } = streamOf(config);
     const run = { runId: request.runId, trigger: 'on-demand' as const, audiences: audiences.length, fills: true };
     // The whole sync runs inside one run-request message: if interrupted it is redelivered and
     // starts over, so the sent state may be written ahead of the output here.
@@ -505,19 +520,20 @@ export class MembershipEngine {
       const out = shared ? deltas : writer;
       if (shared || emptyReplace) out.touch(ref);
       let rows = 0;
-      for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
-        const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
+      for await (const members of this.memberRows(config, audience, drops)) {
         // A member without a row keeps its sent entry for now: the replace drops it (dropSentExcept) or a removal takes it.
         const entries: SentUpdate[] = [];
-        for (const profileId of ids) {
-          const previous = sent.get(profileId);
-          const wanted = desiredRow(rules, profiles.get(profileId)?.attributes, previous);
-          if (wanted.drop) drops.add(wanted.drop);
+        // Without a replace, a member's changed row must go explicitly: once its entry is overwritten, nothing remembers it.
+        const changed = new Map<string, { profiles: Set<string>; columns: Columns }>();
+        for (const { profileId, current, wanted } of members) {
           if (!wanted.entry) continue;
           rows += 1;
-          entries.push({ profileId, entry: wanted.entry, previous });
+          entries.push({ profileId, entry: wanted.entry, previous: current });
+          if (shared && current && current.row !== wanted.entry.row) changed.set(current.row, { profiles: new Set([...(changed.get(current.row)?.profiles ?? []), profileId]), columns: current.columns });
           await out.add(ref, { op: 'add', profileId, columns: wanted.entry.columns, dropped: wanted.dropped ?? [] });
         }
+        const arriving = new Set(entries.map((e) => e.entry!.row));
+        for (const [, { profiles, columns }] of await this.leavingRows(config, audience, changed, arriving)) await out.add(ref, { op: 'remove', profileId: [...profiles][0], columns });
         await out.flush();
         await this.store.saveSent(config.exportId, audience.audienceKey, entries, request.runId);
       }
@@ -537,10 +553,77 @@ export class MembershipEngine {
     await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'on-demand', state: 'succeeded', counts });
   }
 
-  private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand', size: number): Promise<void> {
+  /**
+   * What fullSync would do, worked out from the same members and rows, without sending a change or
+   * writing any state: the run reports it (`dryRun`) with zero counts.
+   */
+  private async dryRun(request: RunRequest): Promise<void> {
+    const config = await this.runnable(request, 'dry-run');
+    if (!config) return;
+    await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'dry-run', state: 'running', counts: zero() });
+    const drops = new Drops();
+    const tally = new DryRunTally();
+    for (const audience of streamOf(config).audiences) {
+      // Rows sent for profiles that would no longer hold them, found first so the member pass can
+      // tell which a member takes up. As many as the sync would change, not as the audience holds.
+      const leaving = new Map<string, { profiles: Set<string> }>();
+      for await (const ids of this.store.sentProfiles(config.exportId, audience.audienceKey, this.chunk)) {
+        for (const { profileId, current, wanted } of await this.wantedRows(config, audience, ids)) {
+          if (!current || current.row === wanted.entry?.row) continue;
+          const entry = leaving.get(current.row) ?? { profiles: new Set<string>() };
+          entry.profiles.add(profileId);
+          leaving.set(current.row, entry);
+        }
+      }
+      const arriving = new Set<string>();
+      for await (const members of this.memberRows(config, audience, drops)) {
+        for (const member of members) {
+          const row = member.wanted.entry?.row;
+          if (tally.member(audience.audienceKey, member) === 'add' && leaving.has(row!)) arriving.add(row!);
+        }
+      }
+      tally.removed(audience.audienceKey, (await this.leavingRows(config, audience, leaving, arriving)).map(([row]) => row));
+    }
+    await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger: 'dry-run', state: 'succeeded', counts: zero(), dryRun: tally.result(drops) });
+  }
+
+  /**
+   * The members of one audience a chunk at a time, each with what the audience was sent for it and
+   * the row it should hold; members without a usable row are counted in `drops`. What a full sync
+   * sends, and what a dry run counts.
+   */
+  private async *memberRows(config: ExportConfig, audience: AudienceOf, drops: Drops): AsyncIterable<WantedRow[]> {
+    const { rules } = streamOf(config);
+    for await (const ids of this.store.currentMembers(audience.segmentIds, this.chunk)) {
+      const [profiles, sent] = await Promise.all([this.store.profiles(ids), this.store.sent(config.exportId, audience.audienceKey, ids)]);
+      yield ids.map((profileId) => {
+        const current = sent.get(profileId);
+        const wanted = desiredRow(rules, profiles.get(profileId)?.attributes, current);
+        if (wanted.drop) drops.add(wanted.drop);
+        return { profileId, current, wanted };
+      });
+    }
+  }
+
+  /** The export a run request names, if it still exists and is within its profile limit; otherwise the run is reported failed. */
+  private async runnable(request: RunRequest, trigger: 'on-demand' | 'dry-run'): Promise<ExportConfig | undefined> {
+    const config = this.configs.get(request.exportId);
+    if (!config) {
+      await this.runs.report({ runId: request.runId, exportId: request.exportId, trigger, state: 'failed', counts: zero(), error: `export ${request.exportId} no longer exists` });
+      return undefined;
+    }
+    const size = await this.store.countMembers(config.segments.map((s) => s.id));
+    if (size > config.maxProfiles) {
+      await this.failRun(config, request.runId, trigger, size);
+      return undefined;
+    }
+    return config;
+  }
+
+  private async failRun(config: ExportConfig, runId: string, trigger: 'refresh' | 'on-demand' | 'dry-run', size: number): Promise<void> {
     const limit = config.maxProfiles.toLocaleString('en-US');
     const destination = destinations[config.destination.type].registry.label;
-    const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent. Narrow its segments or split it into several exports.`;
+    const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent${trigger === 'dry-run' ? ', and a full sync would fail the same way' : ''}. Narrow its segments or split it into several exports.`;
     this.logger.warn(`run ${runId} of export ${config.exportId} failed: over the profile limit`);
     await this.runs.report({ runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
   }

@@ -23,3 +23,10 @@ export function desiredRow(rules: readonly [string, string][], attributes: Hashe
   if (lookup.state === 'none') return { entry: null, drop: lookup.reason };
   return current ? { entry: current } : { entry: null, drop: DropReason.awaitingValues };
 }
+
+/** One profile of an audience: what the audience was sent for it, and what it should hold now. */
+export interface WantedRow {
+  profileId: string;
+  current: SentEntry | undefined;
+  wanted: Wanted;
+}
