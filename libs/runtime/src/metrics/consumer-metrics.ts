@@ -16,7 +16,7 @@ export class ConsumerMetrics {
       labelNames: ['group', 'topic', 'partition'],
       collect() {
         this.reset();
-        for (const { group, topic, partition, lag } of progress.lags()) this.set({ group, topic, partition: String(partition) }, lag);
+        for (const { group, topic, partition, lag } of progress.lags()) this.set({ group: stable(group), topic, partition: String(partition) }, lag);
       },
     });
     counter({
@@ -25,8 +25,13 @@ export class ConsumerMetrics {
       labelNames: ['group', 'topic', 'reason'],
       collect() {
         this.reset();
-        for (const { group, topic, reason, count } of progress.deadLetters()) this.inc({ group, topic, reason }, count);
+        for (const { group, topic, reason, count } of progress.deadLetters()) this.inc({ group: stable(group), topic, reason }, count);
       },
     });
   }
+}
+
+/** A table reader's group ends in a per-process id: one series per table, not one more per restart. */
+function stable(group: string): string {
+  return group.replace(/\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, '');
 }
