@@ -23,6 +23,7 @@ const SECRETS = [
   ...serviceNames.map((service) => `KAFKA_PASSWORD_${service.toUpperCase().replace(/-/g, '_')}`),
   'MONGO_INITDB_ROOT_USERNAME',
   'MONGO_INITDB_ROOT_PASSWORD',
+  'GRAFANA_ADMIN_PASSWORD',
 ];
 
 /** Secret-looking variables that may keep a default, and why. */
@@ -71,10 +72,18 @@ describe('docker-compose.yml', () => {
     expect(secretLooking).toEqual([]);
   });
 
-  it('runs with them: only the registry published on every interface, the emulators on loopback', async () => {
+  it('runs with them: only the registry published on every interface, the emulators, Prometheus and Grafana on loopback', async () => {
     const { services } = await rendered();
     const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p.host_ip ?? '*'}:${p.published}`));
-    expect(published.sort()).toEqual(['connection-registry *:3000', 'emulators 127.0.0.1:4101', 'emulators 127.0.0.1:4102']);
+    expect(published.sort()).toEqual(['connection-registry *:3000', 'emulators 127.0.0.1:4101', 'emulators 127.0.0.1:4102', 'grafana 127.0.0.1:3100', 'prometheus 127.0.0.1:9090']);
+  });
+
+  it('starts Prometheus and Grafana with the rules, the dashboard and its data source mounted', async () => {
+    const { services } = await rendered();
+    const mounts = (name: string) => ((services[name] as { volumes?: { source: string; target: string }[] }).volumes ?? []).map((v) => [v.source.replace(`${root}/`, ''), v.target]);
+    expect(mounts('prometheus')).toEqual(expect.arrayContaining([['deploy/observability/prometheus.yml', '/etc/prometheus/prometheus.yml'], ['deploy/observability/alerts.yml', '/etc/prometheus/alerts.yml']]));
+    expect(mounts('grafana')).toEqual(expect.arrayContaining([['deploy/observability/grafana/provisioning', '/etc/grafana/provisioning'], ['deploy/observability/grafana/dashboards', '/var/lib/grafana/dashboards']]));
+    expect(services.grafana.environment).toMatchObject({ GF_SECURITY_ADMIN_PASSWORD: values.GRAFANA_ADMIN_PASSWORD, GF_AUTH_ANONYMOUS_ENABLED: 'false' });
   });
 
   it('bounds every container log', async () => {
@@ -131,7 +140,7 @@ describe('docker-compose.yml', () => {
   it("npm start's override publishes Kafka and MongoDB on this machine's loopback only", async () => {
     const { services } = await rendered(['docker-compose.yml', devInfra]);
     const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${p.host_ip ?? '*'}:${p.target}`));
-    expect(published.sort()).toEqual(['connection-registry *:3000', 'emulators 127.0.0.1:4101', 'emulators 127.0.0.1:4102', 'kafka 127.0.0.1:9092', 'mongodb 127.0.0.1:27017']);
+    expect(published.sort()).toEqual(['connection-registry *:3000', 'emulators 127.0.0.1:4101', 'emulators 127.0.0.1:4102', 'grafana 127.0.0.1:3000', 'kafka 127.0.0.1:9092', 'mongodb 127.0.0.1:27017', 'prometheus 127.0.0.1:9090']);
   });
 
   it('npm start makes its own secrets for the project once, and compose accepts them', async () => {

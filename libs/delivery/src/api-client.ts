@@ -3,6 +3,7 @@ import { BackoffOptions, backoffDelay, sleep } from './backoff';
 import { Handling } from './error-table';
 import { ReauthenticationRequired, RegistryClient } from './registry-client';
 import { AuthenticationLost } from './sink-runner';
+import { apiMetrics } from './sink-metrics';
 
 /**
  * A failed answer, handled as its destination's error table says. The loop throws it to the
@@ -89,6 +90,7 @@ export class ApiClient<A extends string> {
       const body: unknown = await response.json().catch(() => ({}));
       const failure = this.platform.failure(response, body);
       if (!failure) return body as T;
+      apiMetrics.errors.inc({ platform: this.platform.name, code: errorCode(failure, response.status), action: failure.action });
       switch (failure.action) {
         case 'refresh-token':
           if (!refreshed) {
@@ -101,6 +103,7 @@ export class ApiClient<A extends string> {
         case 'throttle': {
           const ms = this.platform.throttleWait(response, attempt);
           this.logger.warn(`rate limited (${failure.summary}); waiting ${Math.round(ms / 1000)} s`);
+          apiMetrics.rateLimitWait.inc({ platform: this.platform.name }, ms / 1000);
           await heartbeat().catch(() => undefined);
           await this.wait(ms, signal);
           continue;
@@ -118,6 +121,7 @@ export class ApiClient<A extends string> {
   /** Waits before attempt `attempt + 1` with jittered backoff; throws (the batch is retried later) once the attempts are spent. */
   async retryAfter(attempt: number, what: string, signal: AbortSignal, heartbeat: Heartbeat): Promise<void> {
     if (attempt + 1 >= this.options.maxAttempts) throw new Error(`${this.platform.name} kept failing (${what}) after ${attempt + 1} attempts; the batch will be retried`);
+    apiMetrics.retries.inc({ platform: this.platform.name });
     await heartbeat().catch(() => undefined);
     await this.wait(backoffDelay(attempt, this.options.backoff), signal);
   }
@@ -135,4 +139,14 @@ export class ApiClient<A extends string> {
     await this.registry.reportAuthFailure(connectionId, failure.handling.message ?? `${this.platform.name} rejected the access token`);
     return new AuthenticationLost(`connection ${connectionId}: ${this.platform.name} rejected the credentials${failure.reference ? ` (${failure.reference})` : ''}`);
   }
+}
+
+/**
+ * A bounded label for an answer: the platform's numeric error code where it gives one (Facebook's
+ * `code`, Microsoft's `Code`), else its HTTP status. Never its message: that may quote a value.
+ */
+function errorCode(failure: ApiError, status: number): string {
+  const first = failure.errors[0] as { code?: unknown; Code?: unknown } | undefined;
+  const code = first?.code ?? first?.Code;
+  return typeof code === 'number' ? String(code) : `http-${status}`;
 }

@@ -10,3 +10,4 @@ export * from './error-table';
 export * from './api-client';
 export * from './sink-config';
 export * from './sink-host';
+export * from './sink-metrics';

@@ -4,6 +4,7 @@ import { BatchContext, ReceivedMessage } from '@audience-sync/kafka';
 import { ExportTable } from './export-table';
 import { RunTracker } from './run-tracker';
 import { sleep } from './backoff';
+import { sinkMetrics } from './sink-metrics';
 
 /** A failure retrying cannot fix: the run fails with this message (never with identifiers). */
 export class PermanentFailure extends Error {}
@@ -70,8 +71,9 @@ export class SinkRunner<B extends HashedBatch> {
   ) {}
 
   async handle(messages: ReceivedMessage<B>[], ctx: BatchContext): Promise<void> {
-    for (const { value: batch } of messages) {
+    for (const { value: batch, timestamp } of messages) {
       const { exportId, exportVersion, audienceKey } = batch.audience;
+      const labels = { export_id: exportId, destination: batch.audience.destination };
       const rows = batch.adds.length + batch.removes.length;
       for (;;) {
         const config = await this.table.whenDeliverable(exportId, exportVersion, ctx.heartbeat, ctx.signal);
@@ -87,7 +89,14 @@ export class SinkRunner<B extends HashedBatch> {
         }
         const applied = this.table.appliedCount(exportId);
         try {
-          const result = await this.destination.deliver(batch, config, ctx);
+          let result: RunCounts;
+          try {
+            result = await this.destination.deliver(batch, config, ctx);
+          } catch (error) {
+            if (!(error instanceof AuthenticationLost || error instanceof AudienceUnavailable || error instanceof PermanentFailure)) sinkMetrics.batchesRetried.inc(labels);
+            throw error;
+          }
+          countDelivered(labels, result, batch.counts.rejectedRows, Number(timestamp));
           await this.tracker.record(batch.run, exportId, audienceKey, { ...result, invalid: result.invalid + batch.counts.rejectedRows });
           break;
         } catch (error) {
@@ -105,6 +114,7 @@ export class SinkRunner<B extends HashedBatch> {
           if (!(error instanceof PermanentFailure)) throw error;
           this.logger.error(`export ${exportId}${batch.run ? `, run ${batch.run.runId}` : ''}: ${error.message}`);
           await this.tracker.fail(batch.run, exportId, error.message, rows);
+          sinkMetrics.rowsFailed.inc(labels, rows);
           await this.tracker.record(batch.run, exportId, audienceKey, {});
           break;
         }
@@ -125,4 +135,12 @@ export class SinkRunner<B extends HashedBatch> {
       await sleep(250, ctx.signal);
     }
   }
+}
+
+function countDelivered(labels: { export_id: string; destination: string }, result: RunCounts, rejectedUpstream: number, writtenAt: number): void {
+  sinkMetrics.rowsSent.inc(labels, result.sent);
+  sinkMetrics.rowsRemoved.inc(labels, result.removed);
+  sinkMetrics.rowsInvalid.inc({ ...labels, reason: 'rejected-by-platform' }, result.invalid);
+  sinkMetrics.rowsInvalid.inc({ ...labels, reason: 'rejected-upstream' }, rejectedUpstream);
+  if (writtenAt > 0) sinkMetrics.changeAge.observe({ destination: labels.destination }, Math.max(0, Date.now() - writtenAt) / 1000);
 }

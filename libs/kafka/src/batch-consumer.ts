@@ -119,10 +119,16 @@ export class BatchConsumer<T extends TopicSpec> {
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, isRunning, isStale } = payload;
     if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+    const { groupId } = this.options;
     try {
-      if (await this.processMessages(payload)) this.progress.batchSucceeded(this.options.groupId, batch.topic, batch.partition);
+      if (await this.processMessages(payload)) {
+        this.progress.batchSucceeded(groupId, batch.topic, batch.partition);
+        this.progress.lagged(groupId, batch.topic, batch.partition, Number(batch.offsetLag()));
+      }
     } catch (error) {
-      this.progress.batchFailed(this.options.groupId, batch.topic, batch.partition, batch.firstOffset()!, error);
+      this.progress.batchFailed(groupId, batch.topic, batch.partition, batch.firstOffset()!, error);
+      // The batch is still to do: behind by all of it and what came after.
+      this.progress.lagged(groupId, batch.topic, batch.partition, Number(batch.offsetLagLow()) + 1);
       throw error;
     }
   }
@@ -131,7 +137,7 @@ export class BatchConsumer<T extends TopicSpec> {
   private async processMessages({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<boolean> {
     const spec = this.options.topic;
     const valid: ReceivedMessage<never>[] = [];
-    const rejected: { message: KafkaMessage; reason: string }[] = [];
+    const rejected: Rejected[] = [];
     for (const message of batch.messages) {
       const decoded = decode(spec, message);
       if (decoded.ok) {
@@ -143,7 +149,7 @@ export class BatchConsumer<T extends TopicSpec> {
           timestamp: message.timestamp,
           headers: message.headers ?? {},
         });
-      } else rejected.push({ message, reason: decoded.reason });
+      } else rejected.push({ message, reason: decoded.reason, kind: decoded.kind });
     }
     if (rejected.length > 0) await this.deadLetter(batch.topic, batch.partition, rejected);
     if (valid.length > 0) {
@@ -163,7 +169,7 @@ export class BatchConsumer<T extends TopicSpec> {
     return true;
   }
 
-  private async deadLetter(topic: string, partition: number, rejected: { message: KafkaMessage; reason: string }[]): Promise<void> {
+  private async deadLetter(topic: string, partition: number, rejected: Rejected[]): Promise<void> {
     const limit = this.deadLetters.maxMessageBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     await this.producer.sendRaw(
       this.deadLetters.name,
@@ -184,6 +190,10 @@ export class BatchConsumer<T extends TopicSpec> {
     );
     // Counted once they are on the dead-letter topic; a failed send retries the batch instead.
     this.rejections.add(topic, rejected.map((r) => r.reason));
+    for (const kind of rejectionKinds) {
+      const count = rejected.filter((r) => r.kind === kind).length;
+      if (count > 0) this.progress.deadLetter(this.options.groupId, topic, kind, count);
+    }
   }
 
   private logRebalances(consumer: Consumer): void {
@@ -237,20 +247,24 @@ function fitted(message: KafkaMessage, headers: Record<string, string>, limit: n
   return { key, value: message.value?.subarray(0, room - (key?.length ?? 0)) ?? null, headers: marked };
 }
 
-type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
+/** Why a message was rejected, as a bounded set (metrics label them); `reason` says what exactly. */
+const rejectionKinds = ['tombstone', 'not-json', 'schema'] as const;
+type RejectionKind = (typeof rejectionKinds)[number];
+type Rejected = { message: KafkaMessage; reason: string; kind: RejectionKind };
+type Decoded = { ok: true; value: unknown } | { ok: false; reason: string; kind: RejectionKind };
 
 function decode(spec: TopicSpec, message: KafkaMessage): Decoded {
   if (message.value === null) {
-    return spec.tombstones ? { ok: true, value: null } : { ok: false, reason: 'null value (tombstone) on a topic that does not allow them' };
+    return spec.tombstones ? { ok: true, value: null } : { ok: false, reason: 'null value (tombstone) on a topic that does not allow them', kind: 'tombstone' };
   }
   let json: unknown;
   try {
     json = JSON.parse(message.value.toString('utf8'));
   } catch {
-    return { ok: false, reason: 'value is not valid JSON' };
+    return { ok: false, reason: 'value is not valid JSON', kind: 'not-json' };
   }
   const parsed = spec.schema.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: `schema ${spec.name}: ${formatIssues(parsed.error)}` };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reason: `schema ${spec.name}: ${formatIssues(parsed.error)}`, kind: 'schema' };
 }
 
 function delay(ms: number): Promise<void> {

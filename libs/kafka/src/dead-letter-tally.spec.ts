@@ -59,19 +59,22 @@ describe('BatchConsumer dead letters', () => {
     };
     const sent: unknown[] = [];
     const producer = { sendRaw: async (_: string, messages: unknown[]) => void sent.push(...messages) } as unknown as ContractProducer;
-    const progress = { batchSucceeded: () => undefined, released: () => undefined } as unknown as ConsumerProgress;
+    const deadLetters: unknown[] = [];
+    const progress = { batchSucceeded: () => undefined, released: () => undefined, lagged: () => undefined, deadLetter: (...counted: unknown[]) => void deadLetters.push(counted) } as unknown as ConsumerProgress;
     const kafka = { consumer: () => consumer } as unknown as Kafka;
     const batchConsumer = new BatchConsumer(kafka, producer, { service: 'identifier-hasher', groupId: 'g', topic, handle: async () => undefined }, progress);
     await batchConsumer.start();
     const messages = [message(7, '{"n":1}'), message(8, 'alice@example.com'), message(9, '{"n":"bob@example.com"}'), message(10, 'not json either')];
     await eachBatch({
-      batch: { topic: topic.name, partition: 0, messages, firstOffset: () => '7', lastOffset: () => '10' },
+      batch: { topic: topic.name, partition: 0, messages, firstOffset: () => '7', lastOffset: () => '10', offsetLag: () => '0' },
       isRunning: () => true,
       isStale: () => false,
       resolveOffset: () => undefined,
       heartbeat: async () => undefined,
     } as unknown as EachBatchPayload);
     expect(sent).toHaveLength(3);
+    // Counted for metrics by a bounded reason, never the reason's text.
+    expect(deadLetters).toEqual([['g', topic.name, 'not-json', 2], ['g', topic.name, 'schema', 1]]);
     expect(warn).not.toHaveBeenCalled();
     await batchConsumer.stop();
     expect(warn).toHaveBeenCalledTimes(1);

@@ -72,6 +72,20 @@ export interface StuckPartition {
   since: string;
 }
 
+export interface PartitionLag {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+export interface DeadLetterCount {
+  group: string;
+  topic: string;
+  reason: string;
+  count: number;
+}
+
 /** Failures in a row at one place before readiness says so: kafkajs retries a failed batch within a second or two. */
 const STUCK_AFTER_FAILURES = 3;
 
@@ -87,6 +101,9 @@ const STUCK_AFTER_FAILURES = 3;
 export class ConsumerProgress {
   private readonly logger = new Logger(ConsumerProgress.name);
   private readonly failing = new Map<string, StuckPartition>();
+  /** For metrics: each owned partition's lag after its last batch, and dead letters so far. */
+  private readonly lag = new Map<string, PartitionLag>();
+  private readonly deadLettered = new Map<string, DeadLetterCount>();
 
   constructor(private readonly indicators: HealthIndicatorService) {}
 
@@ -106,16 +123,39 @@ export class ConsumerProgress {
     this.cleared(placeKey(group, topic, null));
   }
 
+  /** Messages behind the partition's end as a batch of it was fetched (its high watermark less what was consumed). */
+  lagged(group: string, topic: string, partition: number, lag: number): void {
+    this.lag.set(placeKey(group, topic, partition), { group, topic, partition, lag });
+  }
+
+  /** Dead letters counted by a bounded reason (what kind of problem), never the message's own text. */
+  deadLetter(group: string, topic: string, reason: string, count: number): void {
+    const key = JSON.stringify([group, topic, reason]);
+    const entry = this.deadLettered.get(key) ?? { group, topic, reason, count: 0 };
+    entry.count += count;
+    this.deadLettered.set(key, entry);
+  }
+
+  lags(): readonly PartitionLag[] {
+    return [...this.lag.values()];
+  }
+
+  deadLetters(): readonly DeadLetterCount[] {
+    return [...this.deadLettered.values()];
+  }
+
   /** After a rebalance: partitions another member now owns are not this one's to report. */
   assigned(group: string, topic: string, partitions: number[]): void {
-    for (const [key, entry] of this.failing) {
-      if (entry.group === group && entry.topic === topic && entry.partition !== null && !partitions.includes(entry.partition)) this.failing.delete(key);
+    for (const places of [this.failing, this.lag]) {
+      for (const [key, entry] of places) {
+        if (entry.group === group && entry.topic === topic && entry.partition !== null && !partitions.includes(entry.partition)) places.delete(key);
+      }
     }
   }
 
-  /** A stopped consumer is not stuck. */
+  /** A stopped consumer is not stuck, nor behind. */
   released(group: string, topic: string): void {
-    for (const [key, entry] of this.failing) if (entry.group === group && entry.topic === topic) this.failing.delete(key);
+    for (const places of [this.failing, this.lag]) for (const [key, entry] of places) if (entry.group === group && entry.topic === topic) places.delete(key);
   }
 
   check(key = 'consumers') {

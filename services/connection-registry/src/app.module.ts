@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
-import { HealthModule } from '@audience-sync/runtime';
+import { HealthModule, MetricsModule } from '@audience-sync/runtime';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { RateLimitGuard } from './http/rate-limit.guard';
 import { topics } from './topics';
@@ -28,6 +28,7 @@ import { AppliedConfigsConsumer } from './exports/applied-configs.consumer';
 import { InternalController } from './internal/internal.controller';
 import { InternalExportsController } from './internal/internal-exports.controller';
 import { ProfilesController } from './profiles/profiles.controller';
+import { ConnectionMetrics } from './connections/connection-metrics';
 
 @Module({})
 export class AppModule {
@@ -49,6 +50,7 @@ export class AppModule {
           { name: Models.exportChange, schema: exportChangeSchema },
         ]),
         HealthModule.forRoot({ database: true }),
+        MetricsModule,
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
       ],
       controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
@@ -65,6 +67,7 @@ export class AppModule {
         ExportChanges,
         ExportConfigPublisher,
         AppliedConfigs,
+        ConnectionMetrics,
       ],
     };
   }

@@ -4,6 +4,7 @@ import { ConsumeBatches, ContractProducer, ReceivedMessage, TableReader } from '
 import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { attributeRules } from '@audience-sync/destinations';
 import { hashEvent } from '@audience-sync/identifiers';
+import { countHashed } from './hasher-metrics';
 
 /**
  * The first stage: upstream segment events in, the same events with every attribute hashed by
@@ -34,9 +35,11 @@ export class HasherConsumer implements OnApplicationBootstrap {
   @ConsumeBatches(Topics.segmentEvents, { groupId: 'identifier-hasher', partitionsConsumedConcurrently: 3 })
   async handle(messages: ReceivedMessage<SegmentEvent>[]): Promise<void> {
     const rules = this.rules;
-    await this.producer.send(
-      Topics.hashedSegmentEvents,
-      messages.flatMap(({ key, value }) => hashEvent(value, rules).map((hashed) => ({ key, value: hashed }))),
+    const hashed = messages.flatMap(({ key, value }) => hashEvent(value, rules).map((event) => ({ key, value: event })));
+    await this.producer.send(Topics.hashedSegmentEvents, hashed);
+    countHashed(
+      messages.map((m) => m.value),
+      hashed.map((m) => m.value),
     );
   }
 }

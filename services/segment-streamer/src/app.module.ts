@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
-import { HealthModule } from '@audience-sync/runtime';
+import { HealthModule, MetricsModule } from '@audience-sync/runtime';
 import { StreamerConfig } from './config';
 import { topics } from './topics';
 import { StreamerController } from './streamer.controller';
@@ -15,6 +15,7 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         KafkaModule.forRoot({ service: 'segment-streamer', brokers: config.KAFKA_BROKERS, topics, personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS }),
         HealthModule.forRoot({ database: false }),
+        MetricsModule,
       ],
       controllers: [StreamerController],
     };

@@ -9,6 +9,7 @@ import { ChangeBatch } from './engine/change-writer';
 import { destinationMessages } from './engine/messages';
 import { LevelStore } from './engine/level-store';
 import { StreamerConfig } from './config';
+import { countChanges, countEvents, countRunEnd, measureState } from './streamer-metrics';
 
 /**
  * Wires the engine to Kafka: the export-config table at bootstrap (so no event meets an empty
@@ -29,6 +30,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   ) {
     mkdirSync(config.STREAMER_STATE_DIR, { recursive: true });
     this.store = new LevelStore(config.STREAMER_STATE_DIR);
+    measureState(config.STREAMER_STATE_DIR);
     this.engine = new MembershipEngine(
       this.store,
       { send: (batches) => this.sendChanges(batches) },
@@ -48,7 +50,9 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
 
   @ConsumeBatches(Topics.hashedSegmentEvents, { groupId: 'segment-streamer' })
   async handleEvents(messages: ReceivedMessage<HashedSegmentEvent>[]): Promise<void> {
-    await this.engine.handleEvents(messages.map((m) => m.value));
+    const events = messages.map((m) => m.value);
+    await this.engine.handleEvents(events);
+    countEvents(events);
   }
 
   @ConsumeBatches(Topics.runRequests, { groupId: 'segment-streamer.runs' })
@@ -69,9 +73,11 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
 
   private async sendChanges(batches: ChangeBatch[]): Promise<void> {
     await Promise.all([...destinationMessages(batches)].map(([topic, messages]) => this.producer.send(topic, messages)));
+    countChanges(batches);
   }
 
   private async report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void> {
     await this.producer.send(Topics.runStatusFromStreamer, [{ key: status.runId, value: { ...status, stage: 'segment-streamer', at: new Date().toISOString() } }]);
+    countRunEnd(status);
   }
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SinkHostModule } from '@audience-sync/delivery';
 import { destinations } from '@audience-sync/destinations';
+import { MetricsModule } from '@audience-sync/runtime';
 import { SinkMicrosoftConfig } from './config';
 
 const { delivery } = destinations['microsoft-advertising'];
@@ -9,6 +10,6 @@ const { delivery } = destinations['microsoft-advertising'];
 @Module({})
 export class AppModule {
   static forRoot(config: SinkMicrosoftConfig): DynamicModule {
-    return { module: AppModule, imports: [SinkHostModule.forRoot(delivery, config, config.SINK_MICROSOFT_CONCURRENCY)] };
+    return { module: AppModule, imports: [SinkHostModule.forRoot(delivery, config, config.SINK_MICROSOFT_CONCURRENCY), MetricsModule] };
   }
 }

@@ -25,7 +25,7 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest();
-    if (request.path?.startsWith('/health') || request.path?.startsWith('/docs') || request.path === '/openapi.json') return true;
+    if (request.path?.startsWith('/health') || request.path?.startsWith('/docs') || request.path === '/openapi.json' || request.path === '/metrics') return true;
     const header: string | undefined = request.headers.authorization;
     const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : (request.headers['x-api-key'] as string | undefined);
     if (!presented) throw unauthenticated();

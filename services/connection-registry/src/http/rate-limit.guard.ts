@@ -5,8 +5,8 @@ import { Request } from 'express';
 import { ApiError } from '../common/api-error';
 import { Principal } from '../auth/principal';
 
-/** Paths whose callers are the platform itself: the pipeline's services and the probes. */
-const UNLIMITED = ['/internal/', '/health/'];
+/** Paths whose callers are the platform itself: the pipeline's services, the probes and Prometheus. */
+const UNLIMITED = ['/internal/', '/health/', '/metrics'];
 
 /**
  * One budget per API key across the whole API, counted by the key's name (the key never becomes

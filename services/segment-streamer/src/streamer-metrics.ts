@@ -1,0 +1,53 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HashedSegmentEvent, RunStatus } from '@audience-sync/contracts';
+import { counter, gauge } from '@audience-sync/runtime';
+import { ChangeBatch } from './engine/change-writer';
+
+const profilesIn = counter({ name: 'streamer_profiles_total', help: 'Profiles in hashed segment events (a refresh part counts its members), by event type', labelNames: ['type'] });
+const changesOut = counter({ name: 'streamer_changes_total', help: 'Audience changes written for the sinks, by export, destination and op (add, remove)', labelNames: ['export_id', 'destination', 'op'] });
+const invalid = counter({ name: 'streamer_rows_invalid_total', help: 'Members of a run not sent, by reason (no-mapped-identifier, unusable-identifier)', labelNames: ['export_id', 'reason'] });
+
+export function countEvents(events: readonly HashedSegmentEvent[]): void {
+  for (const event of events) profilesIn.inc({ type: event.type }, event.type === 'refresh' ? event.members.length : 1);
+}
+
+export function countChanges(batches: readonly ChangeBatch[]): void {
+  for (const { audience, changes } of batches) {
+    let adds = 0;
+    for (const change of changes) if (change.op === 'add') adds += 1;
+    const labels = { export_id: audience.exportId, destination: audience.destination };
+    if (adds > 0) changesOut.inc({ ...labels, op: 'add' }, adds);
+    if (changes.length > adds) changesOut.inc({ ...labels, op: 'remove' }, changes.length - adds);
+  }
+}
+
+/** A run's drops, once, when it ends: its reports carry totals. */
+export function countRunEnd(status: Pick<RunStatus, 'exportId' | 'state' | 'counts'>): void {
+  if (status.state !== 'succeeded') return;
+  for (const [reason, n] of Object.entries(status.counts.invalidByReason ?? {})) invalid.inc({ export_id: status.exportId, reason }, n);
+}
+
+/** The membership state's size on disk, read when Prometheus scrapes (LevelDB's files; a walk of one directory). */
+export function measureState(dir: string): void {
+  gauge({
+    name: 'streamer_state_bytes',
+    help: "Bytes of the streamer's membership state on disk (STREAMER_STATE_DIR)",
+    collect() {
+      this.set(directoryBytes(dir));
+    },
+  });
+}
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    try {
+      total += entry.isDirectory() ? directoryBytes(path) : statSync(path).size;
+    } catch {
+      // LevelDB compaction deletes files while we walk: a file gone is not counted.
+    }
+  }
+  return total;
+}
