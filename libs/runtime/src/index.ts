@@ -2,3 +2,4 @@ export * from './health.controller';
 export * from './health.module';
 export * from './run-service';
 export * from './common-config';
+export * from './logging';
