@@ -1,2 +1,2 @@
 export * from './service-logger';
-export * from './with-ids';
+export * from './structured-message';

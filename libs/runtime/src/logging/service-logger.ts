@@ -1,11 +1,11 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { z } from 'zod';
-import { IdentifiedMessage } from './with-ids';
+import { StructuredMessage } from './structured-message';
 
-/** `json` (the default: one object a line, for files and log collectors) or `text` (for a terminal). */
+/** `json` (when unset: one object a line, for files and log collectors) or `text` (for a terminal). Optional, so configs built in code need not name it. */
 export const logFormat = () =>
-  z.enum(['json', 'text']).default('json').describe('json (one JSON object a line) or text (for reading in a terminal)');
-export type LogFormat = z.infer<ReturnType<typeof logFormat>>;
+  z.enum(['json', 'text']).optional().describe('json (one JSON object a line; the default) or text (for reading in a terminal)');
+export type LogFormat = NonNullable<z.infer<ReturnType<typeof logFormat>>>;
 
 const levels: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 /** The given level and every more severe one. */
@@ -21,8 +21,8 @@ interface JsonOptions {
 
 /**
  * Nest's console logger with its JSON mode made fit for collectors: an ISO timestamp in UTC (Nest
- * writes epoch milliseconds), the service's name on every line, and the ids of an IdentifiedMessage
- * as fields. Colours only in text on a terminal, so no file ever holds ANSI codes.
+ * writes epoch milliseconds), the service's name on every line, and the fields of a StructuredMessage
+ * (which cannot replace these). Colours only in text on a terminal, so no file ever holds ANSI codes.
  */
 export class ServiceLogger extends ConsoleLogger {
   constructor(
@@ -34,19 +34,24 @@ export class ServiceLogger extends ConsoleLogger {
   }
 
   protected override printAsJson(message: unknown, options: JsonOptions): void {
-    const line = {
+    const base = {
       timestamp: new Date().toISOString(),
       level: options.logLevel,
       service: this.service,
       pid: process.pid,
       ...(options.context ? { context: options.context } : {}),
-      ...(message instanceof IdentifiedMessage ? { message: message.text, ...message.ids } : { message }),
+      message: message instanceof StructuredMessage ? message.text : message,
+    };
+    const line = {
+      ...base,
+      ...(message instanceof StructuredMessage ? message.fields : {}),
+      ...base, // again, so a field of the message never replaces these
       ...(options.errorStack ? { stack: options.errorStack } : {}),
     };
     process[options.writeStreamType ?? 'stdout'].write(`${this.stringifyJsonLogObject(line)}\n`);
   }
 
   protected override stringifyMessage(message: unknown, logLevel: LogLevel): string {
-    return super.stringifyMessage(message instanceof IdentifiedMessage ? message.toString() : message, logLevel);
+    return super.stringifyMessage(message instanceof StructuredMessage ? message.toString() : message, logLevel);
   }
 }
