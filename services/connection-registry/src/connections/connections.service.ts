@@ -14,6 +14,7 @@ import { ExportConfigPublisher } from '../exports/export-config.publisher';
 import { createConnectionBody, updateConnectionBody } from './connection.dto';
 import { connectionStatus } from './connection-status';
 import { AuditLog } from '../audit/audit-log.service';
+import { withIds } from '@audience-sync/runtime';
 
 /** What is stored, sealed: a long-lived access token (it expires with the credentials), or a refresh token where access tokens are short-lived. */
 interface AccessSecret {
@@ -202,7 +203,7 @@ export class ConnectionsService {
     const updated = await this.connections.updateOne({ _id: id }, { $set: { authProblem: problem } });
     if (updated.matchedCount === 0) throw notFound('connection', id);
     this.accessTokens.delete(id);
-    this.logger.warn(`connection ${id} needs re-authentication: ${problem}`);
+    this.logger.warn(withIds({ connectionId: id }, `needs re-authentication: ${problem}`));
     await this.publisher.publishForConnection(id);
   }
 
