@@ -5,6 +5,9 @@ import type { Principal, ServicePrincipal } from '../auth/principal';
 
 type Answered = Request & { principal?: Principal; service?: ServicePrincipal };
 
+/** Probes and scrapes come every few seconds: their successes are debug lines, not the access log. */
+const probes = new Set(['/health/live', '/health/ready', '/metrics']);
+
 /**
  * One line per request, written when the answer is sent: method, the route's pattern
  * (`/connections/:id`, never the URL: no ids a caller made up, no query string, so the OAuth
@@ -21,7 +24,9 @@ export class AccessLog implements NestMiddleware {
       const route = matchedRoute(request);
       const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
       const fields = { method: request.method, route, status: response.statusCode, durationMs, keyName: request.principal?.name, role: request.principal?.role, callerService: request.service?.service };
-      this.logger.log(new StructuredMessage(fields, `${request.method} ${route} ${response.statusCode} ${durationMs} ms`));
+      const line = new StructuredMessage(fields, `${request.method} ${route} ${response.statusCode} ${durationMs} ms`);
+      if (probes.has(route) && response.statusCode < 400) this.logger.debug(line);
+      else this.logger.log(line);
     });
     next();
   }
