@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withIds } from '@audience-sync/runtime';
 import { BackoffOptions, backoffDelay, sleep } from './backoff';
 import { Handling } from './error-table';
 import { ReauthenticationRequired, RegistryClient } from './registry-client';
@@ -102,7 +103,7 @@ export class ApiClient<A extends string> {
           throw await this.credentialsRejected(connectionId, failure);
         case 'throttle': {
           const ms = this.platform.throttleWait(response, attempt);
-          this.logger.warn(`rate limited (${failure.summary}); waiting ${Math.round(ms / 1000)} s`);
+          this.logger.warn(withIds({ connectionId }, `rate limited (${failure.summary}); waiting ${Math.round(ms / 1000)} s`));
           apiMetrics.rateLimitWait.inc({ platform: this.platform.name }, ms / 1000);
           await heartbeat().catch(() => undefined);
           await this.wait(ms, signal);
@@ -112,7 +113,7 @@ export class ApiClient<A extends string> {
           await this.retryAfter(attempt, failure.summary, signal, heartbeat);
           continue;
         default:
-          this.logger.warn(`answered ${failure.summary}: ${failure.action}`);
+          this.logger.warn(withIds({ connectionId }, `answered ${failure.summary}: ${failure.action}`));
           throw failure;
       }
     }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withIds } from '@audience-sync/runtime';
 
 export class ReauthenticationRequired extends Error {}
 
@@ -45,7 +46,7 @@ export class RegistryClient {
       body: JSON.stringify({ problem }),
       signal: AbortSignal.timeout(20000),
     });
-    if (!response.ok) this.logger.warn(`could not report the auth failure of connection ${connectionId}: ${response.status}`);
+    if (!response.ok) this.logger.warn(withIds({ connectionId }, `could not report the auth failure of the connection: the registry answered ${response.status}`));
   }
 
   /**
@@ -61,9 +62,9 @@ export class RegistryClient {
         body: JSON.stringify({ problem }),
         signal: AbortSignal.timeout(20000),
       });
-      if (!response.ok) this.logger.warn(`could not report the problem of export ${exportId}: the registry answered ${response.status}`);
+      if (!response.ok) this.logger.warn(withIds({ exportId }, `could not report the problem of the export: the registry answered ${response.status}`));
     } catch (error) {
-      this.logger.warn(`could not report the problem of export ${exportId}: ${(error as Error).message}`);
+      this.logger.warn(withIds({ exportId }, `could not report the problem of the export: ${(error as Error).message}`));
     }
   }
 
@@ -86,7 +87,7 @@ export class RegistryClient {
       throw new Error(`could not ask the registry for ${what}: ${(error as Error).message}`);
     }
     if (response.status === 404) {
-      this.logger.warn(`the registry no longer has export ${exportId}; no full sync asked for`);
+      this.logger.warn(withIds({ exportId }, 'the registry no longer has the export; no full sync asked for'));
       return undefined;
     }
     if (!response.ok) throw new Error(`the registry answered ${response.status} when asked for ${what}`);

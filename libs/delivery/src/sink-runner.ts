@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withIds } from '@audience-sync/runtime';
 import { AudienceRef, AudienceSize, ExportConfig, HashingCounts, RunContext, RunCounts } from '@audience-sync/contracts';
 import { BatchContext, ReceivedMessage } from '@audience-sync/kafka';
 import { ExportTable } from './export-table';
@@ -79,7 +80,7 @@ export class SinkRunner<B extends HashedBatch> {
         const config = await this.table.whenDeliverable(exportId, exportVersion, ctx.heartbeat, ctx.signal);
         if (!config) break; // deleted: nothing more is sent for it
         if (!this.destination.names(batch, config) && !this.table.heldByProblem(exportId, exportVersion)) {
-          this.logger.log(`export ${exportId}: a batch made under version ${exportVersion} is for an audience its version ${config.version} no longer names; not sent`);
+          this.logger.log(withIds({ exportId, runId: batch.run?.runId }, `a batch made under version ${exportVersion} is for an audience its version ${config.version} no longer names; not sent`));
           await this.tracker.record(batch.run, exportId, audienceKey, {});
           break;
         }
@@ -105,14 +106,14 @@ export class SinkRunner<B extends HashedBatch> {
             continue;
           }
           if (error instanceof AudienceUnavailable) {
-            this.logger.warn(`export ${exportId}: ${error.problem}`);
+            this.logger.warn(withIds({ exportId, runId: batch.run?.runId }, error.problem));
             await this.registry.reportExportProblem(exportId, error.problem);
             await this.tracker.fail(batch.run, exportId, error.message, 0, false);
             await this.awaitFlag(exportId, applied, (c) => Boolean(c.problem), ctx);
             continue;
           }
           if (!(error instanceof PermanentFailure)) throw error;
-          this.logger.error(`export ${exportId}${batch.run ? `, run ${batch.run.runId}` : ''}: ${error.message}`);
+          this.logger.error(withIds({ exportId, runId: batch.run?.runId }, error.message));
           await this.tracker.fail(batch.run, exportId, error.message, rows);
           sinkMetrics.rowsFailed.inc(labels, rows);
           await this.tracker.record(batch.run, exportId, audienceKey, {});

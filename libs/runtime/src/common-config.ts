@@ -1,5 +1,6 @@
 import { env } from '@audience-sync/config';
 import { kafkaSecurityConfig, topicConfig } from '@audience-sync/kafka';
+import { logFormat } from './logging';
 
 /** Variables every service reads. */
 export const commonConfig = {
@@ -7,5 +8,6 @@ export const commonConfig = {
   ...kafkaSecurityConfig,
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
+  LOG_FORMAT: logFormat(),
   ...topicConfig,
 };

@@ -3,3 +3,4 @@ export * from './health.module';
 export * from './run-service';
 export * from './common-config';
 export * from './metrics';
+export * from './logging';

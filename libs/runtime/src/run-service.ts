@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError, loadConfig } from '@audience-sync/config';
 import { ServiceName } from '@audience-sync/contracts';
 import { KafkaBatchTransport } from '@audience-sync/kafka';
+import { LogFormat, ServiceLogger } from './logging';
 
 export interface ServiceDefinition<S extends z.ZodObject> {
   name: ServiceName;
@@ -13,8 +14,6 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   /** Extra set-up before listening, e.g. the OpenAPI description. */
   configure?: (app: INestApplication, config: z.infer<S>) => void | Promise<void>;
 }
-
-const levels: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Reads config (a bad value stops the process with a message naming the variable), boots, listens. */
 export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>): Promise<INestApplication> {
@@ -30,11 +29,10 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     }
     throw error;
   }
-  const logLevel = (config as { LOG_LEVEL?: LogLevel }).LOG_LEVEL ?? 'log';
-  const app = await NestFactory.create(module, {
-    logger: levels.slice(0, levels.indexOf(logLevel) + 1),
-    abortOnError: false,
-  });
+  const { LOG_LEVEL = 'log', LOG_FORMAT = 'json' } = config as { LOG_LEVEL?: LogLevel; LOG_FORMAT?: LogFormat };
+  const logger = new ServiceLogger(definition.name, LOG_LEVEL, LOG_FORMAT);
+  Logger.overrideLogger(logger); // a failure from here on is a line in the service's format too
+  const app = await NestFactory.create(module, { logger, abortOnError: false });
   app.enableShutdownHooks();
   await definition.configure?.(app, config);
   const host = (config as { HOST?: string }).HOST ?? '127.0.0.1';
@@ -59,7 +57,7 @@ export async function serve(app: INestApplication, port: number, host: string): 
 /** Entry point wrapper: an error during start-up is printed once and exits non-zero. */
 export function main(start: () => Promise<unknown>): void {
   start().catch((error: Error) => {
-    process.stderr.write(`start-up failed: ${error.stack ?? error.message}\n`);
+    new Logger('main').error(`start-up failed: ${error.message}`, error.stack);
     process.exit(1);
   });
 }

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AppConfigModule } from '@audience-sync/config';
@@ -6,6 +6,7 @@ import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule, MetricsModule } from '@audience-sync/runtime';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { RateLimitGuard } from './http/rate-limit.guard';
+import { AccessLog } from './http/access-log';
 import { topics } from './topics';
 import { RegistryConfig } from './config';
 import { AuthGuard } from './auth/auth.guard';
@@ -29,9 +30,14 @@ import { InternalController } from './internal/internal.controller';
 import { InternalExportsController } from './internal/internal-exports.controller';
 import { ProfilesController } from './profiles/profiles.controller';
 import { ConnectionMetrics } from './connections/connection-metrics';
+import { AuditModule } from './audit/audit.module';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AccessLog).forRoutes('{*path}');
+  }
+
   static forRoot(config: RegistryConfig): DynamicModule {
     return {
       module: AppModule,
@@ -52,6 +58,7 @@ export class AppModule {
         HealthModule.forRoot({ database: true }),
         MetricsModule,
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
+        AuditModule,
       ],
       controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [

@@ -92,7 +92,7 @@ export interface OAuthStateDoc {
   kind: 'ticket' | 'state';
   connectionId: string;
   provider: DestinationId;
-  /** Ticket: the administrator it was issued to. */
+  /** Ticket and state: the administrator the sign-in link was issued to (the audit log's actor when it completes). */
   issuedTo?: string;
   /** State: where the provider sends the browser back, the PKCE verifier, the hash of the browser's nonce. */
   redirectUri?: string;

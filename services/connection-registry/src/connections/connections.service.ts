@@ -13,6 +13,8 @@ import { DestinationClients } from '../oauth/destination-clients';
 import { ExportConfigPublisher } from '../exports/export-config.publisher';
 import { createConnectionBody, updateConnectionBody } from './connection.dto';
 import { connectionStatus } from './connection-status';
+import { AuditLog } from '../audit/audit-log.service';
+import { withIds } from '@audience-sync/runtime';
 
 /** What is stored, sealed: a long-lived access token (it expires with the credentials), or a refresh token where access tokens are short-lived. */
 interface AccessSecret {
@@ -37,6 +39,7 @@ export class ConnectionsService {
     private readonly cipher: CredentialCipher,
     private readonly clients: DestinationClients,
     private readonly publisher: ExportConfigPublisher,
+    private readonly audit: AuditLog,
   ) {}
 
   async create(principal: Principal, body: z.infer<typeof createConnectionBody>): Promise<ConnectionDoc> {
@@ -48,6 +51,7 @@ export class ConnectionsService {
       consent: { agreedBy: principal.name, agreedAt: new Date() },
       createdBy: principal.name,
     });
+    await this.audit.record({ action: 'create', objectType: 'connection', objectId: doc._id }, principal);
     return doc.toObject();
   }
 
@@ -66,6 +70,7 @@ export class ConnectionsService {
   async update(id: string, body: z.infer<typeof updateConnectionBody>): Promise<ConnectionDoc> {
     const doc = await this.connections.findByIdAndUpdate(id, { $set: body }, { new: true }).lean();
     if (!doc) throw notFound('connection', id);
+    await this.audit.record({ action: 'update', objectType: 'connection', objectId: id, changedFields: Object.keys(body) });
     return doc;
   }
 
@@ -80,6 +85,8 @@ export class ConnectionsService {
     await this.exports.deleteMany({ connectionId: id });
     await this.connections.deleteOne({ _id: id });
     this.accessTokens.delete(id);
+    for (const e of dependent) await this.audit.record({ action: 'delete', objectType: 'export', objectId: e._id });
+    await this.audit.record({ action: 'delete', objectType: 'connection', objectId: id });
   }
 
   /** A completed sign-in (oauth/OAuthFlow): the credentials stored sealed, the connection's exports told. */
@@ -147,6 +154,7 @@ export class ConnectionsService {
   async setDefaultAudience(id: string, audience: ChosenAudience): Promise<ConnectionDoc> {
     const doc = await this.connections.findByIdAndUpdate(id, { $set: { facebook: audience } }, { new: true }).lean();
     if (!doc) throw notFound('connection', id);
+    await this.audit.record({ action: 'update', objectType: 'connection', objectId: id, changedFields: ['facebook'] });
     return doc;
   }
 
@@ -195,7 +203,7 @@ export class ConnectionsService {
     const updated = await this.connections.updateOne({ _id: id }, { $set: { authProblem: problem } });
     if (updated.matchedCount === 0) throw notFound('connection', id);
     this.accessTokens.delete(id);
-    this.logger.warn(`connection ${id} needs re-authentication: ${problem}`);
+    this.logger.warn(withIds({ connectionId: id }, `needs re-authentication: ${problem}`));
     await this.publisher.publishForConnection(id);
   }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { Topics } from '@audience-sync/contracts';
 import { allRegistryParts, AudienceChoice, ChosenAudience, facebookChooseAudienceBody, FieldProblem, registryPartsOf } from '@audience-sync/destinations';
 import { ContractProducer } from '@audience-sync/kafka';
+import { withIds } from '@audience-sync/runtime';
 import { Principal } from '../auth/principal';
 import { conflict, invalid, notFound, versionMismatch } from '../common/api-error';
 import { PageQuery } from '../common/zod-body';
@@ -16,6 +17,7 @@ import { createExportBody, runRequestBody, updateExportBody } from './export.dto
 import { ExportConfigPublisher } from './export-config.publisher';
 import { ExportChanges } from './export-changes';
 import { exportPartsOf, settingsBlock } from './export-settings';
+import { AuditLog, changedFields } from '../audit/audit-log.service';
 
 /** Display name, segments, and every destination's settings block: the connection's set, the others null. */
 type ExportFields = Pick<ExportDoc, 'displayName' | 'segments'> & Record<string, unknown>;
@@ -41,6 +43,7 @@ export class ExportsService implements OnModuleInit {
     private readonly publisher: ExportConfigPublisher,
     private readonly producer: ContractProducer,
     private readonly changes: ExportChanges,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Saving does not run the export; the pipeline is told the configuration only. */
@@ -53,6 +56,7 @@ export class ExportsService implements OnModuleInit {
     const doc = await this.exports.create({ _id: randomUUID(), connectionId: connection._id, ...fields, version: 1, createdBy: principal.name });
     const saved = doc.toObject();
     await this.publisher.publish(saved, connection);
+    await this.audit.record({ action: 'create', objectType: 'export', objectId: saved._id }, principal);
     return saved;
   }
 
@@ -84,7 +88,9 @@ export class ExportsService implements OnModuleInit {
     if (!updated) throw conflict(`export ${id} was changed by another request meanwhile; read it again (GET /exports/${id}) and send your change with If-Match set to its ETag`);
     await this.publisher.publish(updated, connection);
     const refill = Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id, trigger: { $ne: 'dry-run' } })) !== null);
-    return { ...updated, ...(refill ? { startedRun: (await this.requestRun(updated, principal.name))._id } : {}) };
+    const startedRun = refill ? (await this.requestRun(updated, principal.name))._id : undefined;
+    await this.audit.record({ action: 'update', objectType: 'export', objectId: id, changedFields: changedFields(exportDoc, updated, Object.keys(fields).concat('problem')), runId: startedRun }, principal);
+    return { ...updated, ...(startedRun ? { startedRun } : {}) };
   }
 
   /** A sink found the audience empty of what was sent (e.g. a Microsoft list made again): a full sync fills it. */
@@ -100,6 +106,7 @@ export class ExportsService implements OnModuleInit {
     this.connections.assertUsable(principal, connection);
     await this.publisher.retract([id]);
     await this.exports.deleteOne({ _id: id });
+    await this.audit.record({ action: 'delete', objectType: 'export', objectId: id }, principal);
   }
 
   /** A dry run sends nothing, so it needs no working connection: it shows what a run would do once the connection is fixed. */
@@ -111,7 +118,9 @@ export class ExportsService implements OnModuleInit {
     // An export with its own audience does not need the connection's default one.
     if (status.state !== 'ready' && status.state !== 'awaiting-audience') throw conflict(`export ${id} cannot run: connection ${connection._id} is not ready (${status.message})`);
     if (exportDoc.problem) throw conflict(`export ${id} cannot run: ${exportDoc.problem}`);
-    return { run: await this.requestRun(exportDoc, principal.name), destination: connection.destination };
+    const run = await this.requestRun(exportDoc, principal.name);
+    await this.audit.record({ action: 'run-requested', objectType: 'export', objectId: id, runId: run._id }, principal);
+    return { run, destination: connection.destination };
   }
 
   /** A full sync (or a dry run of one), asked of the pipeline once it has the export's current configuration. */
@@ -146,8 +155,10 @@ export class ExportsService implements OnModuleInit {
       const doc = await this.changes.write(e._id, e.version, { facebook: { ...e.facebook!, audience }, problem: null });
       if (!doc) continue; // deleted or changed meanwhile: it stays, and the answer says so
       await this.publisher.publish(doc, updated);
-      moved.push({ exportId: doc._id, runId: (await this.requestRun(doc, principal.name))._id });
-      this.logger.log(`export ${doc._id} moved to Facebook audience ${audience.audienceId}`);
+      const runId = (await this.requestRun(doc, principal.name))._id;
+      moved.push({ exportId: doc._id, runId });
+      await this.audit.record({ action: 'update', objectType: 'export', objectId: doc._id, changedFields: ['facebook'], runId }, principal);
+      this.logger.log(withIds({ exportId: doc._id, runId, audienceId: audience.audienceId }, 'moved to the connection\'s new Facebook audience'));
     }
     const movedIds = new Set(moved.map((m) => m.exportId));
     return { connection: updated, moved, staying: following.filter((e) => !movedIds.has(e._id)).map((e) => e._id) };
@@ -179,7 +190,7 @@ export class ExportsService implements OnModuleInit {
     if (!doc) throw notFound('export', id);
     const connection = await this.connectionModel.findById(doc.connectionId).lean();
     if (connection) await this.publisher.publish(doc, connection);
-    this.logger.warn(`export ${id} needs attention: ${problem}`);
+    this.logger.warn(withIds({ exportId: id, connectionId: doc.connectionId }, `needs attention: ${problem}`));
   }
 
   /**

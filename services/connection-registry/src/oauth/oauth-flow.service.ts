@@ -12,6 +12,7 @@ import { ConnectionDoc, Models, OAuthStateDoc } from '../models';
 import { BrowserBinding, secretId } from './browser-binding';
 import { DestinationClients } from './destination-clients';
 import { pkcePair } from './pkce';
+import { AuditLog } from '../audit/audit-log.service';
 
 /** A sign-in that cannot go on; the callback page shows both sentences. */
 export class SignInRefused extends Error {
@@ -44,6 +45,7 @@ export class OAuthFlow {
     @Inject(APP_CONFIG) private readonly config: RegistryConfig,
     private readonly clients: DestinationClients,
     private readonly connections: ConnectionsService,
+    private readonly audit: AuditLog,
   ) {
     this.binding = new BrowserBinding(config.REGISTRY_PUBLIC_URL, config.OAUTH_STATE_TTL_SECONDS);
   }
@@ -60,6 +62,7 @@ export class OAuthFlow {
     const expiresAt = new Date(Date.now() + this.config.OAUTH_TICKET_TTL_SECONDS * 1000);
     await this.states.deleteMany({ expiresAt: { $lt: new Date() } });
     await this.states.create({ _id: secretId('ticket', ticket), kind: 'ticket', connectionId, provider: connection.destination, issuedTo: principal.name, expiresAt });
+    await this.audit.record({ action: 'authorize', objectType: 'connection', objectId: connectionId }, principal);
     return { url: this.url(`/oauth/start?ticket=${ticket}`), expiresAt };
   }
 
@@ -75,6 +78,7 @@ export class OAuthFlow {
       kind: 'state',
       connectionId: pending.connectionId,
       provider: pending.provider,
+      issuedTo: pending.issuedTo,
       redirectUri,
       codeVerifier: verifier,
       browser: BrowserBinding.hash(browserNonce),
@@ -94,6 +98,9 @@ export class OAuthFlow {
     const label = registryPartsOf(pending.provider).label;
     if (!answer.code) throw new SignInRefused(`${label} did not authorise the connection (${answer.error ?? 'no code in its answer'}).`, restart(id));
     const grant = await this.clients.of(pending.provider).exchangeCode(answer.code, pending.redirectUri!, pending.codeVerifier!);
-    return this.connections.storeGrant(id, grant);
+    const connection = await this.connections.storeGrant(id, grant);
+    // Only administrators are issued sign-in links (POST /connections/{id}/authorize).
+    await this.audit.record({ action: 'sign-in-completed', objectType: 'connection', objectId: id }, { name: pending.issuedTo ?? '(unknown)', role: 'administrator' });
+    return connection;
   }
 }

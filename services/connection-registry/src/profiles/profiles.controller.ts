@@ -5,12 +5,16 @@ import { Topics } from '@audience-sync/contracts';
 import { ContractProducer } from '@audience-sync/kafka';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { invalid } from '../common/api-error';
+import { AuditLog } from '../audit/audit-log.service';
 
 @ApiTags('profiles')
 @ApiBearerAuth()
 @Controller('profiles')
 export class ProfilesController {
-  constructor(private readonly producer: ContractProducer) {}
+  constructor(
+    private readonly producer: ContractProducer,
+    private readonly audit: AuditLog,
+  ) {}
 
   @Post(':id/erase')
   @HttpCode(202)
@@ -26,6 +30,7 @@ export class ProfilesController {
     if (profileId.length > 200) throw invalid('a profile id has 1 to 200 characters, as on segment-events.v1');
     const erasure = { type: 'erase' as const, eventId: randomUUID(), occurredAt: new Date().toISOString(), profileId, requestedBy: principal.name };
     await this.producer.send(Topics.erasureRequests, [{ key: profileId, value: erasure }]);
+    await this.audit.record({ action: 'erase-requested', objectType: 'erasure', objectId: erasure.eventId }, principal); // by the erasure's id: the audit log keeps no profile ids
     return { erasureId: erasure.eventId, profileId, requestedAt: erasure.occurredAt, runIdPrefix: `erase-${erasure.eventId}-` };
   }
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withIds } from '@audience-sync/runtime';
 import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
 import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
@@ -140,7 +141,7 @@ export class MembershipEngine {
       for await (const profileIds of this.store.sentProfiles(config.exportId, audienceKey, this.chunk)) {
         await this.reconcile(config, audience, profileIds, writer);
       }
-      if (!current.has(audienceKey)) this.logger.log(`export ${config.exportId}: segment audience ${audienceKey} left the export; its members were removed`);
+      if (!current.has(audienceKey)) this.logger.log(withIds({ exportId: config.exportId }, `segment audience ${audienceKey} left the export; its members were removed`));
     }
     await writer.finish();
   }
@@ -624,7 +625,7 @@ export class MembershipEngine {
     const limit = config.maxProfiles.toLocaleString('en-US');
     const destination = destinations[config.destination.type].registry.label;
     const error = `the export has ${size.toLocaleString('en-US')} profiles, more than the ${limit} a ${destination} export may hold; nothing was sent${trigger === 'dry-run' ? ', and a full sync would fail the same way' : ''}. Narrow its segments or split it into several exports.`;
-    this.logger.warn(`run ${runId} of export ${config.exportId} failed: over the profile limit`);
+    this.logger.warn(withIds({ exportId: config.exportId, runId }, 'the run failed: over the profile limit'));
     await this.runs.report({ runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
   }
 

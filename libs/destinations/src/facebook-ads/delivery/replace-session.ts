@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withIds } from '@audience-sync/runtime';
 import { createHash } from 'node:crypto';
 import { FacebookChangeBatch, RunCounts } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
@@ -55,7 +56,7 @@ export class ReplaceSessions {
           continue;
         }
         if (action === 'session-busy') {
-          this.logger.warn(`audience ${audienceId}: another replace is in progress; waiting`);
+          this.logger.warn(withIds({ audienceId }, 'another replace is in progress; waiting'));
           await ctx.heartbeat().catch(() => undefined);
           await this.graph.wait(BUSY_WAIT_MS, ctx.signal);
           continue;

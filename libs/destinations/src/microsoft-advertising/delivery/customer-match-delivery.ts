@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withIds } from '@audience-sync/runtime';
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
@@ -101,7 +102,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
           throw new Error(`Microsoft Advertising answered ${codes} without saying for which items; the batch will be retried`);
         }
         const refused = partial.length - again.length;
-        if (refused > 0) this.logger.warn(`export ${target.exportId}: Microsoft Advertising refused ${refused} item(s) of list "${target.name}" (${codes}); counted as invalid`);
+        if (refused > 0) this.logger.warn(withIds({ exportId: target.exportId }, `Microsoft Advertising refused ${refused} item(s) of list "${target.name}" (${codes}); counted as invalid`));
         counts.invalid += refused;
         counts[action === 'Remove' ? 'removed' : 'sent'] += items.length - partial.length;
         if (again.length === 0) return;
@@ -187,7 +188,7 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     this.refills.add(key);
     try {
       const runId = await this.registry.requestFullSync(target.exportId, 'sink-microsoft-ads');
-      this.logger.warn(`export ${target.exportId}: the Customer Match list "${target.name}" was gone; asked for a full sync${runId ? ` (run ${runId})` : ''} to fill it again`);
+      this.logger.warn(withIds({ exportId: target.exportId, runId }, `the Customer Match list "${target.name}" was gone; asked for a full sync to fill it again`));
     } catch (error) {
       this.refills.delete(key);
       throw error;
