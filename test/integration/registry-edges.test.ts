@@ -1,14 +1,8 @@
 import mongoose from 'mongoose';
 import { gzipSync } from 'node:zlib';
 import { Emulators, startEmulators } from '../../tools/emulators/main';
-import { completeOAuth, keys, OtherRegistry, Registry, startRegistry, startRegistryLike } from '../support/registry-harness';
+import { Answer, completeOAuth, keys, OtherRegistry, Registry, request, startRegistry, startRegistryLike } from '../support/registry-harness';
 import { uniqueName } from '../support/env';
-
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-}
 
 /** The registry's HTTP edges: headers, limits, hostile input, repeated and concurrent writes. */
 describe('connection registry at its HTTP edges', () => {
@@ -17,22 +11,9 @@ describe('connection registry at its HTTP edges', () => {
   let db: mongoose.Connection;
 
   /** A request as a client sends it: any headers, a raw or JSON body. */
-  async function call(method: string, path: string, options: { key?: string | null; headers?: Record<string, string>; body?: unknown; raw?: Buffer | string; base?: string } = {}): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
-    const key = options.key === undefined ? keys.admin : options.key;
-    if (key) headers.authorization = `Bearer ${key}`;
-    let body: Buffer | string | undefined = options.raw;
-    if (options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const response = await fetch(`${options.base ?? registry.url}${path}`, { method, headers, body, redirect: 'manual' });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
-    return { status: response.status, body: parsed, headers: response.headers };
+  function call(method: string, path: string, options: { key?: string | null; headers?: Record<string, string>; body?: unknown; raw?: Buffer | string; base?: string } = {}): Promise<Answer> {
+    const key = options.key === undefined ? keys.admin : (options.key ?? undefined);
+    return request(`${options.base ?? registry.url}${path}`, method, { ...options, key });
   }
 
   async function microsoftConnection(): Promise<string> {

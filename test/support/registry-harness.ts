@@ -19,13 +19,37 @@ export const keys = {
   sinkMicrosoft: `sink-microsoft-ads-${randomBytes(16).toString('hex')}`,
 };
 
+/** An HTTP answer with its body parsed as JSON when it is JSON. */
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
 export interface Registry {
   app: INestApplication;
   url: string;
   mongoUri: string;
   env: Record<string, string>;
-  as(role: 'admin' | 'contributor' | 'none'): (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; headers: Headers }>;
+  as(role: 'admin' | 'contributor' | 'none'): (method: string, path: string, body?: unknown) => Promise<Answer>;
   close(): Promise<void>;
+}
+
+/** A request as a client sends it: an optional API key, any headers, a JSON or a raw body; redirects are not followed. */
+export async function request(url: string, method: string, options: { key?: string; headers?: Record<string, string>; body?: unknown; raw?: Buffer | string } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  const body = options.body !== undefined ? JSON.stringify(options.body) : options.raw;
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const response = await fetch(url, { method, headers, body, redirect: 'manual' });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
 }
 
 /** The registry in-process against the shared broker and database and the given emulators. */
@@ -54,20 +78,7 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
     url,
     mongoUri,
     env,
-    as: (role) => async (method, path, body) => {
-      const headers: Record<string, string> = {};
-      if (bearer[role]) headers.authorization = `Bearer ${bearer[role]}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        /* not JSON */
-      }
-      return { status: response.status, body: parsed, headers: response.headers };
-    },
+    as: (role) => (method, path, body) => request(`${url}${path}`, method, { key: bearer[role], body }),
     close: () => app.close(),
   };
 }

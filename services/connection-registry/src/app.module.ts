@@ -28,6 +28,7 @@ import { AppliedConfigs } from './exports/applied-configs';
 import { AppliedConfigsConsumer } from './exports/applied-configs.consumer';
 import { InternalController } from './internal/internal.controller';
 import { InternalExportsController } from './internal/internal-exports.controller';
+import { SinkScope } from './internal/sink-scope';
 import { ProfilesController } from './profiles/profiles.controller';
 import { ConnectionMetrics } from './connections/connection-metrics';
 import { AuditModule } from './audit/audit.module';
@@ -67,6 +68,7 @@ export class AppModule implements NestModule {
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ApiErrorFilter },
         CredentialCipher,
+        SinkScope,
         DestinationClients,
         ConnectionsService,
         OAuthFlow,

@@ -1,12 +1,9 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Model } from 'mongoose';
 import { z } from 'zod';
 import { CurrentService, Internal, ServicePrincipal } from '../auth/principal';
 import { parseWith } from '../common/zod-body';
 import { ExportsService } from '../exports/exports.service';
-import { ConnectionDoc, ExportDoc, Models } from '../models';
 import { SinkScope } from './sink-scope';
 
 /** For the sinks only, each on its own destination's exports: an export that cannot deliver until an admin acts, or whose audience must be filled again. */
@@ -14,15 +11,10 @@ import { SinkScope } from './sink-scope';
 @Internal()
 @Controller('internal/exports')
 export class InternalExportsController {
-  private readonly scope: SinkScope;
-
   constructor(
     private readonly exports: ExportsService,
-    @InjectModel(Models.connection) connectionModel: Model<ConnectionDoc>,
-    @InjectModel(Models.export) exportModel: Model<ExportDoc>,
-  ) {
-    this.scope = new SinkScope(connectionModel, exportModel);
-  }
+    private readonly scope: SinkScope,
+  ) {}
 
   @Post(':id/problem')
   @HttpCode(204)

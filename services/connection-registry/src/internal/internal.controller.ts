@@ -1,13 +1,10 @@
 import { Body, Controller, Header, HttpCode, Param, Post } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Model } from 'mongoose';
 import { z } from 'zod';
 import { CurrentService, Internal, ServicePrincipal } from '../auth/principal';
 import { conflict } from '../common/api-error';
 import { parseWith } from '../common/zod-body';
 import { ConnectionsService, ReauthenticationRequired } from '../connections/connections.service';
-import { ConnectionDoc, ExportDoc, Models } from '../models';
 import { SinkScope } from './sink-scope';
 
 /** What a sink receives to call its platform: the access token and when it expires, nothing else. */
@@ -21,15 +18,10 @@ export interface SinkAccessToken {
 @Internal()
 @Controller('internal/connections')
 export class InternalController {
-  private readonly scope: SinkScope;
-
   constructor(
     private readonly connections: ConnectionsService,
-    @InjectModel(Models.connection) connectionModel: Model<ConnectionDoc>,
-    @InjectModel(Models.export) exportModel: Model<ExportDoc>,
-  ) {
-    this.scope = new SinkScope(connectionModel, exportModel);
-  }
+    private readonly scope: SinkScope,
+  ) {}
 
   /**
    * The token the platform takes: Facebook's long-lived user token as stored (Graph has nothing

@@ -1,18 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { registryPartsOf } from '@audience-sync/destinations';
 import { ServicePrincipal } from '../auth/principal';
 import { forbidden, notFound } from '../common/api-error';
-import { ConnectionDoc, ExportDoc } from '../models';
+import { ConnectionDoc, ExportDoc, Models } from '../models';
 
 /**
  * What a sink may touch on the internal API: the connections and exports of its own destination.
  * A missing object is 404 (a sink treats an export the registry no longer has as done); another
  * destination's is 403, saying whose it is.
  */
+@Injectable()
 export class SinkScope {
   constructor(
-    private readonly connections: Model<ConnectionDoc>,
-    private readonly exports: Model<ExportDoc>,
+    @InjectModel(Models.connection) private readonly connections: Model<ConnectionDoc>,
+    @InjectModel(Models.export) private readonly exports: Model<ExportDoc>,
   ) {}
 
   async connection(caller: ServicePrincipal, id: string): Promise<void> {
