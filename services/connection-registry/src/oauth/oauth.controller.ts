@@ -50,7 +50,11 @@ export class OAuthController {
   @ApiQuery({ name: 'state', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'the state the sign-in sent the provider, bound to this browser' })
   @ApiQuery({ name: 'code', required: false, schema: { type: 'string', minLength: 1, maxLength: 4000 }, description: "the provider's authorization code, on a granted sign-in" })
   @ApiQuery({ name: 'error', required: false, schema: { type: 'string', maxLength: 200 }, description: "the provider's error code, on a refused one" })
-  @ApiResponse({ status: 200, description: 'Signed in: a page says what to do next.', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'Signed in: a page says what to do next.',
+    content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html><html><head><title>Signed in</title></head><body><h1>Signed in</h1><p>You can close this page.</p></body></html>' } },
+  })
   @ApiResponse({ status: 400, description: 'Refused (not an answer from a provider, another browser, a refused sign-in): a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
   @ApiResponse({ status: 502, description: 'The provider failed: a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
   async callback(@Query() query: unknown, @Req() req: Request, @Res() res: Response) {
