@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PipelineStage } from '@audience-sync/contracts';
 import { exportBodyBlocks } from '@audience-sync/destinations';
 import { ExportDoc } from '../models';
+import { pageQuery } from '../common/zod-body';
 import { AppliedVersions } from './applied-configs';
 import { exportPartsOf, settingsBlocksView } from './export-settings';
 
@@ -21,6 +22,11 @@ export const updateExportBody = createExportBody.omit({ connectionId: true }).pa
 
 /** POST /exports/{id}/runs: an empty body starts a full sync; `dryRun` only works out what one would do. */
 export const runRequestBody = z.object({ dryRun: z.boolean().optional() }).strict();
+
+export const runTriggers = ['on-demand', 'refresh', 'erase', 'dry-run'] as const;
+
+/** GET /exports/{id}/runs: a page, optionally of one trigger's runs (stored on the run, so the database filters it; a run's state is derived from its stages' reports, so it is no filter). */
+export const runsQuery = pageQuery.extend({ trigger: z.enum(runTriggers).optional() });
 
 /**
  * One export as the API shows it, with the audiences it feeds: Facebook one customer list (and the

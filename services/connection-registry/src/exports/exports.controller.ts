@@ -1,15 +1,18 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
 import { runView } from '../runs/run.view';
-import { createExportBody, exportView, runRequestBody, updateExportBody } from './export.dto';
+import { createExportBody, exportView, runRequestBody, runsQuery, runTriggers, updateExportBody } from './export.dto';
 import { ExportsService } from './exports.service';
 import { AppliedConfigs } from './applied-configs';
 import { ExportDoc } from '../models';
 import { Idempotent } from '../http/idempotency';
 import { etagOf, expectedVersion } from '../http/if-match';
+import { Answers } from '../openapi/responses';
+import { examples } from '../openapi/examples';
+import { PageParameters } from '../openapi/parameters';
 
 const PIPELINE_FIELD =
   '`pipeline` says whether the pipeline follows what was saved: `{ savedVersion, appliedVersion, state }`. `state` is `active` once the identifier hasher, the segment streamer and the ' +
@@ -29,12 +32,15 @@ export class ExportsController {
   @Idempotent()
   @ApiOperation({ summary: 'Create an export on a connection you may use. Saving does not run it.' })
   @ApiBody({ schema: openApiSchema(createExportBody) })
+  @Answers({ status: 201, description: 'The export (ETag: its version).', schema: 'Export', example: examples.export }, 400, 409, 413, 422)
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     return this.view(await this.exports.create(principal, parseWith(createExportBody, body)), res);
   }
 
   @Get()
   @ApiOperation({ summary: 'Exports you may see, oldest first.', description: PIPELINE_FIELD })
+  @PageParameters()
+  @Answers({ status: 200, description: 'A page of exports.', schema: 'ExportPage', example: examples.exportPage }, 400)
   async list(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
     const docs = await this.exports.list(principal, page);
@@ -45,6 +51,7 @@ export class ExportsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One export.', description: PIPELINE_FIELD })
+  @Answers({ status: 200, description: 'The export (ETag: its version).', schema: 'Export', example: examples.export }, 404)
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res({ passthrough: true }) res: Response) {
     return this.view((await this.exports.visible(principal, id)).exportDoc, res);
   }
@@ -53,6 +60,7 @@ export class ExportsController {
   @ApiOperation({ summary: 'Change an export. A new audience or account (or one that needed attention) gets a full sync at once, and so does an export that has run when its segments or identifiers change: `startedRun` names it. ' +
       'Changed identifiers apply to attribute values as they next arrive (the segments\' next refresh): until then members keep the rows they were sent with, and a member never sent counts as invalid (`identifier-awaiting-values`).' })
   @ApiBody({ schema: openApiSchema(updateExportBody) })
+  @Answers({ status: 200, description: 'The changed export (ETag: its new version), with the full sync it started if any.', schema: 'ChangedExport', example: examples.changedExport }, 400, 404, 409, 412, 413)
   @ApiHeader({
     name: 'If-Match',
     required: false,
@@ -75,6 +83,7 @@ export class ExportsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an export; nothing more is sent for it once this answered.' })
+  @Answers({ status: 204, description: 'Deleted.' }, 404)
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     await this.exports.remove(principal, id);
   }
@@ -90,6 +99,7 @@ export class ExportsController {
       'needs no working connection, and is not taken for a sync of the export. Over the profile limit it fails as a full sync would.',
   })
   @ApiBody({ schema: openApiSchema(runRequestBody), required: false })
+  @Answers({ status: 202, description: 'The run, pending: follow it with GET /exports/{id}/runs/{runId}.', schema: 'Run', example: examples.dryRun }, 400, 404, 409, 413, 422)
   async run(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown) {
     const { run, destination } = await this.exports.startRun(principal, id, parseWith(runRequestBody, body));
     return runView(run, [], destination);
@@ -97,9 +107,20 @@ export class ExportsController {
 
   @Get(':id/runs')
   @ApiOperation({ summary: 'Run history, newest first: state, counts (sent, removed, invalid, failed), errors; a dry run (trigger `dry-run`) with its result (`dryRun`).' })
+  @PageParameters()
+  @ApiQuery({ name: 'trigger', required: false, enum: runTriggers, description: 'only runs started this way' })
+  @Answers({ status: 200, description: 'A page of runs.', schema: 'RunPage', example: examples.runPage }, 400, 404)
   async history(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: unknown) {
-    const page = parseWith(pageQuery, query, 'the query');
-    const { runs, destination } = await this.exports.runsOf(principal, id, page);
+    const { trigger, ...page } = parseWith(runsQuery, query, 'the query');
+    const { runs, destination } = await this.exports.runsOf(principal, id, page, trigger);
     return pageOf(runs.map((r) => runView(r.run, r.stages, destination)), page);
+  }
+
+  @Get(':id/runs/:runId')
+  @ApiOperation({ summary: 'One run of the export, as the history shows it.' })
+  @Answers({ status: 200, description: 'The run.', schema: 'Run', example: examples.run }, 404)
+  async oneRun(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Param('runId') runId: string) {
+    const { run, stages, destination } = await this.exports.runOf(principal, id, runId);
+    return runView(run, stages, destination);
   }
 }

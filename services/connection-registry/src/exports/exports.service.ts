@@ -208,11 +208,19 @@ export class ExportsService implements OnModuleInit {
   }
 
   /** A page of the export's runs, each with what its stages reported. */
-  async runsOf(principal: Principal, id: string, page: PageQuery): Promise<{ runs: { run: RunDoc; stages: RunStageDoc[] }[]; destination: ConnectionDoc['destination'] }> {
+  async runsOf(principal: Principal, id: string, page: PageQuery, trigger?: RunDoc['trigger']): Promise<{ runs: { run: RunDoc; stages: RunStageDoc[] }[]; destination: ConnectionDoc['destination'] }> {
     const { connection } = await this.visible(principal, id);
-    const runs = await this.runs.find({ exportId: id }).sort({ createdAt: -1, _id: 1 }).skip(Number(page.cursor ?? 0)).limit(page.limit + 1).lean();
+    const runs = await this.runs.find({ exportId: id, ...(trigger ? { trigger } : {}) }).sort({ createdAt: -1, _id: 1 }).skip(Number(page.cursor ?? 0)).limit(page.limit + 1).lean();
     const stages = await this.runStages.find({ runId: { $in: runs.map((r) => r._id) } }).lean();
     return { runs: runs.map((run) => ({ run, stages: stages.filter((s) => s.runId === run._id) })), destination: connection.destination };
+  }
+
+  /** One run of an export you may see, with what its stages reported. */
+  async runOf(principal: Principal, id: string, runId: string): Promise<{ run: RunDoc; stages: RunStageDoc[]; destination: ConnectionDoc['destination'] }> {
+    const { connection } = await this.visible(principal, id);
+    const run = await this.runs.findOne({ _id: runId, exportId: id }).lean();
+    if (!run) throw notFound(`run of export ${id}`, runId);
+    return { run, stages: await this.runStages.find({ runId }).lean(), destination: connection.destination };
   }
 
   private async usableConnectionIds(): Promise<string[]> {

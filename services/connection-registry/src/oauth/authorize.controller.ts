@@ -2,6 +2,8 @@ import { Controller, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { OAuthFlow } from './oauth-flow.service';
+import { Answers } from '../openapi/responses';
+import { examples } from '../openapi/examples';
 
 @ApiTags('oauth')
 @ApiBearerAuth()
@@ -15,6 +17,7 @@ export class AuthorizeController {
     summary:
       "Start signing the connection in with its provider: returns { url, expiresAt }, a single-use link (OAUTH_TICKET_TTL_SECONDS) to open in the administrator's browser. It redirects to the provider's dialog; the sign-in must finish in that same browser.",
   })
+  @Answers({ status: 201, description: 'The single-use sign-in link.', schema: 'SignInLink', example: examples.signInLink }, 403, 404)
   async authorize(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.flow.issueLink(id, principal);
   }

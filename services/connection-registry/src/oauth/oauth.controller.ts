@@ -1,5 +1,5 @@
 import { Controller, Get, Logger, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CredentialsRejected, ProviderError, registryPartsOf } from '@audience-sync/destinations';
@@ -25,7 +25,10 @@ export class OAuthController {
 
   @Get('start')
   @Public()
-  @ApiOperation({ summary: 'Opened in the browser from the link POST /connections/{id}/authorize returns: sets the sign-in cookie and redirects (302) to the provider.' })
+  @ApiOperation({ summary: 'Opened in the browser from the link POST /connections/{id}/authorize returns: sets the sign-in cookie and redirects (302) to the provider.', security: [] })
+  @ApiQuery({ name: 'ticket', required: true, schema: { type: 'string', pattern: '^[\\w-]{43}$' }, description: 'the single-use ticket of the link' })
+  @ApiResponse({ status: 302, description: "To the provider's sign-in dialog.", headers: { Location: { description: "the provider's dialog", schema: { type: 'string', format: 'uri' } } } })
+  @ApiResponse({ status: 400, description: 'Not a sign-in link, or one used or expired: a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
   async start(@Query() query: unknown, @Req() req: Request, @Res() res: Response) {
     const parsed = startQuery.safeParse(query);
     if (!parsed.success) return sendSignInPage(res, 400, failed(new SignInRefused('This is not a sign-in link.', 'Ask for a new one with POST /connections/{id}/authorize.')));
@@ -43,7 +46,17 @@ export class OAuthController {
 
   @Get('callback')
   @Public()
-  @ApiOperation({ summary: 'OAuth redirect target: exchanges the code (with the PKCE verifier), stores the credentials encrypted, and shows the outcome as a page.' })
+  @ApiOperation({ summary: 'OAuth redirect target: exchanges the code (with the PKCE verifier), stores the credentials encrypted, and shows the outcome as a page.', security: [] })
+  @ApiQuery({ name: 'state', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 }, description: 'the state the sign-in sent the provider, bound to this browser' })
+  @ApiQuery({ name: 'code', required: false, schema: { type: 'string', minLength: 1, maxLength: 4000 }, description: "the provider's authorization code, on a granted sign-in" })
+  @ApiQuery({ name: 'error', required: false, schema: { type: 'string', maxLength: 200 }, description: "the provider's error code, on a refused one" })
+  @ApiResponse({
+    status: 200,
+    description: 'Signed in: a page says what to do next.',
+    content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html><html><head><title>Signed in</title></head><body><h1>Signed in</h1><p>You can close this page.</p></body></html>' } },
+  })
+  @ApiResponse({ status: 400, description: 'Refused (not an answer from a provider, another browser, a refused sign-in): a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 502, description: 'The provider failed: a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
   async callback(@Query() query: unknown, @Req() req: Request, @Res() res: Response) {
     const parsed = callbackQuery.safeParse(query);
     if (!parsed.success) return sendSignInPage(res, 400, failed(new SignInRefused('This address is not a sign-in answer from a provider.', 'Start again with POST /connections/{id}/authorize.')));

@@ -6,6 +6,8 @@ import { ContractProducer } from '@audience-sync/kafka';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { invalid } from '../common/api-error';
 import { AuditLog } from '../audit/audit-log.service';
+import { Answers } from '../openapi/responses';
+import { examples } from '../openapi/examples';
 
 @ApiTags('profiles')
 @ApiBearerAuth()
@@ -26,6 +28,7 @@ export class ProfilesController {
       'audience unless another profile or export holds them, and its attributes are dropped. Each export whose audiences held it gets a run `erase-<erasureId>-<exportId>` ' +
       '(trigger `erase`) in its run history, succeeded once its sink removed the rows. Events about the profile older than the erasure change nothing; newer ones count.',
   })
+  @Answers({ status: 202, description: 'The erasure, on its way to the streamer.', schema: 'Erasure', example: examples.erasure }, 400, 403)
   async erase(@CurrentPrincipal() principal: Principal, @Param('id') profileId: string) {
     if (profileId.length > 200) throw invalid('a profile id has 1 to 200 characters, as on segment-events.v1');
     const erasure = { type: 'erase' as const, eventId: randomUUID(), occurredAt: new Date().toISOString(), profileId, requestedBy: principal.name };
