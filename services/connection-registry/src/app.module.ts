@@ -31,6 +31,12 @@ import { InternalExportsController } from './internal/internal-exports.controlle
 import { ProfilesController } from './profiles/profiles.controller';
 import { ConnectionMetrics } from './connections/connection-metrics';
 import { AuditModule } from './audit/audit.module';
+import { webhookDeliverySchema, WebhookModels, webhookSchema } from './webhooks/webhook.models';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksService } from './webhooks/webhooks.service';
+import { WebhookDeliverer } from './webhooks/webhook-deliverer';
+import { WebhookAlerts } from './webhooks/webhook-alerts';
+import { WebhookSecrets } from './webhooks/webhook-secrets';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -54,13 +60,15 @@ export class AppModule implements NestModule {
           { name: Models.appliedConfig, schema: appliedConfigSchema },
           { name: Models.idempotencyKey, schema: idempotencyKeySchema },
           { name: Models.exportChange, schema: exportChangeSchema },
+          { name: WebhookModels.webhook, schema: webhookSchema },
+          { name: WebhookModels.delivery, schema: webhookDeliverySchema },
         ]),
         HealthModule.forRoot({ database: true }),
         MetricsModule,
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
         AuditModule,
       ],
-      controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
+      controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, WebhooksController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [
         // In this order: the rate limit counts the caller the auth guard named.
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -75,6 +83,10 @@ export class AppModule implements NestModule {
         ExportConfigPublisher,
         AppliedConfigs,
         ConnectionMetrics,
+        WebhookSecrets,
+        WebhooksService,
+        WebhookDeliverer,
+        WebhookAlerts,
       ],
     };
   }
