@@ -96,7 +96,7 @@ export class WebhookAlerts implements OnApplicationBootstrap, OnApplicationShutd
         await this.needsReauthentication(connection);
         continue;
       }
-      const days = Math.max(1, Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS));
+      const days = Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS);
       const message = `the provider's access token expires in ${days} day(s); re-authenticate before ${expiresAt.toISOString()}: POST /connections/${connection._id}/authorize and sign in again`;
       await this.connectionEvent(connection, 'connection.token-expiring', `${connection._id}@${expiresAt.toISOString()}`, { expiresAt: expiresAt.toISOString(), message });
     }
