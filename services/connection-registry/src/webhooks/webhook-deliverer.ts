@@ -11,7 +11,7 @@ import { WebhookSecrets } from './webhook-secrets';
 const TIMEOUT_MS = 10_000;
 /** A claim outlives the request's timeout; one older than this was left by a sender that died, and is taken over. */
 const CLAIM_MS = 60_000;
-/** Deliveries sent at once. */
+/** Deliveries sent at once by one registry. */
 const PARALLEL = 5;
 
 type Outcome = { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string };
@@ -20,9 +20,9 @@ type Outcome = { ok: true; statusCode: number } | { ok: false; statusCode: numbe
  * Sends queued deliveries: at once when queued, and every WEBHOOK_POLL_MS for retries and for
  * deliveries a restart left behind. A delivery is claimed with a conditional update on its status
  * and due time, then read back: FerretDB can let two conditional updates of one document both
- * match, and only the sender whose claim was written last finds its own. A sender that dies
- * mid-request leaves a claim that lapses after a minute; receivers may see a delivery twice and
- * can tell by its id.
+ * match, and a sender that finds another's claim leaves it. That narrows, but does not close, the
+ * race between registries; a sender that dies mid-request leaves a claim that lapses after a
+ * minute. So a receiver may see a delivery twice, and can tell by its id.
  */
 @Injectable()
 export class WebhookDeliverer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -70,7 +70,13 @@ export class WebhookDeliverer implements OnApplicationBootstrap, OnApplicationSh
 
   private async drain(): Promise<void> {
     while (!this.stopped) {
-      const claimed = (await Promise.all(Array.from({ length: PARALLEL }, () => this.claim()))).filter((d): d is WebhookDeliveryDoc => d !== null);
+      // Claimed one after another: FerretDB let concurrent claims of one delivery all match (it was sent four times).
+      const claimed: WebhookDeliveryDoc[] = [];
+      for (let i = 0; i < PARALLEL; i += 1) {
+        const delivery = await this.claim();
+        if (!delivery) break;
+        claimed.push(delivery);
+      }
       if (claimed.length === 0) return;
       await Promise.all(claimed.map((d) => this.attempt(d)));
     }
