@@ -52,8 +52,8 @@ export async function request(url: string, method: string, options: { key?: stri
   return { status: response.status, body: parsed, headers: response.headers };
 }
 
-/** The registry in-process against the shared broker and database and the given emulators. */
-export async function startRegistry(emulators: Emulators): Promise<Registry> {
+/** The registry in-process against the shared broker and database and the given emulators; `settings` add to or replace its environment. */
+export async function startRegistry(emulators: Emulators, settings: Record<string, string> = {}): Promise<Registry> {
   const port = await freePort();
   const mongoUri = testMongoUri('registry');
   const env: Record<string, string> = {
@@ -69,6 +69,7 @@ export async function startRegistry(emulators: Emulators): Promise<Registry> {
     FACEBOOK_GRAPH_BASE_URL: `${emulators.facebook.url}/v27.0`,
     FACEBOOK_DIALOG_BASE_URL: `${emulators.facebook.url}/v27.0/dialog/oauth`,
     MICROSOFT_OAUTH_BASE_URL: `${emulators.microsoft.url}/common/oauth2/v2.0`,
+    ...settings,
   };
   const app = await boot(env, port);
   const url = `http://127.0.0.1:${port}`;

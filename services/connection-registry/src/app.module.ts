@@ -32,6 +32,12 @@ import { SinkScope } from './internal/sink-scope';
 import { ProfilesController } from './profiles/profiles.controller';
 import { ConnectionMetrics } from './connections/connection-metrics';
 import { AuditModule } from './audit/audit.module';
+import { webhookDeliverySchema, WebhookModels, webhookSchema } from './webhooks/webhook.models';
+import { WebhooksController } from './webhooks/webhooks.controller';
+import { WebhooksService } from './webhooks/webhooks.service';
+import { WebhookDeliverer } from './webhooks/webhook-deliverer';
+import { WebhookAlerts } from './webhooks/webhook-alerts';
+import { WebhookSecrets } from './webhooks/webhook-secrets';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -55,13 +61,15 @@ export class AppModule implements NestModule {
           { name: Models.appliedConfig, schema: appliedConfigSchema },
           { name: Models.idempotencyKey, schema: idempotencyKeySchema },
           { name: Models.exportChange, schema: exportChangeSchema },
+          { name: WebhookModels.webhook, schema: webhookSchema },
+          { name: WebhookModels.delivery, schema: webhookDeliverySchema },
         ]),
         HealthModule.forRoot({ database: true }),
         MetricsModule,
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
         AuditModule,
       ],
-      controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, RunStatusConsumer, AppliedConfigsConsumer],
+      controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, WebhooksController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [
         // In this order: the rate limit counts the caller the auth guard named.
         { provide: APP_GUARD, useClass: AuthGuard },
@@ -77,6 +85,10 @@ export class AppModule implements NestModule {
         ExportConfigPublisher,
         AppliedConfigs,
         ConnectionMetrics,
+        WebhookSecrets,
+        WebhooksService,
+        WebhookDeliverer,
+        WebhookAlerts,
       ],
     };
   }

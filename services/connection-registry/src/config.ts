@@ -41,6 +41,14 @@ const encryptionKeys = z
   )
   .describe('comma-separated keyId:base64(32 bytes) entries; the first encrypts, all decrypt (rotation)');
 
+/** Seconds to wait before each retry of a webhook delivery; one attempt more than there are entries. */
+const retrySchedule = z
+  .string()
+  .default('120,240,480,960')
+  .transform((s) => s.split(',').map((entry) => (entry.trim() === '' ? NaN : Number(entry))))
+  .pipe(z.array(z.number({ error: 'each entry must be a number of seconds' }).min(0).max(86_400)).min(1).max(20))
+  .describe('comma-separated seconds before each retry, e.g. 120,240,480,960 (5 attempts over 30 minutes)');
+
 /** The variable holding a sink's credential for the internal API: `INTERNAL_TOKEN_SINK_FACEBOOK` for sink-facebook. */
 export const internalTokenVariable = (service: PipelineStage): InternalTokenVariable => `INTERNAL_TOKEN_${service.toUpperCase().replace(/-/g, '_')}`;
 type InternalTokenVariable = `INTERNAL_TOKEN_${string}`;
@@ -78,6 +86,11 @@ export const configSchema = z
     OAUTH_TICKET_TTL_SECONDS: env.positiveInt(300),
     /** Requests per minute for each API key (by its name), and for each address without a key. */
     REGISTRY_RATE_LIMIT_PER_MINUTE: env.positiveInt(1200),
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: retrySchedule,
+    /** How often due webhook deliveries are looked for (new events are sent at once). */
+    WEBHOOK_POLL_MS: env.positiveInt(5000),
+    /** How often connections are checked for a token about to expire or expired. */
+    WEBHOOK_EXPIRY_CHECK_MS: env.positiveInt(3_600_000),
   })
   .superRefine((config, ctx) => {
     // A credential shared by two callers could not tell them apart: each must be its own.

@@ -15,6 +15,7 @@ import { createConnectionBody, updateConnectionBody } from './connection.dto';
 import { connectionStatus } from './connection-status';
 import { AuditLog } from '../audit/audit-log.service';
 import { withIds } from '@audience-sync/runtime';
+import { WebhookAlerts } from '../webhooks/webhook-alerts';
 
 /** What is stored, sealed: a long-lived access token (it expires with the credentials), or a refresh token where access tokens are short-lived. */
 interface AccessSecret {
@@ -40,6 +41,7 @@ export class ConnectionsService {
     private readonly clients: DestinationClients,
     private readonly publisher: ExportConfigPublisher,
     private readonly audit: AuditLog,
+    private readonly alerts: WebhookAlerts,
   ) {}
 
   async create(principal: Principal, body: z.infer<typeof createConnectionBody>): Promise<ConnectionDoc> {
@@ -200,11 +202,12 @@ export class ConnectionsService {
 
   /** A provider rejected the credentials: the admin must sign in again; exports pause meanwhile. */
   async flagReauthentication(id: string, problem: string): Promise<void> {
-    const updated = await this.connections.updateOne({ _id: id }, { $set: { authProblem: problem } });
-    if (updated.matchedCount === 0) throw notFound('connection', id);
+    const before = await this.connections.findOneAndUpdate({ _id: id }, { $set: { authProblem: problem } }).lean();
+    if (!before) throw notFound('connection', id);
     this.accessTokens.delete(id);
     this.logger.warn(withIds({ connectionId: id }, `needs re-authentication: ${problem}`));
     await this.publisher.publishForConnection(id);
+    if (connectionStatus(before).state !== 'needs-reauthentication') await this.alerts.needsReauthentication({ ...before, authProblem: problem });
   }
 
   private async withAccessToken<T>(id: string, work: (token: string) => Promise<T>): Promise<T> {

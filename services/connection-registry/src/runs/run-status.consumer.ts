@@ -5,6 +5,7 @@ import { RunStatus, Topics } from '@audience-sync/contracts';
 import { ConsumeBatches, ReceivedMessage } from '@audience-sync/kafka';
 import { counter, DURATION_BUCKETS, histogram } from '@audience-sync/runtime';
 import { Models, RunDoc, RunStageDoc } from '../models';
+import { WebhookAlerts } from '../webhooks/webhook-alerts';
 
 const TERMINAL = new Set(['succeeded', 'failed']);
 
@@ -22,6 +23,7 @@ export class RunStatusConsumer {
   constructor(
     @InjectModel(Models.run) private readonly runs: Model<RunDoc>,
     @InjectModel(Models.runStage) private readonly stages: Model<RunStageDoc>,
+    private readonly alerts: WebhookAlerts,
   ) {}
 
   /**
@@ -43,6 +45,8 @@ export class RunStatusConsumer {
       await this.stages.updateOne({ _id: id }, value.error ? { $set: { ...stage, error: value.error } } : { $set: stage, $unset: { error: 1 } }, { upsert: true });
       const run = (await this.runs.findById(value.runId, { createdAt: 1, trigger: 1 }).lean()) ?? (await this.runs.create({ _id: value.runId, exportId: value.exportId, trigger: value.trigger ?? 'refresh' }));
       if (entered) this.count(value, run);
+      // Again on a replayed final report: the alerts are queued once per run, so one lost to a crash is queued then.
+      if (TERMINAL.has(value.state)) await this.alerts.runFinished(value.runId);
     }
   }
 
