@@ -107,6 +107,10 @@ describe('webhooks: alerts to people', () => {
     expect(JSON.stringify(stored)).not.toContain(created.secret.slice(6));
     expect((await admin('DELETE', `/webhooks/${created.id}`)).status).toBe(204);
     expect((await admin('GET', `/webhooks/${created.id}/deliveries`)).status).toBe(404);
+    // Who made and removed it is in the audit log; the secret is not.
+    const audit = await admin('GET', `/audit?objectType=webhook&objectId=${created.id}`);
+    expect(audit.body.items.map((e: { action: string; actor: { name: string } }) => [e.action, e.actor.name])).toEqual([['delete', 'alice'], ['create', 'alice']]);
+    expect(JSON.stringify(audit.body)).not.toContain(created.secret);
   });
 
   it('posts a signed run.failed for a run that failed, with ids, counts and the error', async () => {

@@ -3,7 +3,7 @@ import type { Role } from '../auth/principal';
 
 export const auditActions = ['create', 'update', 'delete', 'authorize', 'sign-in-completed', 'run-requested', 'erase-requested'] as const;
 export type AuditAction = (typeof auditActions)[number];
-export const auditObjectTypes = ['connection', 'export', 'erasure'] as const;
+export const auditObjectTypes = ['connection', 'export', 'erasure', 'webhook'] as const;
 export type AuditObjectType = (typeof auditObjectTypes)[number];
 
 /** Who acted: an API key's name and role (never the key). */

@@ -96,6 +96,16 @@ export const auditEntryExample = {
   changedFields: ['displayName', 'segments'],
 };
 
+export const webhookExample = {
+  id: '5f0c2a8e-7d41-4b1e-9a63-2c8d4e6f1a90',
+  url: 'https://alerts.example.com/audience-sync',
+  events: ['run.failed', 'connection.needs-reauthentication'],
+  exportId: null,
+  invalidShareThreshold: 0.2,
+  createdBy: 'alice',
+  createdAt: created,
+};
+
 export const examples = {
   connection: connectionExample,
   connectionPage: { items: [connectionExample], nextCursor: '20' },
@@ -116,4 +126,10 @@ export const examples = {
   runPage: { items: [runExample], nextCursor: '20' },
   erasure: { erasureId: '0b8e7c1a-2f43-4a8e-9d51-6c1f0e2b3a47', profileId: 'profile-42', requestedAt: created, runIdPrefix: 'erase-0b8e7c1a-2f43-4a8e-9d51-6c1f0e2b3a47-' },
   auditPage: { items: [auditEntryExample], nextCursor: '20' },
+  createdWebhook: { ...webhookExample, secret: 'whsec_3q2+7w0x9LkV8pZr1mN4bT6yH5cD2fG0' },
+  webhookPage: { items: [webhookExample] },
+  webhookDeliveryPage: {
+    items: [{ id: 'd-1d2c3b4a', event: 'run.failed', status: 'delivered', attempts: 2, lastStatusCode: 200, lastError: null, nextAttemptAt: null, deliveredAt: changed, createdAt: changed }],
+    nextCursor: '20',
+  },
 };

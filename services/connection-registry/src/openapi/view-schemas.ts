@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { audienceSizeSchema, destinationSchema, dryRunResultSchema, pipelineStageSchema, runStateSchema, stageCountsSchema } from '@audience-sync/contracts';
 import { auditActions, auditObjectTypes } from '../audit/audit-entry';
+import { webhookEvents } from '../webhooks/webhook-events';
 
 /*
  * What the API answers, as the OpenAPI description shows it: one schema per shape the views
@@ -94,6 +95,28 @@ const auditEntry = z.object({
   runId: z.string().optional(),
 });
 
+const webhook = z.object({
+  id,
+  url: z.string(),
+  events: z.array(z.enum(webhookEvents)),
+  exportId: z.string().nullable().describe('null: every export of the workspace'),
+  invalidShareThreshold: z.number(),
+  createdBy: z.string().describe("the API key's name"),
+  createdAt: at,
+});
+const createdWebhook = webhook.extend({ secret: z.string().describe('shown only in this answer: store it to verify signatures') });
+const webhookDelivery = z.object({
+  id: z.string().describe('sent as X-AudienceSync-Delivery'),
+  event: z.enum(webhookEvents),
+  status: z.enum(['pending', 'sending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  lastStatusCode: z.number().int().nullable().optional(),
+  lastError: z.string().nullable().optional(),
+  nextAttemptAt: at.nullable(),
+  deliveredAt: at.nullable().optional(),
+  createdAt: at,
+});
+
 const apiError = z.object({
   error: z.object({
     code: z.string().describe('stable, for programs: e.g. validation_failed, not_found, conflict, version_mismatch, rate_limited'),
@@ -122,6 +145,10 @@ export const viewSchemas = {
   Erasure: erasure,
   AuditEntry: auditEntry,
   AuditPage: pageOf(auditEntry),
+  Webhook: webhook,
+  CreatedWebhook: createdWebhook,
+  WebhookPage: pageOf(webhook),
+  WebhookDeliveryPage: pageOf(webhookDelivery),
 } satisfies Record<string, z.ZodType>;
 
 export type ViewName = keyof typeof viewSchemas;

@@ -44,33 +44,3 @@ export const deliveryView = (d: WebhookDeliveryDoc) => ({
   deliveredAt: d.deliveredAt,
   createdAt: d.createdAt,
 });
-
-export const webhookSchemaDoc = {
-  type: 'object',
-  required: ['id', 'url', 'events', 'exportId', 'invalidShareThreshold', 'createdBy', 'createdAt'],
-  properties: {
-    id: { type: 'string' },
-    url: { type: 'string' },
-    events: { type: 'array', items: { type: 'string', enum: [...webhookEvents] } },
-    exportId: { type: 'string', nullable: true, description: 'null: every export of the workspace' },
-    invalidShareThreshold: { type: 'number' },
-    createdBy: { type: 'string', description: "the API key's name" },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-};
-
-export const deliverySchemaDoc = {
-  type: 'object',
-  required: ['id', 'event', 'status', 'attempts', 'createdAt'],
-  properties: {
-    id: { type: 'string', description: 'sent as X-AudienceSync-Delivery' },
-    event: { type: 'string', enum: [...webhookEvents] },
-    status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'failed'] },
-    attempts: { type: 'integer' },
-    lastStatusCode: { type: 'integer', nullable: true },
-    lastError: { type: 'string', nullable: true },
-    nextAttemptAt: { type: 'string', format: 'date-time', nullable: true },
-    deliveredAt: { type: 'string', format: 'date-time', nullable: true },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-};

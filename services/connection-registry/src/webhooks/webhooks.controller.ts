@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Roles } from '../auth/principal';
 import { openApiSchema, pageOf, pageQuery, parseWith } from '../common/zod-body';
-import { createWebhookBody, deliverySchemaDoc, deliveryView, webhookSchemaDoc, webhookView } from './webhook.dto';
+import { examples } from '../openapi/examples';
+import { PageParameters } from '../openapi/parameters';
+import { Answers } from '../openapi/responses';
+import { createWebhookBody, deliveryView, webhookView } from './webhook.dto';
 import { WebhooksService } from './webhooks.service';
-
-const pageOfSchema = (items: object) => ({ type: 'object', required: ['items'], properties: { items: { type: 'array', items }, nextCursor: { type: 'string' } } });
 
 const SIGNING =
   'Each delivery is a JSON POST with `X-AudienceSync-Event`, `X-AudienceSync-Delivery` (its id, the same on every attempt), `X-AudienceSync-Timestamp` (Unix seconds) and ' +
@@ -24,7 +25,7 @@ export class WebhooksController {
     description: SIGNING,
   })
   @ApiBody({ schema: openApiSchema(createWebhookBody) })
-  @ApiCreatedResponse({ schema: { ...webhookSchemaDoc, required: [...webhookSchemaDoc.required, 'secret'], properties: { ...webhookSchemaDoc.properties, secret: { type: 'string', description: 'shown only in this answer: store it to verify signatures' } } } })
+  @Answers({ status: 201, description: 'the webhook, with its signing secret (shown this once)', schema: 'CreatedWebhook', example: examples.createdWebhook }, 400, 403)
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     const { webhook, secret } = await this.webhooks.create(principal, parseWith(createWebhookBody, body));
     return { ...webhookView(webhook), secret };
@@ -32,9 +33,8 @@ export class WebhooksController {
 
   @Get()
   @ApiOperation({ summary: 'The webhooks, oldest first (administrators); never their secrets.' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1 to 100, default 20' })
-  @ApiQuery({ name: 'cursor', required: false, type: String, description: 'the nextCursor of the previous page' })
-  @ApiOkResponse({ schema: pageOfSchema(webhookSchemaDoc) })
+  @PageParameters()
+  @Answers({ status: 200, description: 'a page of webhooks', schema: 'WebhookPage', example: examples.webhookPage }, 400, 403)
   async list(@Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
     return pageOf((await this.webhooks.list(page)).map(webhookView), page);
@@ -43,16 +43,15 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a webhook and its deliveries, sent or not (administrators).' })
-  @ApiNoContentResponse({ description: 'deleted' })
+  @Answers({ status: 204, description: 'deleted' }, 403, 404)
   async remove(@Param('id') id: string) {
     await this.webhooks.remove(id);
   }
 
   @Get(':id/deliveries')
   @ApiOperation({ summary: "A webhook's deliveries, newest first, with their attempts, last answer or error and next attempt (administrators).", description: SIGNING })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1 to 100, default 20' })
-  @ApiQuery({ name: 'cursor', required: false, type: String, description: 'the nextCursor of the previous page' })
-  @ApiOkResponse({ schema: pageOfSchema(deliverySchemaDoc) })
+  @PageParameters()
+  @Answers({ status: 200, description: "a page of the webhook's deliveries", schema: 'WebhookDeliveryPage', example: examples.webhookDeliveryPage }, 400, 403, 404)
   async deliveries(@Param('id') id: string, @Query() query: unknown) {
     const page = parseWith(pageQuery, query, 'the query');
     return pageOf((await this.webhooks.deliveriesOf(id, page)).map(deliveryView), page);

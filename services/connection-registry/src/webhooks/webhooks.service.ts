@@ -11,6 +11,7 @@ import { WebhookBody, WebhookEvent } from './webhook-events';
 import { WebhookDeliveryDoc, WebhookDoc, WebhookModels } from './webhook.models';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { WebhookSecrets } from './webhook-secrets';
+import { AuditLog } from '../audit/audit-log.service';
 
 /** What an event is about: the exports it concerns (a webhook for one export hears only those) and what makes it one occurrence. */
 export interface EventScope {
@@ -28,6 +29,7 @@ export class WebhooksService {
     @InjectModel(Models.export) private readonly exports: Model<ExportDoc>,
     private readonly secrets: WebhookSecrets,
     private readonly deliverer: WebhookDeliverer,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The secret is in this answer only; it is stored sealed and never shown again. */
@@ -47,6 +49,7 @@ export class WebhooksService {
       createdBy: principal.name,
       createdAt: new Date(),
     });
+    await this.audit.record({ action: 'create', objectType: 'webhook', objectId: id }, principal);
     return { webhook: webhook.toObject(), secret };
   }
 
@@ -65,6 +68,7 @@ export class WebhooksService {
     const deleted = await this.webhooks.deleteOne({ _id: id });
     if (deleted.deletedCount === 0) throw notFound('webhook', id);
     await this.deliveries.deleteMany({ webhookId: id });
+    await this.audit.record({ action: 'delete', objectType: 'webhook', objectId: id });
   }
 
   /** Newest first. */
