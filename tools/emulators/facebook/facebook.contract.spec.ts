@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Emulators, startEmulators } from '../main';
 import { memberKey } from '../members';
-import { matches } from './matching';
+import { matches } from '../matching';
 
 const sha = (v: string) => createHash('sha256').update(v).digest('hex');
 const CUSTOM = '23850000000000001';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MemberSet } from '../members';
-import { MatchedCount } from './matching';
+import { MatchedCount } from '../matching';
 import type { Challenge } from '../pkce';
 import { FacebookSeed } from './seed';
 

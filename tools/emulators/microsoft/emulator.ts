@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EmulatorRequest, EmulatorResponse, Router } from '../http-kit';
 import { EmulatorDefinition } from '../emulator-server';
 import { Faults } from '../faults';
-import { MatchedCount } from '../facebook/matching';
+import { MatchedCount } from '../matching';
 import { MemberSet } from '../members';
 import { challengeOf, verifierMatches, type Challenge } from '../pkce';
 import { errors, MicrosoftFailure, Operation, ScriptedAnswers } from './faults';

@@ -1,7 +1,7 @@
 import { RunStatus } from '@audience-sync/contracts';
 import { AudienceReadBack, ExportTable, FinishedRun, RegistryClient, RunTracker, SinkRunner } from '@audience-sync/delivery';
 import { Emulators, startEmulators } from '../../../../../tools/emulators/main';
-import { matches } from '../../../../../tools/emulators/facebook/matching';
+import { matches } from '../../../../../tools/emulators/matching';
 import { memberKey } from '../../../../../tools/emulators/members';
 import { EXPORT_ID, facebookExport, fullSyncBatch, rows, SinkProcess, StandInRegistry } from '../../../../../test/support/facebook-sink-harness';
 import { sizeOf } from './audience-size';

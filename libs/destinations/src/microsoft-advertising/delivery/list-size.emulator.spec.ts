@@ -4,7 +4,7 @@ import { ExportConfig, Topics } from '@audience-sync/contracts';
 import { z } from 'zod';
 import { RegistryClient, sinkConfig } from '@audience-sync/delivery';
 import { RunningEmulator, startEmulator } from '../../../../../tools/emulators/emulator-server';
-import { matches } from '../../../../../tools/emulators/facebook/matching';
+import { matches } from '../../../../../tools/emulators/matching';
 import { microsoftEmulator } from '../../../../../tools/emulators/microsoft/emulator';
 import { microsoftSeedSchema } from '../../../../../tools/emulators/microsoft/seed';
 import { RegistryStandIn, startRegistryStandIn } from '../../../../../test/support/microsoft-registry-stand-in';

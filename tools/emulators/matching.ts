@@ -1,4 +1,4 @@
-import { MemberSet } from '../members';
+import { MemberSet } from './members';
 
 /**
  * The emulators' stand-in for a platform matching uploaded rows to its users: a member matches when
