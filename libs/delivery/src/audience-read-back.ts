@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { AudienceSize, ExportConfig } from '@audience-sync/contracts';
+import { withIds } from '@audience-sync/runtime';
 import { Wait } from './api-client';
 import { sleep } from './backoff';
 import { FinishedRun, Publish } from './run-tracker';
@@ -76,7 +77,7 @@ export class AudienceReadBack {
     for (let check = 0; ; check += 1) {
       const audience = await this.read(run);
       if (this.stopping.signal.aborted) return;
-      await this.publish({ ...run.status, audience }).catch((error: Error) => this.logger.warn(`run ${run.status.runId}: the audience size was read but not reported (${error.message})`));
+      await this.publish({ ...run.status, audience }).catch((error: Error) => this.logger.warn(withIds({ exportId: run.status.exportId, runId: run.status.runId }, `the audience size was read but not reported (${error.message})`)));
       if (audience.status !== 'processing' || check >= this.options.rechecks) return;
       await this.wait(this.options.recheckMs, this.stopping.signal);
     }
@@ -90,7 +91,7 @@ export class AudienceReadBack {
       const readings = await Promise.all(audienceKeys.map((key) => this.destination.audienceSize!(key, config, signal)));
       return { ...combineSizes(readings), checkedAt: new Date().toISOString() };
     } catch (error) {
-      this.logger.warn(`export ${status.exportId}, run ${status.runId}: the audience size could not be read (${(error as Error).message}); recorded as unavailable, the run is unaffected`);
+      this.logger.warn(withIds({ exportId: status.exportId, runId: status.runId }, `the audience size could not be read (${(error as Error).message}); recorded as unavailable, the run is unaffected`));
       return { status: 'unavailable', detail: 'size unavailable: the platform did not answer (see the sink log)', checkedAt: new Date().toISOString() };
     }
   }
