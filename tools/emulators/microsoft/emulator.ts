@@ -22,7 +22,7 @@ interface Audience {
   scope: string;
   membershipDuration: number;
   members: MemberSet;
-  /** Members matched to Microsoft users (see ../facebook/matching.ts, the rule both emulators share). */
+  /** Members matched to Microsoft users (see ../matching.ts, the rule both emulators share). */
   matched: MatchedCount;
   /** When user data last changed it; its sizes are null until `sizeDelayMs` after. */
   changedAt?: number;
