@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { serveOpenApi } from '../openapi';
 import { BODY_LIMIT_BYTES, unreadableBody } from './unreadable-body';
+import { serveConsole } from './console-assets';
 
 /**
  * One policy for the JSON API, the /docs page and pages the registry renders: scripts only from the
@@ -24,7 +25,7 @@ const contentSecurityPolicy = {
   },
 };
 
-/** The registry's HTTP set-up before it listens: security headers, body limits and their errors, the OpenAPI pages. */
+/** The registry's HTTP set-up before it listens: security headers, body limits and their errors, the OpenAPI pages, the console. */
 export function configureHttp(app: INestApplication): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
@@ -33,4 +34,5 @@ export function configureHttp(app: INestApplication): void {
   express.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
   express.use(unreadableBody);
   serveOpenApi(app);
+  serveConsole(express);
 }

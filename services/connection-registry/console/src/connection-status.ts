@@ -1,0 +1,37 @@
+import { api } from './api.js';
+import { h } from './dom.js';
+import type { Connection } from './views.js';
+import { badge } from './ui.js';
+import { destinationOf } from './destinations/index.js';
+
+const STATES: Record<Connection['status'], [string, 'good' | 'bad' | 'warn' | 'neutral']> = {
+  ready: ['Connected', 'good'],
+  'awaiting-audience': ['Choose an audience', 'warn'],
+  'awaiting-authentication': ['Not signed in', 'warn'],
+  'needs-reauthentication': ['Needs re-authentication', 'bad'],
+};
+
+export const statusBadge = (c: Connection) => badge(...STATES[c.status]);
+
+/** The provider's terms are the one problem a sign-in cannot fix: say so by name. */
+export const termsNotAccepted = (message: string) => /terms/i.test(message);
+
+/**
+ * Sends the browser through the provider's sign-in; the registry brings it back to the
+ * connection's page. The link is single-use and must finish in this browser.
+ */
+export async function signInWithProvider(c: Connection): Promise<void> {
+  const link = await api<{ url: string }>('POST', `/connections/${encodeURIComponent(c.id)}/authorize`, { returnTo: `/#/connections/${encodeURIComponent(c.id)}` });
+  location.assign(link.url);
+}
+
+export function signInLabel(c: Connection): string {
+  const provider = destinationOf(c.destination).provider;
+  return c.status === 'needs-reauthentication' ? `Sign in with ${provider} again` : `Sign in with ${provider}`;
+}
+
+export const needsSignIn = (c: Connection) => c.status === 'needs-reauthentication' || c.status === 'awaiting-authentication';
+
+export const usableByLabel = (c: Pick<Connection, 'usableBy'>) => (c.usableBy === 'administrators' ? 'Administrators' : 'Administrators and contributors');
+
+export const statusLine = (c: Connection) => h('p', { class: 'status-line' }, statusBadge(c), ' ', termsNotAccepted(c.statusMessage) ? 'The account has not accepted the provider’s terms. ' : '', c.statusMessage);
