@@ -35,6 +35,7 @@ export class Stack {
   readonly applied = new AppliedConfigs();
   private stateDir!: string;
   readonly adminKey = `admin-${randomBytes(12).toString('hex')}`;
+  readonly contributorKey = `contributor-${randomBytes(12).toString('hex')}`;
 
   async start(emulatorOptions: EmulatorOptions = {}): Promise<void> {
     await skipLeftovers();
@@ -46,7 +47,7 @@ export class Stack {
       KAFKA_BROKERS: testBrokers().join(','),
       MONGODB_URI: testMongoUri('e2e'),
       LOG_LEVEL: 'log',
-      REGISTRY_API_KEYS: `alice:administrator:${this.adminKey}`,
+      REGISTRY_API_KEYS: `alice:administrator:${this.adminKey},bob:contributor:${this.contributorKey}`,
       INTERNAL_TOKEN_SINK_FACEBOOK: randomBytes(24).toString('hex'),
       INTERNAL_TOKEN_SINK_MICROSOFT_ADS: randomBytes(24).toString('hex'),
       CREDENTIALS_ENCRYPTION_KEYS: `e2e:${randomBytes(32).toString('base64')}`,
