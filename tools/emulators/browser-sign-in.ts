@@ -18,6 +18,21 @@ export async function signInLikeABrowser(registryUrl: string, apiKey: string, co
   const link = await fetch(`${registryUrl}/connections/${encodeURIComponent(connectionId)}/authorize`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
   if (!link.ok) throw new Error(`POST /connections/${connectionId}/authorize answered ${link.status}: ${await link.text()}`);
   const { url } = (await link.json()) as { url: string };
+  return openSignInLink(url);
+}
+
+/** Where the callback sent the browser, when it redirected (a sign-in started with a returnTo), and its headers. */
+export interface BrowserLanding extends BrowserSignIn {
+  location: string | null;
+  headers: Headers;
+}
+
+/**
+ * Opens a sign-in link like a browser: the registry sets its cookie and redirects to the provider,
+ * which comes back to the callback with the cookie. `followLanding: false` stops at the callback's
+ * own answer (its 303 to the console, for a sign-in started with a returnTo).
+ */
+export async function openSignInLink(url: string, options: { followLanding?: boolean } = {}): Promise<BrowserLanding> {
   const started = await fetch(url, { redirect: 'manual' });
   const cookie = started.headers.get('set-cookie')?.split(';')[0];
   const dialog = started.headers.get('location');
@@ -25,6 +40,6 @@ export async function signInLikeABrowser(registryUrl: string, apiKey: string, co
   const provider = await fetch(dialog, { redirect: 'manual' });
   const callback = provider.headers.get('location');
   if (!callback) throw new Error(`the provider did not redirect back (${provider.status})`);
-  const landed = await fetch(callback, { headers: { cookie } });
-  return { status: landed.status, page: await landed.text(), callback, cookie };
+  const landed = await fetch(callback, { headers: { cookie }, redirect: options.followLanding === false ? 'manual' : 'follow' });
+  return { status: landed.status, page: await landed.text(), callback, cookie, location: landed.headers.get('location'), headers: landed.headers };
 }

@@ -32,6 +32,7 @@ import { SinkScope } from './internal/sink-scope';
 import { ProfilesController } from './profiles/profiles.controller';
 import { ConnectionMetrics } from './connections/connection-metrics';
 import { AuditModule } from './audit/audit.module';
+import { SessionModule } from './session/session.module';
 import { webhookDeliverySchema, WebhookModels, webhookSchema } from './webhooks/webhook.models';
 import { WebhooksController } from './webhooks/webhooks.controller';
 import { WebhooksService } from './webhooks/webhooks.service';
@@ -68,6 +69,7 @@ export class AppModule implements NestModule {
         MetricsModule,
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.REGISTRY_RATE_LIMIT_PER_MINUTE }] }),
         AuditModule,
+        SessionModule,
       ],
       controllers: [ConnectionsController, AuthorizeController, OAuthController, ExportsController, ProfilesController, InternalController, InternalExportsController, WebhooksController, RunStatusConsumer, AppliedConfigsConsumer],
       providers: [

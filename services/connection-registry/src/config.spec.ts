@@ -52,3 +52,14 @@ describe('the registry configuration: one internal credential per sink', () => {
     ]);
   });
 });
+
+describe('the registry configuration: console sessions', () => {
+  it('last 8 hours unless CONSOLE_SESSION_HOURS says otherwise', () => {
+    expect(loadConfig('connection-registry', configSchema, base()).CONSOLE_SESSION_HOURS).toBe(8);
+    expect(loadConfig('connection-registry', configSchema, { ...base(), CONSOLE_SESSION_HOURS: '12' }).CONSOLE_SESSION_HOURS).toBe(12);
+  });
+
+  it('refuses a CONSOLE_SESSION_HOURS that is not a positive whole number, naming it', () => {
+    for (const hours of ['0', '-1', '1.5', 'eight']) expect(problemsOf({ ...base(), CONSOLE_SESSION_HOURS: hours })).toEqual([expect.stringMatching(/^CONSOLE_SESSION_HOURS: /)]);
+  });
+});

@@ -84,6 +84,8 @@ export const configSchema = z
     ...registryDestinationConfig,
     OAUTH_STATE_TTL_SECONDS: env.positiveInt(600),
     OAUTH_TICKET_TTL_SECONDS: env.positiveInt(300),
+    /** How long a console sign-in (POST /session) lasts. */
+    CONSOLE_SESSION_HOURS: env.positiveInt(8),
     /** Requests per minute for each API key (by its name), and for each address without a key. */
     REGISTRY_RATE_LIMIT_PER_MINUTE: env.positiveInt(1200),
     WEBHOOK_RETRY_SCHEDULE_SECONDS: retrySchedule,

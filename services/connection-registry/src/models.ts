@@ -98,6 +98,8 @@ export interface OAuthStateDoc {
   redirectUri?: string;
   codeVerifier?: string;
   browser?: string;
+  /** Ticket and state: the registry path (the admin console) the browser returns to after the sign-in, when asked for. */
+  returnTo?: string;
   expiresAt: Date;
 }
 
@@ -180,7 +182,7 @@ export const runStageSchema = new Schema<RunStageDoc>(
 export const appliedConfigSchema = new Schema<AppliedConfigDoc>({ _id: String, exportId: { type: String, required: true, index: true }, stage: String, version: Number }, { versionKey: false });
 
 export const oauthStateSchema = new Schema<OAuthStateDoc>(
-  { _id: String, kind: String, connectionId: String, provider: String, issuedTo: String, redirectUri: String, codeVerifier: String, browser: String, expiresAt: Date },
+  { _id: String, kind: String, connectionId: String, provider: String, issuedTo: String, redirectUri: String, codeVerifier: String, browser: String, returnTo: String, expiresAt: Date },
   { versionKey: false },
 );
 

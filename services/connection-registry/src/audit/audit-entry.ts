@@ -1,9 +1,9 @@
 import { Schema } from 'mongoose';
 import type { Role } from '../auth/principal';
 
-export const auditActions = ['create', 'update', 'delete', 'authorize', 'sign-in-completed', 'run-requested', 'erase-requested'] as const;
+export const auditActions = ['create', 'update', 'delete', 'authorize', 'sign-in-completed', 'run-requested', 'erase-requested', 'sign-in', 'sign-out'] as const;
 export type AuditAction = (typeof auditActions)[number];
-export const auditObjectTypes = ['connection', 'export', 'erasure', 'webhook'] as const;
+export const auditObjectTypes = ['connection', 'export', 'erasure', 'webhook', 'session'] as const;
 export type AuditObjectType = (typeof auditObjectTypes)[number];
 
 /** Who acted: an API key's name and role (never the key). */

@@ -34,6 +34,7 @@ const restart = (connectionId?: string) =>
  * 2. opening it in a browser sets the sign-in cookie and redirects to the provider's dialog (with
  *    a PKCE challenge), which comes back to GET /oauth/callback in the same browser.
  * Tickets and states are single-use and stored as hashes; a state is bound to the browser's cookie.
+ * A link asked for with a returnTo (the admin console) sends the browser back there after a sign-in.
  */
 @Injectable()
 export class OAuthFlow {
@@ -55,13 +56,13 @@ export class OAuthFlow {
   }
 
   /** Step 1: the link an administrator opens in a browser. */
-  async issueLink(connectionId: string, principal: Principal): Promise<{ url: string; expiresAt: Date }> {
+  async issueLink(connectionId: string, principal: Principal, returnTo?: string): Promise<{ url: string; expiresAt: Date }> {
     const connection = await this.connectionDocs.findById(connectionId, { destination: 1 }).lean();
     if (!connection) throw notFound('connection', connectionId);
     const ticket = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.OAUTH_TICKET_TTL_SECONDS * 1000);
     await this.states.deleteMany({ expiresAt: { $lt: new Date() } });
-    await this.states.create({ _id: secretId('ticket', ticket), kind: 'ticket', connectionId, provider: connection.destination, issuedTo: principal.name, expiresAt });
+    await this.states.create({ _id: secretId('ticket', ticket), kind: 'ticket', connectionId, provider: connection.destination, issuedTo: principal.name, returnTo, expiresAt });
     await this.audit.record({ action: 'authorize', objectType: 'connection', objectId: connectionId }, principal);
     return { url: this.url(`/oauth/start?ticket=${ticket}`), expiresAt };
   }
@@ -82,15 +83,21 @@ export class OAuthFlow {
       redirectUri,
       codeVerifier: verifier,
       browser: BrowserBinding.hash(browserNonce),
+      returnTo: pending.returnTo,
       expiresAt: new Date(Date.now() + this.config.OAUTH_STATE_TTL_SECONDS * 1000),
     });
     return this.clients.of(pending.provider).authorizeUrl({ state, redirectUri, codeChallenge: challenge });
   }
 
-  /** The provider's answer: the state is spent whatever happens next. */
-  async complete(answer: { state: string; code?: string; error?: string }, browserNonce: string | undefined): Promise<ConnectionDoc> {
-    const pending = await this.states.findOneAndDelete({ _id: secretId('state', answer.state), kind: 'state' }).lean();
+  /** The provider's answer names a state: spent here, whatever happens next (its returnTo says where the browser goes after). */
+  async claim(state: string): Promise<OAuthStateDoc> {
+    const pending = await this.states.findOneAndDelete({ _id: secretId('state', state), kind: 'state' }).lean();
     if (!pending || new Date(pending.expiresAt) <= new Date()) throw new SignInRefused('This sign-in is unknown, already finished or expired.', restart());
+    return pending;
+  }
+
+  /** The provider's answer to a claimed state: stores the grant. */
+  async complete(pending: OAuthStateDoc, answer: { code?: string; error?: string }, browserNonce: string | undefined): Promise<ConnectionDoc> {
     const id = pending.connectionId;
     if (!BrowserBinding.matches(pending.browser, browserNonce)) {
       throw new SignInRefused('This sign-in was started in another browser (or this browser did not keep its sign-in cookie), so it was not accepted.', restart(id));

@@ -55,15 +55,27 @@ export class OAuthController {
     description: 'Signed in: a page says what to do next.',
     content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html><html><head><title>Signed in</title></head><body><h1>Signed in</h1><p>You can close this page.</p></body></html>' } },
   })
+  @ApiResponse({
+    status: 303,
+    description: 'Signed in, for a sign-in link asked for with a returnTo: back to that path (the admin console).',
+    headers: { Location: { description: 'the returnTo of POST /connections/{id}/authorize', schema: { type: 'string' } } },
+  })
   @ApiResponse({ status: 400, description: 'Refused (not an answer from a provider, another browser, a refused sign-in): a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
   @ApiResponse({ status: 502, description: 'The provider failed: a page says what to do.', content: { 'text/html': { schema: { type: 'string' } } } })
   async callback(@Query() query: unknown, @Req() req: Request, @Res() res: Response) {
     const parsed = callbackQuery.safeParse(query);
     if (!parsed.success) return sendSignInPage(res, 400, failed(new SignInRefused('This address is not a sign-in answer from a provider.', 'Start again with POST /connections/{id}/authorize.')));
+    let returnTo: string | undefined;
     try {
-      sendSignInPage(res, 200, signedIn(await this.flow.complete(parsed.data, this.flow.binding.sent(req))));
+      const pending = await this.flow.claim(parsed.data.state);
+      returnTo = pending.returnTo;
+      const connection = await this.flow.complete(pending, parsed.data, this.flow.binding.sent(req));
+      if (!returnTo) return sendSignInPage(res, 200, signedIn(connection));
+      // Back to the console, which shows the connection's new status; the address had a code and state in it.
+      res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).redirect(303, returnTo);
     } catch (error) {
-      sendSignInPage(res, error instanceof SignInRefused || error instanceof CredentialsRejected ? 400 : 502, this.failure(error));
+      const page = this.failure(error);
+      sendSignInPage(res, error instanceof SignInRefused || error instanceof CredentialsRejected ? 400 : 502, returnTo ? { ...page, link: { text: 'Back to the console', href: returnTo } } : page);
     }
   }
 

@@ -5,6 +5,8 @@ export interface SignInPage {
   ok: boolean;
   title: string;
   lines: string[];
+  /** A way on from the page (back to the admin console). */
+  link?: { text: string; href: string };
 }
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -18,6 +20,7 @@ export function renderSignInPage(page: SignInPage): string {
     '</head><body>',
     `<h1 class="${page.ok ? 'ok' : 'failed'}">${escapeHtml(page.title)}</h1>`,
     ...page.lines.map((line) => `<p>${escapeHtml(line)}</p>`),
+    ...(page.link ? [`<p><a href="${escapeHtml(page.link.href)}">${escapeHtml(page.link.text)}</a></p>`] : []),
     '</body></html>',
   ].join('\n');
 }

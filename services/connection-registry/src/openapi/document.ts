@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, OperationObject, SwaggerModule } from '@nestjs/swagger';
 import { z } from 'zod';
+import { SESSION_COOKIE } from '../session/session-cookie';
 import { viewSchemas } from './view-schemas';
 
 /**
@@ -13,6 +14,8 @@ const OPENAPI_VERSION = '3.1.0';
 
 /** The scheme's name: every keyed operation refers to it (@ApiBearerAuth()). */
 export const BEARER = 'bearer';
+/** The console's session cookie (POST /session), which opens every operation an API key opens. */
+export const SESSION = 'session';
 
 /**
  * The answers' schemas as components, so a generated client names their types (Run, Export, …);
@@ -25,6 +28,14 @@ function components(): Record<string, object> {
   return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...json }]) => [id, json]));
 }
 
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
+
+/** Where an operation takes an API key, the console's session is an alternative to it. */
+function offerSession(operation: OperationObject): void {
+  const security = operation.security ?? [];
+  if (security.some((requirement) => BEARER in requirement) && !security.some((requirement) => SESSION in requirement)) operation.security = [...security, { [SESSION]: [] }];
+}
+
 /** The registry's OpenAPI description, its server the address clients reach it at. */
 export function openApiDocument(app: INestApplication, publicUrl: string): OpenAPIObject {
   const document = SwaggerModule.createDocument(
@@ -34,7 +45,8 @@ export function openApiDocument(app: INestApplication, publicUrl: string): OpenA
       .setTitle('audience-sync connection registry')
       .setDescription(
         'Connections to Facebook Ads and Microsoft Advertising, exports of segments, and their runs. ' +
-          'Authenticate with "Authorization: Bearer <API key>" (REGISTRY_API_KEYS). Lists are pages: pass `nextCursor` as `cursor` for the next one. ' +
+          'Authenticate with "Authorization: Bearer <API key>" (REGISTRY_API_KEYS), or, in the admin console, with the session cookie POST /session sets ' +
+          '(changes then need the session\'s X-CSRF-Token header). Lists are pages: pass `nextCursor` as `cursor` for the next one. ' +
           'Every error is `{ error: { code, message, details? } }`.',
       )
       .setVersion('1')
@@ -45,9 +57,12 @@ export function openApiDocument(app: INestApplication, publicUrl: string): OpenA
       .addTag('exports', 'Segments sent to a connection, and their runs')
       .addTag('profiles', "A data subject's erasure")
       .addTag('audit', 'Who changed what, and when')
+      .addTag('session', "The admin console's sign-in with an API key")
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key of REGISTRY_API_KEYS, with its role (administrator or contributor).' }, BEARER)
+      .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The admin console\'s session (POST /session); with it, POST, PUT, PATCH and DELETE need the X-CSRF-Token header.' }, SESSION)
       .build(),
   );
+  for (const item of Object.values(document.paths)) for (const method of METHODS) if (item[method]) offerSession(item[method]);
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...components() } };
   return document;
 }

@@ -117,6 +117,7 @@ export const examples = {
       { id: '23850000000000002', name: 'Site visitors', subtype: 'WEBSITE', selectable: false, reason: 'only customer-list audiences can be fed' },
     ],
   },
+  consoleSession: { principal: { name: 'alice', role: 'administrator' }, csrfToken: 'q3J0Yk1xV2dQbEx2T2tZc1N4Z0h6RjlNcUJ2ZWxhRGM', expiresAt: '2025-05-01T17:00:00.000Z' },
   signInLink: { url: 'https://registry.example.com/oauth/start?ticket=5Hk2vV6yC1oOe9X9q0s8Qy2p1bLwQzWc3a7dHfJm4nR', expiresAt: '2025-05-01T09:05:00.000Z' },
   export: exportExample,
   changedExport: { ...exportExample, version: 4, pipeline: { savedVersion: 4, appliedVersion: 3, state: 'saved' }, startedRun: 'run-8c2d' },

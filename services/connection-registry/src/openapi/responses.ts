@@ -8,8 +8,8 @@ export type ErrorStatus = keyof typeof errorExamples;
 
 const errorMeanings: Record<ErrorStatus, string> = {
   400: 'The request is invalid: `error.details` names each field and what to fix.',
-  401: 'No API key, or not a known one: send "Authorization: Bearer <key>".',
-  403: "The API key's role does not allow this.",
+  401: 'No API key, or not a known one, and no console session: send "Authorization: Bearer <key>" (or sign the console in: POST /session).',
+  403: "The API key's role does not allow this, or a change with the console's session cookie lacks its X-CSRF-Token header.",
   404: 'No such object, or none you may see.',
   409: 'The object is not in a state that allows this, or another request changed it meanwhile: the message says what to do.',
   412: 'The If-Match version is not the current one: read the object again and apply the change to it.',

@@ -82,6 +82,12 @@ const audienceListings = z.object({
 
 const signInLink = z.object({ url: z.url(), expiresAt: at });
 
+const consoleSession = z.object({
+  principal: z.object({ name: z.string().describe("the API key's name"), role: z.enum(['administrator', 'contributor']) }),
+  csrfToken: z.string().describe('send as the X-CSRF-Token header with every change (POST, PUT, PATCH, DELETE) made with the session cookie'),
+  expiresAt: at,
+});
+
 const erasure = z.object({ erasureId: id, profileId: id, requestedAt: at, runIdPrefix: z.string().describe('the runs of this erasure, one per export that held the profile, start with this') });
 
 const auditEntry = z.object({
@@ -137,6 +143,7 @@ export const viewSchemas = {
   FacebookAdAccounts: adAccounts,
   FacebookAudiences: audienceListings,
   SignInLink: signInLink,
+  ConsoleSession: consoleSession,
   Export: exportView,
   ChangedExport: changedExport,
   ExportPage: pageOf(exportView),
