@@ -151,14 +151,16 @@ describe('admin console in the browser', () => {
   });
 
   it('an expired token shows as "needs re-authentication" and is fixed by signing in again from the console', async () => {
-    await fetch(`${stack.emulators.facebook.url}/_emulator/tokens/expire`, { method: 'POST' });
+    await fetch(`${stack.emulators.facebook.url}/_emulator/tokens/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     await page.goto(`${stack.registryUrl}/#/exports`);
     await page.getByRole('link', { name: 'Newsletter to Facebook' }).click();
     await page.getByRole('button', { name: 'Run now' }).click();
     // The sink meets the expired token and reports it; the connection list shows it.
+    await page.goto(`${stack.registryUrl}/#/connections`);
     await eventually(async () => {
-      await page.goto(`${stack.registryUrl}/#/connections`);
-      return page.getByText('Needs re-authentication').isVisible();
+      await page.reload();
+      await page.locator('table').waitFor();
+      return (await page.locator('.badge', { hasText: 'Needs re-authentication' }).count()) === 1;
     }, 60000, 'the connection to need re-authentication');
     await screenshot(page, 'connections');
     await page.getByRole('button', { name: 'Sign in with Facebook again' }).click();

@@ -50,7 +50,7 @@ const audiencesOf = async (connectionId: string, adAccountId: string) =>
  */
 function audiencePicker(connectionId: string, name: string): { element: HTMLElement; load(adAccountId: string): Promise<void>; value(): { audienceId: string } | { create: { name: string } } | undefined } {
   const list = h('div', { class: 'choices' });
-  const newName = input(`${name}-new-name`, '', { 'aria-label': 'Name of the new customer list' });
+  const newName = input(`${name}-new-name`);
   const element = h('fieldset', {}, h('legend', {}, 'Audience'), list);
   async function load(adAccountId: string): Promise<void> {
     fill(list, h('p', { class: 'loading' }, 'Loading audiences…'));
