@@ -42,7 +42,7 @@ const member = (segmentId: string, i: number, status: 'entered' | 'exited'): Seg
 describe('a paused export', () => {
   let destination: DestinationAudiences;
   let engine: MembershipEngine;
-  let runs: RunStatus[];
+  let runs: Omit<RunStatus, 'stage' | 'at'>[];
   /** Batches sent for an export since the test said so. */
   const sentFor = (exportId: string, since: number) => destination.modes.slice(since).filter((m) => m.startsWith(`${exportId}:`));
 
