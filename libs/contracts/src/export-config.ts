@@ -29,6 +29,12 @@ export const exportConfigSchema = z.object({
    * changes wait, uncommitted, until the registry publishes the config without it.
    */
   problem: z.string().min(1).max(500).optional(),
+  /**
+   * Paused by an admin: the streamer sends nothing for the export (no live changes, no refreshes,
+   * no full sync) but keeps its membership state current, and the registry starts a full sync on
+   * resume. Absent means not paused, so configurations published before the field parse as before.
+   */
+  paused: z.boolean().optional(),
   /** Microsoft Advertising names each segment's audience after the segment. */
   segments: z.array(z.object({ id: z.string().min(1), name: z.string().min(1).max(128) })).min(1),
   maxProfiles: z.number().int().positive(),

@@ -31,6 +31,8 @@ export interface ExportDoc extends ExportSettingsBlocks {
   version: number;
   /** What an admin must do before the export can deliver again (e.g. its audience was deleted); its changes wait. */
   problem?: string | null;
+  /** Who paused the export and when; null while it runs. Nothing is sent for a paused export. */
+  paused?: { by: string; at: Date } | null;
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
@@ -158,6 +160,7 @@ export const exportSchema = new Schema<ExportDoc>(
     ...Object.fromEntries(allRegistryParts.map((p) => [p.settingsKey, { type: Schema.Types.Mixed, default: null }])),
     version: { type: Number, required: true },
     problem: { type: String, default: null },
+    paused: { type: Schema.Types.Mixed, default: null },
     createdBy: String,
   },
   { timestamps: true, versionKey: false },

@@ -49,6 +49,7 @@ function toConfig(e: ExportDoc, c: ConnectionDoc): ExportConfig {
     connectionState: connectionStatus(c).state === 'needs-reauthentication' ? ('needs-reauthentication' as const) : ('active' as const),
     segments: e.segments.map((s) => ({ id: s.id, name: s.name })),
     ...(e.problem ? { problem: e.problem } : {}),
+    ...(e.paused ? { paused: true } : {}),
     maxProfiles: parts.maxProfiles,
     updatedAt: new Date(e.updatedAt).toISOString(),
     destination: parts.toDestination(settings, { consentAgreedAt: c.consent?.agreedAt }),

@@ -18,7 +18,18 @@ export const createExportBody = z
   })
   .strict();
 
-export const updateExportBody = createExportBody.omit({ connectionId: true }).partial().strict();
+/**
+ * A change of an export, and its pause: pausing is part of the export's configuration, which the
+ * pipeline follows by version, so it is a change like any other (If-Match, audit, `pipeline.state`
+ * saying when the streamer stopped sending), not a resource of its own.
+ */
+export const updateExportBody = createExportBody
+  .omit({ connectionId: true })
+  .partial()
+  .extend({
+    paused: z.boolean().optional().describe('true pauses the export: nothing is sent for it and it does not run, until false resumes it with a full sync'),
+  })
+  .strict();
 
 /** POST /exports/{id}/runs: an empty body starts a full sync; `dryRun` only works out what one would do. */
 export const runRequestBody = z.object({ dryRun: z.boolean().optional() }).strict();
@@ -31,8 +42,9 @@ export const runsQuery = pageQuery.extend({ trigger: z.enum(runTriggers).optiona
 /**
  * One export as the API shows it, with the audiences it feeds: Facebook one customer list (and the
  * other exports feeding it, whose members it also holds), Microsoft one list per segment, named
- * after the segment. `problem` says what to do while its changes wait. `pipeline` says whether the
- * pipeline follows the saved configuration yet.
+ * after the segment. `problem` says what to do while its changes wait. `paused`: nothing is sent
+ * for it (`pausedBy`, `pausedAt` while so). `pipeline` says whether the pipeline follows the saved
+ * configuration yet.
  */
 export function exportView(e: ExportDoc, sharedWith: string[] = [], applied: AppliedVersions = {}) {
   const { parts, settings } = exportPartsOf(e);
@@ -46,6 +58,9 @@ export function exportView(e: ExportDoc, sharedWith: string[] = [], applied: App
     audiences,
     state: e.problem ? ('needs-attention' as const) : ('active' as const),
     problem: e.problem ?? undefined,
+    paused: Boolean(e.paused),
+    pausedBy: e.paused?.by,
+    pausedAt: e.paused?.at,
     version: e.version,
     pipeline: pipelineView(e, applied),
     createdBy: e.createdBy,

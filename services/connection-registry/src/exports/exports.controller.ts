@@ -19,6 +19,11 @@ const PIPELINE_FIELD =
   "export's sink have all applied `savedVersion`, and `saved` until then (also while one of them is down); `appliedVersion` is the newest version all have applied, null before any. " +
   'A changed identifier mapping applies to attribute values as they next arrive (the next refresh of the export\'s segments): until then a profile keeps the row it was sent with.';
 
+const PAUSE =
+  '`{ "paused": true }` pauses the export: once the pipeline applied it (`pipeline.state: "active"`), nothing is sent for it (no live changes, no refreshes) and a run is refused (409) while a dry run works; ' +
+  'other exports, also on the same segments or audience, flow on. `{ "paused": false }` resumes it with a full sync at once (`startedRun`, unless the export needs attention), which brings the audience to the ' +
+  "segments' current members, including those who left while it was paused. Erasures still reach a paused export's audience.";
+
 @ApiTags('exports')
 @ApiBearerAuth()
 @Controller('exports')
@@ -58,8 +63,9 @@ export class ExportsController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change an export. A new audience or account (or one that needed attention) gets a full sync at once, and so does an export that has run when its segments or identifiers change: `startedRun` names it. ' +
-      'Changed identifiers apply to attribute values as they next arrive (the segments\' next refresh): until then members keep the rows they were sent with, and a member never sent counts as invalid (`identifier-awaiting-values`).' })
-  @ApiBody({ schema: openApiSchema(updateExportBody) })
+      'Changed identifiers apply to attribute values as they next arrive (the segments\' next refresh): until then members keep the rows they were sent with, and a member never sent counts as invalid (`identifier-awaiting-values`).',
+    description: PAUSE })
+  @ApiBody({ schema: openApiSchema(updateExportBody), examples: examples.exportChanges })
   @Answers({ status: 200, description: 'The changed export (ETag: its new version), with the full sync it started if any.', schema: 'ChangedExport', example: examples.changedExport }, 400, 404, 409, 412, 413)
   @ApiHeader({
     name: 'If-Match',
@@ -96,7 +102,8 @@ export class ExportsController {
     description:
       'A dry run works out what a full sync would do and sends nothing: the run (trigger `dry-run`) succeeds with `dryRun`: members it would add or keep, rows it would remove, ' +
       'members it would drop by reason, and up to 5 rows of each kind named by the first characters of their identity (a digest, never a value). It changes no state, ' +
-      'needs no working connection, and is not taken for a sync of the export. Over the profile limit it fails as a full sync would.',
+      'needs no working connection, works while the export is paused, and is not taken for a sync of the export. Over the profile limit it fails as a full sync would. ' +
+      'A full sync of a paused export is refused (409): resume it instead (PATCH with `{ "paused": false }`), which starts one.',
   })
   @ApiBody({ schema: openApiSchema(runRequestBody), required: false })
   @Answers({ status: 202, description: 'The run, pending: follow it with GET /exports/{id}/runs/{runId}.', schema: 'Run', example: examples.dryRun }, 400, 404, 409, 413, 422)

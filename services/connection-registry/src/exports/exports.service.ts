@@ -82,14 +82,24 @@ export class ExportsService implements OnModuleInit {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
     if (expected !== undefined && expected !== exportDoc.version) throw versionMismatch(`export ${id}`, `/exports/${id}`, exportDoc.version, expected);
-    const fields = await this.validate(connection, { ...exportDoc, ...body }, exportDoc);
-    // A change is the admin acting on the export: a problem it had is taken as dealt with.
-    const updated = await this.changes.write(id, exportDoc.version, { ...fields, problem: null });
+    const { paused, ...changes } = body;
+    // Pausing or resuming alone changes no settings: they are not checked again, and a problem the
+    // export has stays (it waits for the change that fixes it, which then starts the full sync).
+    // Any other change is the admin acting on the export: a problem it had is taken as dealt with.
+    const settings = paused === undefined || Object.keys(changes).length > 0 ? { ...(await this.validate(connection, { ...exportDoc, ...changes }, exportDoc)), problem: null } : {};
+    const updated = await this.changes.write(id, exportDoc.version, { ...settings, ...pauseOf(exportDoc, paused, principal.name) });
     if (!updated) throw conflict(`export ${id} was changed by another request meanwhile; read it again (GET /exports/${id}) and send your change with If-Match set to its ETag`);
     await this.publisher.publish(updated, connection);
-    const refill = Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id, trigger: { $ne: 'dry-run' } })) !== null);
+    // While paused nothing runs: the resume's full sync covers every change made meanwhile. The
+    // streamer left what was sent as it was, so that sync brings the audience exactly to the
+    // members of now, additions and removals made while paused included.
+    const resumed = Boolean(exportDoc.paused) && !updated.paused;
+    const refill =
+      !updated.paused &&
+      !updated.problem &&
+      (resumed || Boolean(exportDoc.problem) || changedAudience(exportDoc, updated) || (changedMembers(exportDoc, updated) && (await this.runs.exists({ exportId: id, trigger: { $ne: 'dry-run' } })) !== null));
     const startedRun = refill ? (await this.requestRun(updated, principal.name))._id : undefined;
-    await this.audit.record({ action: 'update', objectType: 'export', objectId: id, changedFields: changedFields(exportDoc, updated, Object.keys(fields).concat('problem')), runId: startedRun }, principal);
+    await this.audit.record({ action: 'update', objectType: 'export', objectId: id, changedFields: changedFields(exportDoc, updated, Object.keys(settings).concat('paused')), runId: startedRun }, principal);
     return { ...updated, ...(startedRun ? { startedRun } : {}) };
   }
 
@@ -109,11 +119,20 @@ export class ExportsService implements OnModuleInit {
     await this.audit.record({ action: 'delete', objectType: 'export', objectId: id }, principal);
   }
 
-  /** A dry run sends nothing, so it needs no working connection: it shows what a run would do once the connection is fixed. */
+  /**
+   * A dry run sends nothing, so it needs no working connection and runs while the export is
+   * paused: it shows what a run (or the resume's full sync) would do.
+   */
   async startRun(principal: Principal, id: string, { dryRun }: z.infer<typeof runRequestBody>): Promise<{ run: RunDoc; destination: ConnectionDoc['destination'] }> {
     const { exportDoc, connection } = await this.visible(principal, id);
     this.connections.assertUsable(principal, connection);
     if (dryRun) return { run: await this.requestRun(exportDoc, principal.name, true), destination: connection.destination };
+    if (exportDoc.paused) {
+      throw conflict(
+        `export ${id} is paused (by ${exportDoc.paused.by} since ${new Date(exportDoc.paused.at).toISOString()}): nothing is sent for it. ` +
+          `Resume it with PATCH /exports/${id} with {"paused": false}, which starts a full sync; a dry run ({"dryRun": true}) works while paused.`,
+      );
+    }
     const status = connectionStatus(connection);
     // An export with its own audience does not need the connection's default one.
     if (status.state !== 'ready' && status.state !== 'awaiting-audience') throw conflict(`export ${id} cannot run: connection ${connection._id} is not ready (${status.message})`);
@@ -266,6 +285,15 @@ export class ExportsService implements OnModuleInit {
 
 function isStored(choice: unknown): choice is ChosenAudience {
   return typeof choice === 'object' && choice !== null && 'audienceName' in choice;
+}
+
+/**
+ * The pause a change leaves: who paused first and when is kept while it stays paused; a resume
+ * clears it; a change that does not say leaves it as it is.
+ */
+function pauseOf(current: ExportDoc, paused: boolean | undefined, by: string): Pick<ExportDoc, 'paused'> {
+  if (paused === undefined) return {};
+  return { paused: paused ? (current.paused ?? { by, at: new Date() }) : null };
 }
 
 /** A new audience, or one that was out of reach, holds none of what was sent before: a full sync fills it. */

@@ -45,6 +45,7 @@ export const exportExample = {
   facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'email' }, audience: { adAccountId: 'act_1001', audienceId: '23850000000000001', audienceName: 'Newsletter subscribers' } },
   audiences: [{ adAccountId: 'act_1001', audienceId: '23850000000000001', name: 'Newsletter subscribers', alsoFedBy: [] }],
   state: 'active',
+  paused: false,
   version: 3,
   pipeline: { savedVersion: 3, appliedVersion: 3, state: 'active' },
   createdBy: 'alice',
@@ -121,6 +122,11 @@ export const examples = {
   signInLink: { url: 'https://registry.example.com/oauth/start?ticket=5Hk2vV6yC1oOe9X9q0s8Qy2p1bLwQzWc3a7dHfJm4nR', expiresAt: '2025-05-01T09:05:00.000Z' },
   export: exportExample,
   changedExport: { ...exportExample, version: 4, pipeline: { savedVersion: 4, appliedVersion: 3, state: 'saved' }, startedRun: 'run-8c2d' },
+  /** PATCH /exports/{id} request bodies: a pause, and the resume that starts a full sync. */
+  exportChanges: {
+    pause: { summary: 'Pause: nothing is sent for the export and runs are refused (409) until it is resumed', value: { paused: true } },
+    resume: { summary: 'Resume: answers the full sync it started as startedRun', value: { paused: false } },
+  },
   exportPage: { items: [exportExample] },
   run: runExample,
   dryRun: dryRunExample,

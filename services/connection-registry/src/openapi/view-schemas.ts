@@ -45,6 +45,9 @@ const exportView = z.object({
   audiences: z.array(z.looseObject({})).describe('the audiences the export feeds at the platform'),
   state: z.enum(['active', 'needs-attention']),
   problem: z.string().optional().describe("what to do while the export's changes wait"),
+  paused: z.boolean().describe('nothing is sent for the export and it does not run until resumed (PATCH with "paused": false, which starts a full sync)'),
+  pausedBy: z.string().optional().describe('who paused it, while paused'),
+  pausedAt: at.optional().describe('when it was paused, while paused'),
   version: z.number().int().min(1).describe('the ETag; send it in If-Match with a change'),
   pipeline: z.object({
     savedVersion: z.number().int().min(1),

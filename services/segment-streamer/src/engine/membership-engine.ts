@@ -49,7 +49,7 @@ interface RefreshFeed {
  * - what was added is remembered per audience, so a removal removes exactly that and a changed
  *   identifier swaps the old for the new;
  * - a refresh is staged part by part and applied only when complete; an export receives nothing
- *   until its first refresh or on-demand run.
+ *   until its first refresh or on-demand run, and nothing while paused (delivering).
  * All work is serialised: one operation at a time touches the state.
  */
 export class MembershipEngine {
@@ -82,6 +82,17 @@ export class MembershipEngine {
 
   exportIds(): string[] {
     return [...this.configs.keys()];
+  }
+
+  /**
+   * The exports live changes and refreshes are delivered to: all but the paused. A paused export's
+   * membership state still follows every event (it is per segment, not per export), while what was
+   * sent for it stays as it was: the full sync on resume compares the two and sends exactly the
+   * difference, additions and removals made while paused included. Erasures still reach it (erase):
+   * a legal duty to remove a person does not wait for an admin to resume.
+   */
+  private delivering(): ExportConfig[] {
+    return [...this.configs.values()].filter((c) => !c.paused);
   }
 
   applyConfig(exportId: string, config: ExportConfig | null): Promise<void> {
@@ -126,6 +137,10 @@ export class MembershipEngine {
       await this.store.saveExportState(exportId, { activated: false, fingerprint, audienceFingerprint });
       return;
     }
+    // A paused export is sent nothing: the change stays unrecorded, so the configuration that
+    // resumes it finds it still to do and reconciles then (before the resume's full sync, which
+    // does not look at audiences the export no longer feeds).
+    if (config.paused) return;
     // Recorded after the reconcile: a crash in it must find the change still to do at the restart.
     if (state.activated) await this.reconcileSent(config);
     await this.store.saveExportState(exportId, { ...state, fingerprint });
@@ -259,7 +274,7 @@ export class MembershipEngine {
   private async reconcileDirty(dirty: Map<string, Set<string>>, attributesChanged: Set<string>): Promise<void> {
     if (dirty.size === 0 && attributesChanged.size === 0) return;
     const writer = this.writer('delta');
-    for (const config of this.configs.values()) {
+    for (const config of this.delivering()) {
       if (!(await this.store.exportState(config.exportId))?.activated) continue;
       for (const audience of streamOf(config).audiences) {
         const candidates = new Set<string>(attributesChanged);
@@ -395,7 +410,7 @@ export class MembershipEngine {
     const feeds: RefreshFeed[] = [];
     // A refresh also carries attributes: activated audiences not fed by this segment may hold its profiles too.
     const elsewhere: { config: ExportConfig; audience: AudienceOf }[] = [];
-    for (const config of this.configs.values()) {
+    for (const config of this.delivering()) {
       const state = (await this.store.exportState(config.exportId))!;
       if (state.activated) for (const audience of streamOf(config).audiences) if (!audience.segmentIds.includes(segmentId)) elsewhere.push({ config, audience });
       if (!config.segments.some((s) => s.id === segmentId)) continue;
@@ -606,11 +621,18 @@ export class MembershipEngine {
     }
   }
 
-  /** The export a run request names, if it still exists and is within its profile limit; otherwise the run is reported failed. */
+  /** The export a run request names, if it still exists, is not paused (a dry run may be) and is within its profile limit; otherwise the run is reported failed. */
   private async runnable(request: RunRequest, trigger: 'on-demand' | 'dry-run'): Promise<ExportConfig | undefined> {
     const config = this.configs.get(request.exportId);
     if (!config) {
       await this.runs.report({ runId: request.runId, exportId: request.exportId, trigger, state: 'failed', counts: zero(), error: `export ${request.exportId} no longer exists` });
+      return undefined;
+    }
+    // A dry run sends nothing, so it runs while paused: it shows what the resume's full sync would do.
+    if (config.paused && trigger === 'on-demand') {
+      const error = `the export was paused before the run started; nothing was sent. Resume it (PATCH /exports/${config.exportId} with {"paused": false}): that starts a full sync.`;
+      this.logger.log(withIds({ exportId: config.exportId, runId: request.runId }, 'the run failed: the export is paused'));
+      await this.runs.report({ runId: request.runId, exportId: config.exportId, trigger, state: 'failed', counts: zero(), error });
       return undefined;
     }
     const size = await this.store.countMembers(config.segments.map((s) => s.id));

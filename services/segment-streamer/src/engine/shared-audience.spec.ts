@@ -1,42 +1,12 @@
 import { ExportConfig, RunStatus, SegmentEvent } from '@audience-sync/contracts';
 import { hash } from 'node:crypto';
 import { hashFirst } from '../../../../test/support/hash-first';
-import { ChangeBatch } from './change-writer';
+import { DestinationAudiences } from '../../../../test/support/destination-audiences';
 import { MembershipEngine } from './membership-engine';
 import { MemoryStore } from './memory-store';
 
 /** A digest as the streamer keeps and compares it (base64url; the sinks get hex). */
 const digest = (value: string) => hash('sha256', value, 'base64url');
-
-/**
- * Destination audiences by their own id (not by export), so two exports feeding one audience meet
- * there as they do at Facebook: adds and removes in order, a full sync replacing the audience.
- */
-class Destination {
-  readonly audiences = new Map<string, Set<string>>();
-  private readonly replacing = new Map<string, Set<string>>();
-  readonly modes: string[] = [];
-
-  apply(batch: ChangeBatch): void {
-    const id = batch.audience.audienceKey;
-    const rows = (op: 'add' | 'remove') => batch.changes.filter((c) => c.op === op).map((c) => c.columns.EMAIL);
-    this.modes.push(`${batch.audience.exportId}:${batch.mode.kind}`);
-    if (batch.mode.kind === 'full-sync') {
-      if (batch.mode.seq === 1) this.replacing.set(id, new Set());
-      for (const row of rows('add')) this.replacing.get(id)!.add(row);
-      if (batch.mode.last) this.audiences.set(id, this.replacing.get(id)!);
-      return;
-    }
-    const members = this.audiences.get(id) ?? new Set<string>();
-    this.audiences.set(id, members);
-    for (const row of rows('remove')) members.delete(row);
-    for (const row of rows('add')) members.add(row);
-  }
-
-  members(id: string): string[] {
-    return [...(this.audiences.get(id) ?? [])].sort();
-  }
-}
 
 const config = (exportId: string, segmentId: string, audienceId: string): ExportConfig => ({
   exportId,
@@ -64,12 +34,12 @@ const refresh = (segmentId: string, ids: number[]): SegmentEvent => ({
 const exit = (segmentId: string, i: number): SegmentEvent => ({ type: 'membership', eventId: `x-${segmentId}-${i}`, occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status: 'exited' });
 
 describe('exports that feed one destination audience', () => {
-  let destination: Destination;
+  let destination: DestinationAudiences;
   let engine: MembershipEngine;
   const runs: RunStatus['counts'][] = [];
 
   beforeEach(async () => {
-    destination = new Destination();
+    destination = new DestinationAudiences();
     engine = new MembershipEngine(new MemoryStore(), { send: async (batches) => batches.forEach((b) => destination.apply(b)) }, { report: async (s) => void runs.push(s.counts) });
     await engine.applyConfig('A', config('A', 'a', 'shared'));
     await engine.applyConfig('B', config('B', 'b', 'shared'));
