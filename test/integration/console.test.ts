@@ -111,7 +111,26 @@ describe('admin console in the browser', () => {
     const audienceId = saved.facebook.audience.audienceId as string;
     await eventually(async () => (await stack.facebookMembers(audienceId)).length === 30, 60000, 'the refresh to reach Facebook');
     await runAndWait(30);
+
+    // A dry run says what a full sync would do, and sends nothing.
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.locator('table.runs tbody tr:first-child[data-state="succeeded"]', { hasText: 'dry-run by alice' }).waitFor({ timeout: 60000 });
+    await shows(page, 'table.runs tbody tr:first-child', 'would add 0, remove 0, keep 30');
     await screenshot(page, 'export-runs');
+
+    // Paused, a run is refused where it was asked for; resumed, a full sync catches up.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await shows(page, '.badge', 'Paused');
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await shows(page, '[role=alert]', 'is paused');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await shows(page, '.notice', 'Resumed');
+    await page.locator('table.runs tbody tr:first-child[data-state="succeeded"]', { hasText: 'on-demand by alice' }).waitFor({ timeout: 60000 });
+    expect(await stack.facebookMembers(audienceId)).toHaveLength(30);
+    // Nothing personal and no secret on the page: counts and digests' owners only.
+    const html = await page.content();
+    expect(html).not.toMatch(/fb\d+@example\.com|\+47/);
+    expect(html).not.toContain(stack.adminKey);
   });
 
   it('Microsoft: a connection shared with contributors, an export by customer and account, a run with its counts', async () => {
@@ -186,6 +205,9 @@ describe('admin console in the browser', () => {
     expect(await overflowsSideways(page)).toBe(false);
     await phone.goto(page.url());
     await phone.locator('table.runs').waitFor();
+    expect(await overflowsSideways(phone)).toBe(false);
+    // On a phone the runs are cards, not a table to scroll sideways.
+    expect(await phone.evaluate<boolean>("[...document.querySelectorAll('.table-wrap')].some((e) => e.scrollWidth > e.clientWidth + 1)")).toBe(false);
     await screenshot(phone, 'export-phone');
     await phone.close();
   });

@@ -32,6 +32,8 @@ export interface Export {
   state: 'active' | 'needs-attention';
   problem?: string;
   paused?: boolean;
+  pausedBy?: string;
+  pausedAt?: string;
   version: number;
   pipeline: { savedVersion: number; appliedVersion: number | null; state: 'active' | 'saved' };
 }

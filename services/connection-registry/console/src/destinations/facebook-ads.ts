@@ -111,8 +111,21 @@ export const facebookAds: ConsoleDestination = {
         changed();
       }, section);
     }, 'primary');
-    append(section, [field('Ad account', accounts, { path: 'adAccountId' }), picker.element, chosen ? field('Exports already feeding the current audience', move, { path: 'moveExports' }) : null, area, h('div', { class: 'actions' }, save)]);
-    if (accounts.value) await picker.load(accounts.value);
+    const chooser = h('div', {}, field('Ad account', accounts, { path: 'adAccountId' }), picker.element, chosen ? field('Exports already feeding the current audience', move, { path: 'moveExports' }) : null, area, h('div', { class: 'actions' }, save));
+    if (!chosen) {
+      section.append(chooser);
+      if (accounts.value) await picker.load(accounts.value);
+      return section;
+    }
+    // Chosen already: the chooser opens on request, so the page leads with what is set.
+    const open = button('Change audience…', () =>
+      void act(area, open, async () => {
+        if (accounts.value) await picker.load(accounts.value);
+        open.replaceWith(chooser);
+        accounts.focus();
+      }),
+    );
+    append(section, [area, h('div', { class: 'actions' }, open)]);
     return section;
   },
 
@@ -196,7 +209,7 @@ export const facebookAds: ConsoleDestination = {
       ['Match by', IDENTIFIERS.find(([v]) => v === s.keyIdentifier)?.[1] ?? s.keyIdentifier],
       ['Keys', Object.entries(s.mappings).map(([key, attr]) => `${label(key)} ← ${attr}`).join(', ')],
       ...(s.defaultCountry ? ([['Phone country', s.defaultCountry]] as [string, string][]) : []),
-      ['Audience', `${s.audience.audienceName ?? s.audience.audienceId} (${s.audience.audienceId}, ad account ${s.audience.adAccountId})`],
+      ['Ad account', s.audience.adAccountId],
     ];
   },
 };

@@ -1,6 +1,6 @@
 import { all, api } from '../api.js';
 import { h, fill } from '../dom.js';
-import { flash, go, PageContext } from '../context.js';
+import { flash, go, PageContext, takeFlash } from '../context.js';
 import type { Connection, Export } from '../views.js';
 import { destinationOf } from '../destinations/index.js';
 import { when } from '../format.js';
@@ -9,6 +9,7 @@ import { needsSignIn, signInLabel, signInWithProvider, statusLine, usableByLabel
 
 export async function connectionPage([id]: string[], ctx: PageContext): Promise<Node> {
   const page = h('div', {});
+  let said: string | undefined;
   const draw = async () => {
     const c = await api<Connection>('GET', `/connections/${encodeURIComponent(id)}`);
     const exports = (await all<Export>('/exports')).filter((e) => e.connectionId === id);
@@ -16,8 +17,10 @@ export async function connectionPage([id]: string[], ctx: PageContext): Promise<
     const area = problemArea();
     const signIn = ctx.isAdmin && (needsSignIn(c) || c.status === 'ready') ? button(needsSignIn(c) ? signInLabel(c) : `Sign in with ${destination.provider} again`, () => void act(area, signIn, () => signInWithProvider(c)), needsSignIn(c) ? 'primary' : 'secondary') : null;
     const setup = await destination.setup(c, ctx, () => void draw());
+    said = takeFlash() ?? said;
     fill(
       page,
+      said ? h('p', { class: 'notice', role: 'status' }, said) : null,
       h('h1', {}, c.displayName),
       h('section', { class: 'card' }, h('h2', {}, 'Status'), statusLine(c), dl([
         ['Destination', destination.label],

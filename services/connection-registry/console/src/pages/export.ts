@@ -1,6 +1,6 @@
 import { api } from '../api.js';
 import { h, fill } from '../dom.js';
-import { flash, go, PageContext } from '../context.js';
+import { flash, go, PageContext, takeFlash } from '../context.js';
 import type { Connection, Export, Run } from '../views.js';
 import { destinationOf } from '../destinations/index.js';
 import { exportStateBadge } from '../export-state.js';
@@ -15,8 +15,12 @@ export async function exportPage([id]: string[], ctx: PageContext): Promise<Node
   const path = `/exports/${encodeURIComponent(id)}`;
   const page = h('div', {});
   const runsSlot = h('section', { class: 'card', 'aria-labelledby': 'runs-title' });
+  let applying = false;
+  /** What the last action here said; kept while the page redraws itself. */
+  let said: string | undefined;
   const draw = async () => {
     const e = await api<Export>('GET', path);
+    applying = e.pipeline.state === 'saved';
     const c = await api<Connection>('GET', `/connections/${encodeURIComponent(e.connectionId)}`).catch(() => undefined);
     const destination = c ? destinationOf(c.destination) : undefined;
     const area = problemArea();
@@ -31,6 +35,7 @@ export async function exportPage([id]: string[], ctx: PageContext): Promise<Node
         const changed = await api<Export & { startedRun?: string }>('PATCH', path, { paused: !e.paused }, { 'if-match': `"${e.version}"` });
         flash(changed.paused ? 'Paused: nothing is sent until you resume.' : `Resumed${changed.startedRun ? ': a full sync catches the audience up' : ''}.`);
         await draw();
+        await drawRuns();
       }),
     );
     const edit = h('a', { class: 'button secondary', href: `#${path}/edit` }, 'Edit');
@@ -52,11 +57,14 @@ export async function exportPage([id]: string[], ctx: PageContext): Promise<Node
       actions.replaceWith(panel);
     }, 'danger');
     const actions = h('div', { class: 'actions' }, runNow, dryRun, pause, edit, remove);
+    said = takeFlash() ?? said;
     fill(
       page,
+      said ? h('p', { class: 'notice', role: 'status' }, said) : null,
       h('div', { class: 'title-row' }, h('h1', {}, e.displayName), exportStateBadge(e)),
       e.problem ? h('div', { class: 'problem', role: 'alert' }, h('p', {}, e.problem)) : null,
-      e.pipeline.state === 'saved' ? h('p', { class: 'notice' }, `Saved version ${e.pipeline.savedVersion}; the pipeline still applies version ${e.pipeline.appliedVersion ?? 'none'}.`) : null,
+      e.paused ? h('p', { class: 'notice' }, `Paused by ${e.pausedBy ?? 'someone'} since ${when(e.pausedAt)}: nothing is sent. Resuming starts a full sync that catches the audience up.`) : null,
+      e.pipeline.state === 'saved' ? h('p', { class: 'notice' }, 'Saved; the pipeline is applying this version (a moment while every stage takes it up).') : null,
       h(
         'section',
         { class: 'card' },
@@ -65,7 +73,7 @@ export async function exportPage([id]: string[], ctx: PageContext): Promise<Node
           ['Connection', c ? `${c.displayName} (${destination!.label})` : e.connectionId],
           ['Segments', e.segments.map((s) => `${s.name} (${s.id})`).join(', ')],
           ...(destination ? destination.summary(e) : []),
-          ['Audiences', e.audiences.map((a) => a.name ?? a.audienceId ?? '').join(', ')],
+          ['Audiences at the platform', e.audiences.map((a) => (a.audienceId ? `${a.name ?? ''} (${a.audienceId})` : a.name ?? '')).join(', ')],
         ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
         area,
         actions,
@@ -78,12 +86,17 @@ export async function exportPage([id]: string[], ctx: PageContext): Promise<Node
   const drawRuns = async () => {
     const runs = (await api<{ items: Run[] }>('GET', `${path}/runs?limit=${HISTORY}`)).items;
     fill(runsSlot, h('h2', { id: 'runs-title' }, 'Runs'), runs.length ? runTable(runs) : h('p', {}, 'No runs yet. "Run now" sends a full sync; the segments\' own refreshes and changes also appear here.'));
-    if (runs.some((r) => r.state === 'pending' || r.state === 'running')) schedule();
+    if (applying || runs.some((r) => r.state === 'pending' || r.state === 'running')) schedule();
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const schedule = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => void (ctx.signal.aborted ? undefined : drawRuns().catch(() => schedule())), POLL_MS);
+    timer = setTimeout(() => void (ctx.signal.aborted ? undefined : refresh().catch(() => schedule())), POLL_MS);
+  };
+  // The export too while the pipeline applies a save, so its state turns active without a reload.
+  const refresh = async () => {
+    if (applying) await draw();
+    await drawRuns();
   };
   ctx.signal.addEventListener('abort', () => clearTimeout(timer));
   await draw();
@@ -109,14 +122,14 @@ function runTable(runs: Run[]): HTMLElement {
           h(
             'tr',
             { 'data-run': r.id, 'data-state': r.state },
-            h('td', {}, when(r.createdAt)),
-            h('td', {}, `${r.trigger}${r.requestedBy ? ` by ${r.requestedBy}` : ''}`),
-            h('td', {}, h('span', { class: `badge ${STATE_TONE[r.state]}` }, r.state)),
-            h('td', { class: 'num', 'data-count': 'sent' }, count(r.counts.sent)),
-            h('td', { class: 'num', 'data-count': 'removed' }, count(r.counts.removed)),
-            h('td', { class: 'num', 'data-count': 'invalid' }, count(r.counts.invalid), invalidReasons(r.counts.invalidByReason)),
-            h('td', { 'data-count': 'audience' }, audienceSize(r)),
-            h('td', {}, details(r)),
+            h('td', { 'data-label': 'Started' }, when(r.createdAt)),
+            h('td', { 'data-label': 'Trigger' }, `${r.trigger}${r.requestedBy ? ` by ${r.requestedBy}` : ''}`),
+            h('td', { 'data-label': 'State' }, h('span', { class: `badge ${STATE_TONE[r.state]}` }, r.state)),
+            h('td', { class: 'num', 'data-count': 'sent', 'data-label': 'Sent' }, count(r.counts.sent)),
+            h('td', { class: 'num', 'data-count': 'removed', 'data-label': 'Removed' }, count(r.counts.removed)),
+            h('td', { class: 'num', 'data-count': 'invalid', 'data-label': 'Invalid' }, count(r.counts.invalid), invalidReasons(r.counts.invalidByReason)),
+            h('td', { 'data-count': 'audience', 'data-label': 'Audience size' }, audienceSize(r)),
+            h('td', { 'data-label': 'Details' }, details(r)),
           ),
         ),
       ),
