@@ -11,6 +11,10 @@ import { stackApiKeys } from './stack-env';
  * `npm run demo`, against a running `npm start`: sets up a connection and an export per
  * destination through the registry's API, publishes a sample segment, and waits until the
  * emulated audiences hold exactly the expected members.
+ *
+ * `npm run demo -- --publish <segment id>[,<segment id>]` only publishes the same sample events
+ * into the given segments (the first gets the VIP sample, the second the newsletter sample), for
+ * the demo done by hand in the console.
  */
 const registry = `http://127.0.0.1:${process.env.REGISTRY_PORT ?? 3000}`;
 const facebook = `http://127.0.0.1:${process.env.FACEBOOK_EMULATOR_PORT ?? 4101}`;
@@ -40,7 +44,8 @@ async function signIn(connectionId: string): Promise<void> {
   if (landed.status !== 200) throw new Error(`the OAuth callback answered ${landed.status}`);
 }
 
-const key = adminKey();
+const publishOnly = process.argv[2] === '--publish' ? process.argv[3] : undefined;
+const key = publishOnly ? '' : adminKey();
 const suffix = Date.now().toString(36);
 const vip = `demo-vip-${suffix}`;
 const news = `demo-newsletter-${suffix}`;
@@ -62,25 +67,10 @@ async function demo(): Promise<boolean> {
   await waitFor(async () => (await Promise.all([fbExport, msExport].map(async (e) => (await api('GET', `/exports/${e.id}`)).pipeline.state))).every((s) => s === 'active'), 60_000, 'both exports to be active');
   say('both exports are active: the pipeline follows what was saved');
 
-  const kafka = new Kafka({ clientId: 'demo', brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer();
-  await producer.connect();
-  let clock = Date.now();
-  const at = () => new Date((clock += 10)).toISOString();
-  const send = (e: SegmentEvent) => producer.send({ topic: Topics.segmentEvents.name, messages: [{ key: 'segmentId' in e ? e.segmentId : e.profileId, value: JSON.stringify(e) }] });
-  const refresh = (segmentId: string, name: string, ids: number[]): SegmentEvent => ({ type: 'refresh', eventId: `${segmentId}-refresh`, occurredAt: at(), segmentId, segmentName: name, refreshId: `${segmentId}-r1`, part: 1, final: true, members: ids.map((i) => ({ profileId: `p${i}`, attributes: person(i) })) });
-  const move = (segmentId: string, i: number, status: 'entered' | 'exited'): SegmentEvent => ({ type: 'membership', eventId: `${segmentId}-${i}-${status}`, occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status, attributes: status === 'entered' ? person(i) : null });
-
-  say('publishing: a refresh of each segment (VIP 0-49, newsletter 40-59), then enters and exits');
-  await send(refresh(vip, 'VIP customers', range(0, 50)));
-  await send(refresh(news, 'Newsletter', range(40, 60)));
-  for (const e of [move(vip, 60, 'entered'), move(vip, 0, 'exited'), move(vip, 45, 'exited'), move(news, 1, 'entered')]) await send(e);
-  await producer.disconnect();
-
-  const vipMembers = [...range(1, 50).filter((i) => i !== 45), 60];
-  const union = [...new Set([...vipMembers, ...range(40, 60), 1])];
+  await publishSample(vip, news);
+  const union = [...new Set([...VIP_MEMBERS, ...range(40, 60), 1])];
   const fbExpected = facebookRows(['EMAIL', 'PHONE', 'FN', 'LN'], union.map((i) => ({ op: 'add' as const, identifiers: { EMAIL: person(i).PrimaryEmail, PHONE: person(i).MobilePhone, FN: person(i).FirstName, LN: person(i).LastName } }))).adds.length;
-  const msExpected = microsoftEmails(vipMembers.map((i) => ({ op: 'add' as const, identifiers: { EMAIL: person(i).PrimaryEmail } }))).adds.length;
+  const msExpected = microsoftEmails(VIP_MEMBERS.map((i) => ({ op: 'add' as const, identifiers: { EMAIL: person(i).PrimaryEmail } }))).adds.length;
 
   const deadline = Date.now() + 60_000;
   let fbCount = -1;
@@ -99,6 +89,26 @@ async function demo(): Promise<boolean> {
   return ok;
 }
 
+/** Who is in the VIP segment after the sample's changes. */
+const VIP_MEMBERS = [...range(1, 50).filter((i) => i !== 45), 60];
+
+/** The sample: a refresh of each segment (VIP 0-49, newsletter 40-59), then enters and exits. */
+async function publishSample(vipId: string, newsId?: string): Promise<void> {
+  const producer = new Kafka({ clientId: 'demo', brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  let clock = Date.now();
+  const at = () => new Date((clock += 10)).toISOString();
+  const send = (e: SegmentEvent) => producer.send({ topic: Topics.segmentEvents.name, messages: [{ key: 'segmentId' in e ? e.segmentId : e.profileId, value: JSON.stringify(e) }] });
+  const refreshId = `r-${Date.now().toString(36)}`;
+  const refresh = (segmentId: string, name: string, ids: number[]): SegmentEvent => ({ type: 'refresh', eventId: `${segmentId}-${refreshId}`, occurredAt: at(), segmentId, segmentName: name, refreshId: `${segmentId}-${refreshId}`, part: 1, final: true, members: ids.map((i) => ({ profileId: `p${i}`, attributes: person(i) })) });
+  const move = (segmentId: string, i: number, status: 'entered' | 'exited'): SegmentEvent => ({ type: 'membership', eventId: `${segmentId}-${refreshId}-${i}-${status}`, occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status, attributes: status === 'entered' ? person(i) : null });
+  say(`publishing: a refresh of ${vipId} (profiles 0-49)${newsId ? ` and of ${newsId} (40-59)` : ''}, then enters and exits`);
+  await send(refresh(vipId, 'VIP customers', range(0, 50)));
+  if (newsId) await send(refresh(newsId, 'Newsletter', range(40, 60)));
+  for (const e of [move(vipId, 60, 'entered'), move(vipId, 0, 'exited'), move(vipId, 45, 'exited'), ...(newsId ? [move(newsId, 1, 'entered')] : [])]) await send(e);
+  await producer.disconnect();
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
@@ -111,7 +121,17 @@ async function waitFor(done: () => Promise<boolean>, ms: number, what: string): 
   }
 }
 
-demo()
+async function publishOnlyDemo(segments: string): Promise<boolean> {
+  const [vipId, newsId, ...more] = segments.split(',').map((s) => s.trim());
+  if (!vipId || more.length) throw new Error('--publish takes one or two segment ids, comma-separated, e.g. --publish vip,newsletter');
+  await publishSample(vipId, newsId);
+  const union = new Set([...VIP_MEMBERS, ...(newsId ? [...range(40, 60), 1] : [])]);
+  say(`published. After the changes ${vipId} has ${VIP_MEMBERS.length} members${newsId ? `, ${newsId} ${range(40, 60).length + 1}, together ${union.size}` : ''}.`);
+  say("Open the console: an export of these segments shows a refresh run per segment, and its audience at the emulator these members.");
+  return true;
+}
+
+(publishOnly === undefined ? demo() : publishOnlyDemo(publishOnly))
   .then((ok) => process.exit(ok ? 0 : 1))
   .catch((error: Error) => {
     process.stderr.write(`demo failed: ${error.message}\n`);

@@ -68,6 +68,7 @@ async function start(): Promise<void> {
   say(`logs       ${logDir}`);
   say(`state      ${stackStateFile(dataDir)} (pids, restarts; npm run status reads it)`);
   say(`API keys   ${stackApiKeys(env.values).map((k) => `${k.name} (${k.role})`).join(', ')}: in ${join(dataDir, 'dev-secrets.json')} (REGISTRY_API_KEYS)`);
+  say(`Console    http://127.0.0.1:${servicePort(stackServices[0], env.values)}/ (sign in with the administrator key of ${join(dataDir, 'dev-secrets.json')})`);
   say(`API docs   http://127.0.0.1:${servicePort(stackServices[0], env.values)}/docs`);
   say('\nRun `npm run status` in another terminal to see readiness. A process that crashes is restarted; Ctrl-C stops everything.');
 }
