@@ -191,6 +191,61 @@ describe('admin console in the browser', () => {
     await page.locator('table.runs tbody tr:first-child[data-state="succeeded"]').waitFor({ timeout: 60000 });
   });
 
+  it('edits an export, shares and renames a connection, deletes after saying what stops, signs out', async () => {
+    // Edit: another name and a second segment; the answer's full sync shows in the history.
+    await page.goto(`${stack.registryUrl}/#/exports`);
+    await page.getByRole('link', { name: 'Buyers to Microsoft' }).click();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Display name').fill('Buyers and VIPs to Microsoft');
+    await page.getByRole('button', { name: 'Add segment' }).click();
+    await page.getByLabel('Segment 2 id').fill(uniqueName('vip'));
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Buyers and VIPs to Microsoft' }).waitFor();
+    await shows(page, '.notice', 'Export saved');
+
+    // Share the administrators-only connection; the contributor then sees it.
+    await page.goto(`${stack.registryUrl}/#/connections`);
+    await page.getByRole('link', { name: /Admins only/ }).click();
+    await page.getByRole('textbox', { name: 'Display name' }).fill('Shared now');
+    await page.getByRole('combobox', { name: 'Who may use it' }).selectOption('administrators-and-contributors');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await shows(page, '.notice', 'Connection saved');
+    await page.getByRole('heading', { name: 'Shared now' }).waitFor();
+    const context = await browser.newContext({ viewport: WIDE });
+    const contributor = await context.newPage();
+    await signIn(contributor, stack.contributorKey);
+    await contributor.getByRole('link', { name: 'Shared now' }).waitFor();
+    await context.close();
+
+    // Deleting the Microsoft connection says which export stops, and takes it along.
+    await page.goto(`${stack.registryUrl}/#/connections`);
+    await page.getByRole('link', { name: /Microsoft shop/ }).click();
+    await page.getByRole('button', { name: 'Delete connection…' }).click();
+    await shows(page, '[role=alertdialog]', 'stops delivery of 1 export');
+    await shows(page, '[role=alertdialog]', 'Buyers and VIPs to Microsoft');
+    // Cancel is focused first, so Enter does not delete.
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Cancel');
+    await page.getByRole('button', { name: 'Delete connection and 1 export' }).click();
+    await page.getByRole('heading', { name: 'Connections' }).waitFor();
+    await shows(page, '.notice', 'deleted');
+    expect(await page.getByRole('link', { name: /Microsoft shop/ }).count()).toBe(0);
+    const exports = (await stack.api('GET', '/exports')).body.items.map((e: { displayName: string }) => e.displayName);
+    expect(exports).not.toContain('Buyers and VIPs to Microsoft');
+
+    // Keyboard only: from the list to the form, the new page's heading takes focus.
+    await page.getByRole('link', { name: 'Add connection' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Add connection' }).waitFor();
+    expect(await page.evaluate<string>('document.activeElement.tagName')).toBe('H1');
+
+    // Signing out ends the session: the console asks for a key again, even after a reload.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await shows(page, '[role=status]', 'You are signed out');
+    await page.reload();
+    await page.getByLabel('API key').waitFor();
+    await signIn(page, stack.adminKey);
+  });
+
   it('keeps its layout at 1280 and 390 px', async () => {
     const phone = await admin.newPage();
     await phone.setViewportSize(PHONE);
