@@ -1,8 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { Topics } from '@audience-sync/contracts';
 import { Emulators, startEmulators } from '../../tools/emulators/main';
 import { completeOAuth, keys, Registry, request, startRegistry } from '../support/registry-harness';
-import { eventually, testBrokers, uniqueName } from '../support/env';
+import { ExportConfigReader } from '../support/export-config-reader';
+import { eventually, uniqueName } from '../support/env';
 
 /**
  * Pausing an export over the API (PATCH /exports/{id} `paused`): the pipeline is told, runs are
@@ -14,8 +13,8 @@ describe('pausing an export', () => {
   let registry: Registry;
   let admin: Registry['as'] extends (r: any) => infer F ? F : never;
   let contributor: typeof admin;
-  const configs = new Map<string, any>();
-  let configReader: ReturnType<Kafka['consumer']>;
+  const configReader = new ExportConfigReader();
+  const configs = configReader.configs;
 
   async function microsoftExport(usableBy: string) {
     const connection = await admin('POST', '/connections', { displayName: 'MS', destination: 'microsoft-advertising', usableBy, consent: { agreed: true } });
@@ -35,15 +34,11 @@ describe('pausing an export', () => {
     registry = await startRegistry(emulators);
     admin = registry.as('admin');
     contributor = registry.as('contributor');
-    const kafka = new Kafka({ clientId: 'pause-test', brokers: testBrokers(), logLevel: logLevel.NOTHING });
-    configReader = kafka.consumer({ groupId: uniqueName('config-reader') });
-    await configReader.connect();
-    await configReader.subscribe({ topic: Topics.exportConfigs.name, fromBeginning: true });
-    await configReader.run({ eachMessage: async ({ message }) => void configs.set(message.key!.toString(), message.value ? JSON.parse(message.value.toString()) : null) });
+    await configReader.start();
   });
 
   afterAll(async () => {
-    await configReader.disconnect();
+    await configReader.stop();
     await registry.close();
     await emulators.close();
   });

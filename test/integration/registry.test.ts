@@ -1,10 +1,10 @@
 import mongoose from 'mongoose';
-import { Kafka, logLevel } from 'kafkajs';
 import { configAppliedTopics, PipelineStage, Topics } from '@audience-sync/contracts';
 import { ContractProducer } from '@audience-sync/kafka';
 import { Emulators, startEmulators } from '../../tools/emulators/main';
 import { completeOAuth, keys, Registry, startRegistry } from '../support/registry-harness';
-import { eventually, testBrokers, uniqueName } from '../support/env';
+import { ExportConfigReader } from '../support/export-config-reader';
+import { eventually, uniqueName } from '../support/env';
 import { drained } from '../support/drained';
 import { ExportsService } from '../../services/connection-registry/src/exports/exports.service';
 import { RunStatusConsumer } from '../../services/connection-registry/src/runs/run-status.consumer';
@@ -29,8 +29,8 @@ describe('connection registry over HTTP', () => {
   let admin: Registry['as'] extends (r: any) => infer F ? F : never;
   let contributor: typeof admin;
   let anonymous: typeof admin;
-  const configs = new Map<string, any>();
-  let configReader: ReturnType<Kafka['consumer']>;
+  const configReader = new ExportConfigReader();
+  const configs = configReader.configs;
 
   async function facebookConnection(usableBy = 'administrators', audienceId = CUSTOM) {
     const created = await admin('POST', '/connections', { displayName: 'FB', destination: 'facebook-ads', usableBy, consent: { agreed: true } });
@@ -53,15 +53,11 @@ describe('connection registry over HTTP', () => {
     admin = registry.as('admin');
     contributor = registry.as('contributor');
     anonymous = registry.as('none');
-    const kafka = new Kafka({ clientId: 'registry-test', brokers: testBrokers(), logLevel: logLevel.NOTHING });
-    configReader = kafka.consumer({ groupId: uniqueName('config-reader') });
-    await configReader.connect();
-    await configReader.subscribe({ topic: Topics.exportConfigs.name, fromBeginning: true });
-    await configReader.run({ eachMessage: async ({ message }) => void configs.set(message.key!.toString(), message.value ? JSON.parse(message.value.toString()) : null) });
+    await configReader.start();
   });
 
   afterAll(async () => {
-    await configReader.disconnect();
+    await configReader.stop();
     await registry.close();
     await emulators.close();
   });

@@ -2,6 +2,7 @@ import { ExportConfig, HashedRefreshEvent, RunStatus, SegmentEvent } from '@audi
 import { streamOf } from '@audience-sync/destinations';
 import { identityOf } from '@audience-sync/identifiers';
 import { hashFirst } from '../../../../test/support/hash-first';
+import { facebookConfig } from '../../../../test/support/engine-configs';
 import { ChangeBatch } from './change-writer';
 import { MembershipEngine } from './membership-engine';
 import { MemoryStore } from './memory-store';
@@ -14,17 +15,7 @@ import { SentEntry } from './state-store';
  * members without a usable identifier); the dry run's counts must then be what the next real run
  * does, and the dry run itself must send nothing and leave the state as it was.
  */
-const facebook = (exportId: string, segmentIds: string[], version = 1): ExportConfig => ({
-  exportId,
-  version,
-  displayName: exportId,
-  connectionId: 'c1',
-  connectionState: 'active',
-  segments: segmentIds.map((id) => ({ id, name: id })),
-  maxProfiles: 100,
-  updatedAt: '2026-11-01T00:00:00Z',
-  destination: { type: 'facebook-ads', adAccountId: '1', audienceId: 'aud', keyIdentifier: 'email', mappings: { EMAIL: 'Email' } },
-});
+const facebook = (exportId: string, segmentIds: string[], version = 1): ExportConfig => facebookConfig(exportId, segmentIds, { version, maxProfiles: 100 });
 
 let clock = Date.parse('2026-11-01T00:00:00Z');
 const at = () => new Date((clock += 1000)).toISOString();

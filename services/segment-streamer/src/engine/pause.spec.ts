@@ -3,6 +3,7 @@ import { streamOf } from '@audience-sync/destinations';
 import { hash } from 'node:crypto';
 import { DestinationAudiences } from '../../../../test/support/destination-audiences';
 import { hashFirst } from '../../../../test/support/hash-first';
+import { facebookConfig } from '../../../../test/support/engine-configs';
 import { MembershipEngine } from './membership-engine';
 import { MemoryStore } from './memory-store';
 
@@ -15,18 +16,8 @@ const digest = (value: string) => hash('sha256', value, 'base64url');
 const email = (i: number) => `p${i}@example.com`;
 const rows = (...ids: number[]) => ids.map((i) => digest(email(i))).sort();
 
-const config = (exportId: string, segmentIds: string[], audienceId: string, version = 1, paused?: boolean): ExportConfig => ({
-  exportId,
-  version,
-  displayName: exportId,
-  connectionId: 'c1',
-  connectionState: 'active',
-  segments: segmentIds.map((id) => ({ id, name: id })),
-  ...(paused === undefined ? {} : { paused }),
-  maxProfiles: 1000,
-  updatedAt: '2026-11-01T00:00:00Z',
-  destination: { type: 'facebook-ads', adAccountId: '1', audienceId, keyIdentifier: 'email', mappings: { EMAIL: 'Email' } },
-});
+const config = (exportId: string, segmentIds: string[], audienceId: string, version = 1, paused?: boolean): ExportConfig =>
+  facebookConfig(exportId, segmentIds, { audienceId, version, ...(paused === undefined ? {} : { paused }) });
 
 let clock = Date.parse('2026-11-01T00:00:00Z');
 const at = () => new Date((clock += 1000)).toISOString();
