@@ -13,7 +13,7 @@ const TERMS = 'Facebook: the custom audience terms are not accepted for this ad 
  */
 export const graphErrors: ErrorTable<GraphAction> = [
   { code: 190, action: 're-authenticate', message: 'Facebook rejected the access token (expired or revoked)' }, // token invalid or expired (458, 460, 463, 467): notes
-  { code: 200, subcode: 1870090, action: 'fail', message: TERMS }, // custom audience terms not accepted: notes
+  { code: 200, subcode: 1870090, action: 'terms', message: TERMS }, // custom audience terms not accepted: notes
   { code: 4, action: 'throttle' }, // application request limit: notes
   { code: 17, action: 'throttle' }, // user request limit: notes
   { code: 32, action: 'throttle' }, // page / custom request limit: notes
