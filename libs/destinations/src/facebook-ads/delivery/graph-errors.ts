@@ -3,7 +3,7 @@ import { ErrorAction, ErrorTable } from '@audience-sync/delivery';
 /** Besides the shared actions, the replace session's own: open a new session, or wait for another replace. */
 export type GraphAction = ErrorAction<'session-closed' | 'session-busy'>;
 
-const TERMS = 'Facebook: the custom audience terms are not accepted for this ad account; accept them in Facebook Ads Manager, then run the export again';
+const TERMS = 'Facebook: the custom audience terms are not accepted for this ad account; accept them in Facebook Ads Manager, then confirm on the connection that they are accepted, which runs its exports again';
 
 /**
  * Graph API answers → what the sink does; the first rule an answer matches wins (so a 5xx retries

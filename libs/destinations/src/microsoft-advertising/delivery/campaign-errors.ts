@@ -3,7 +3,7 @@ import { ErrorAction, ErrorTable } from '@audience-sync/delivery';
 /** Besides the shared actions, AddAudiences' own: the list was made meanwhile, look it up. */
 export type CampaignAction = ErrorAction<'duplicate-name'>;
 
-const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then run the export again';
+const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then confirm on the connection that they are accepted, which runs its exports again';
 
 /**
  * Campaign Management fault codes → what the sink does; the first rule any error of an answer
