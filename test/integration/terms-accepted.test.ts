@@ -1,6 +1,8 @@
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { Emulators, startEmulators } from '../../tools/emulators/main';
 import { completeOAuth, keys, Registry, request, startRegistry } from '../support/registry-harness';
-import { uniqueName } from '../support/env';
+import { eventually, uniqueName } from '../support/env';
 
 const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences)';
 
@@ -14,6 +16,9 @@ describe('connection registry: terms not accepted', () => {
   let registry: Registry;
   let admin: ReturnType<Registry['as']>;
   let contributor: ReturnType<Registry['as']>;
+  /** A webhook receiver's bodies, parsed. */
+  const hooked: { event: string; data: { connectionId: string; message: string } }[] = [];
+  let receiver: Server;
 
   const report = (key: string, connectionId: string, problem = TERMS) => request(`${registry.url}/internal/connections/${connectionId}/terms-problem`, 'POST', { key, body: { problem } });
 
@@ -32,7 +37,16 @@ describe('connection registry: terms not accepted', () => {
 
   beforeAll(async () => {
     emulators = await startEmulators();
-    registry = await startRegistry(emulators);
+    registry = await startRegistry(emulators, { WEBHOOK_POLL_MS: '100' });
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        hooked.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     admin = registry.as('admin');
     contributor = registry.as('contributor');
   });
@@ -40,6 +54,7 @@ describe('connection registry: terms not accepted', () => {
   afterAll(async () => {
     await registry?.close();
     await emulators?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
   });
 
   it('a sink reports it on its own destination’s connections only; the status says what to accept where and how to confirm', async () => {
@@ -55,6 +70,23 @@ describe('connection registry: terms not accepted', () => {
     expect(flagged.statusMessage).toContain(TERMS);
     expect(flagged.statusMessage).toContain(`POST /connections/${id}/terms-accepted`);
     expect((await contributor('GET', '/connections')).body.items.find((c: { id: string }) => c.id === id).status).toBe('terms-not-accepted');
+  });
+
+  it('posts connection.terms-not-accepted once, however many sinks report it, and again after a confirmation the platform refuses', async () => {
+    const hook = await admin('POST', '/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/terms`, events: ['connection.terms-not-accepted'] });
+    expect(hook.status).toBe(201);
+    const id = await microsoftConnection();
+    const mine = () => hooked.filter((h) => h.data.connectionId === id);
+    await Promise.all([report(keys.sinkMicrosoft, id), report(keys.sinkMicrosoft, id)]);
+    const [first] = await eventually(() => mine().length > 0 && mine(), 10000, 'the terms-not-accepted delivery');
+    expect(first).toMatchObject({ event: 'connection.terms-not-accepted', data: { connectionId: id, destination: 'microsoft-advertising', message: expect.stringContaining(TERMS) } });
+    await report(keys.sinkMicrosoft, id);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(mine()).toHaveLength(1);
+
+    expect((await admin('POST', `/connections/${id}/terms-accepted`)).status).toBe(200);
+    await report(keys.sinkMicrosoft, id);
+    await eventually(() => mine().length === 2, 10000, 'a second delivery after the confirmation');
   });
 
   it('only administrators confirm; the confirmation clears it, starts a full sync of each export that is not paused, and is audited', async () => {

@@ -215,6 +215,7 @@ export class ConnectionsService {
     const before = await this.connections.findOneAndUpdate({ _id: id }, { $set: { termsProblem: problem } }).lean();
     if (!before) throw notFound('connection', id);
     if (before.termsProblem !== problem) this.logger.warn(withIds({ connectionId: id }, `terms not accepted: ${problem}`));
+    if (!before.termsProblem) await this.alerts.termsNotAccepted({ ...before, termsProblem: problem }, new Date());
   }
 
   /**
