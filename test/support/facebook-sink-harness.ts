@@ -63,6 +63,7 @@ function batch(audienceId: string, mode: FacebookChangeBatch['mode'], adds: stri
 export class StandInRegistry {
   readonly authFailures: string[] = [];
   readonly problems: string[] = [];
+  readonly termsProblems: { connectionId: string; problem: string }[] = [];
 
   constructor(public token: string | undefined) {}
 
@@ -79,6 +80,10 @@ export class StandInRegistry {
 
   async reportExportProblem(_exportId: string, problem: string): Promise<void> {
     this.problems.push(problem);
+  }
+
+  async reportTermsProblem(connectionId: string, problem: string): Promise<void> {
+    this.termsProblems.push({ connectionId, problem });
   }
 }
 

@@ -1,7 +1,7 @@
 import { ApiClient, ApiError, ApiPlatform, Send } from './api-client';
 import { classify, ErrorAction, ErrorCode, ErrorTable } from './error-table';
 import { ReauthenticationRequired } from './registry-client';
-import { AuthenticationLost } from './sink-runner';
+import { AuthenticationLost, PermanentFailure, TermsNotAccepted } from './sink-runner';
 
 type Action = ErrorAction<'own'>;
 
@@ -15,6 +15,7 @@ const table: ErrorTable<Action> = [
   { code: 9, action: 'audience-gone' },
   { subcode: 99, action: 'own' },
   { code: 3, action: 'fail', message: 'accept the terms, then run the export again' },
+  { code: 4, action: 'terms', message: 'the terms are not accepted; accept them in the platform' },
 ];
 
 /** Answers `{ error: { code, subcode } }` with the status given; a `wait` header says how long a rate limit lasts. */
@@ -128,6 +129,14 @@ describe('ApiClient: one call loop, driven by an error table', () => {
     expect(await handed(400, { code: 12345 })).toMatchObject({ action: 'fail', handling: { action: 'fail' } });
     expect(sent).toBe(4);
     expect(waits).toEqual([]);
+  });
+
+  it('terms: stops at once with TermsNotAccepted (a PermanentFailure) carrying the rule’s message; the loop reports nothing itself', async () => {
+    const thrown = await client().call('c', script(answer(400, { code: 4 })), signal, heartbeat).catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(TermsNotAccepted);
+    expect(thrown).toBeInstanceOf(PermanentFailure);
+    expect(thrown).toMatchObject({ message: 'the terms are not accepted; accept them in the platform' });
+    expect([sent, waits, authFailures]).toEqual([1, [], []]);
   });
 
   it('the first rule an answer matches wins: a 5xx retries before the rules the caller interprets', async () => {

@@ -3,7 +3,7 @@ import { withIds } from '@audience-sync/runtime';
 import { BackoffOptions, backoffDelay, sleep } from './backoff';
 import { Handling } from './error-table';
 import { ReauthenticationRequired, RegistryClient } from './registry-client';
-import { AuthenticationLost } from './sink-runner';
+import { AuthenticationLost, TermsNotAccepted } from './sink-runner';
 import { apiMetrics } from './sink-metrics';
 
 /**
@@ -59,7 +59,8 @@ export type Send = (token: string, signal: AbortSignal) => Promise<Response>;
  * (and network errors) retry with jittered backoff up to `maxAttempts`, then throw a plain Error so
  * the batch is fetched again; rate limits wait (with a heartbeat) as long as the platform says, not
  * counted; `refresh-token` fetches a fresh token once, then acts as `re-authenticate`, which reports
- * the credentials to the registry (it flags the connection) and throws AuthenticationLost.
+ * the credentials to the registry (it flags the connection) and throws AuthenticationLost; `terms`
+ * throws TermsNotAccepted (the runner fails the run and tells the registry).
  */
 export class ApiClient<A extends string> {
   private readonly logger: Logger;
@@ -101,6 +102,9 @@ export class ApiClient<A extends string> {
           throw await this.credentialsRejected(connectionId, failure);
         case 're-authenticate':
           throw await this.credentialsRejected(connectionId, failure);
+        case 'terms':
+          this.logger.warn(withIds({ connectionId }, `answered ${failure.summary}: the account has not accepted the platform's terms`));
+          throw new TermsNotAccepted(termsMessage(this.platform.name, failure.handling));
         case 'throttle': {
           const ms = this.platform.throttleWait(response, attempt);
           this.logger.warn(withIds({ connectionId }, `rate limited (${failure.summary}); waiting ${Math.round(ms / 1000)} s`));
@@ -140,6 +144,11 @@ export class ApiClient<A extends string> {
     await this.registry.reportAuthFailure(connectionId, failure.handling.message ?? `${this.platform.name} rejected the access token`);
     return new AuthenticationLost(`connection ${connectionId}: ${this.platform.name} rejected the credentials${failure.reference ? ` (${failure.reference})` : ''}`);
   }
+}
+
+/** The message of a `terms` rule, which should say what to accept where; a rule without one still says what is wrong. */
+export function termsMessage(platform: string, handling: Handling<string>): string {
+  return handling.message ?? `${platform}: the account has not accepted the platform's terms; accept them with the platform`;
 }
 
 /**

@@ -6,11 +6,14 @@
 export type LoopAction = 'retry' | 'throttle' | 'refresh-token' | 're-authenticate';
 
 /**
- * Every action a destination's error table may name. The loop hands what it does not do itself to
- * the destination's delivery, as an ApiError carrying the rule: `fail` (no retry fixes it: the run
- * fails), `audience-gone`, or one of the destination's own (`Own`, e.g. replace-session rules).
+ * Every action a destination's error table may name. `terms` (the account has not accepted the
+ * platform's terms) the loop ends itself with TermsNotAccepted: the run fails and the registry shows
+ * the connection's problem until an admin confirms the terms are accepted. What else the loop does
+ * not do it hands to the destination's delivery, as an ApiError carrying the rule: `fail` (no retry
+ * fixes it: the run fails), `audience-gone`, or one of the destination's own (`Own`, e.g.
+ * replace-session rules).
  */
-export type ErrorAction<Own extends string = never> = LoopAction | 'fail' | 'audience-gone' | Own;
+export type ErrorAction<Own extends string = never> = LoopAction | 'terms' | 'fail' | 'audience-gone' | Own;
 
 /** One error of an answer as the table sees it. */
 export interface ErrorCode {
@@ -22,7 +25,7 @@ export interface ErrorCode {
 /** What is done with an answer. */
 export interface Handling<A extends string> {
   action: A;
-  /** For `fail`: the run's message, saying what to do; for `re-authenticate`: the problem the registry shows. */
+  /** For `fail`: the run's message, saying what to do; for `re-authenticate` and `terms`: also the problem the registry shows. */
   message?: string;
 }
 

@@ -39,6 +39,16 @@ describe('RegistryClient: the internal export routes', () => {
     });
   });
 
+  describe('reportTermsProblem', () => {
+    it('posts the connection’s terms problem to the internal route with the internal token, and does not throw when refused', async () => {
+      status = 204;
+      await client().reportTermsProblem('conn/1', 'accept the terms in Ads Manager');
+      expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/connections/conn%2F1/terms-problem', authorization: 'Bearer internal-token', body: JSON.stringify({ problem: 'accept the terms in Ads Manager' }) });
+      status = 403;
+      await expect(client().reportTermsProblem('other', 'x')).resolves.toBeUndefined();
+    });
+  });
+
   describe('requestFullSync', () => {
     it('asks the internal route for a run, saying who asks, and returns the run id', async () => {
       status = 202;

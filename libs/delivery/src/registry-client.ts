@@ -55,16 +55,29 @@ export class RegistryClient {
    * logged, not thrown: the caller tries the delivery again and reports again.
    */
   async reportExportProblem(exportId: string, problem: string): Promise<void> {
+    await this.report(`exports/${encodeURIComponent(exportId)}/problem`, { exportId }, 'the problem of the export', problem);
+  }
+
+  /**
+   * The account has not accepted the platform's terms: the registry shows the problem on the
+   * connection until an admin confirms they are accepted. Not reaching the registry is logged, not
+   * thrown: the run has failed anyway, and the next refused delivery reports again.
+   */
+  async reportTermsProblem(connectionId: string, problem: string): Promise<void> {
+    await this.report(`connections/${encodeURIComponent(connectionId)}/terms-problem`, { connectionId }, 'the terms problem of the connection', problem);
+  }
+
+  private async report(path: string, ids: { exportId?: string; connectionId?: string }, what: string, problem: string): Promise<void> {
     try {
-      const response = await fetch(`${this.baseUrl}/internal/exports/${encodeURIComponent(exportId)}/problem`, {
+      const response = await fetch(`${this.baseUrl}/internal/${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.internalToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ problem }),
         signal: AbortSignal.timeout(20000),
       });
-      if (!response.ok) this.logger.warn(withIds({ exportId }, `could not report the problem of the export: the registry answered ${response.status}`));
+      if (!response.ok) this.logger.warn(withIds(ids, `could not report ${what}: the registry answered ${response.status}`));
     } catch (error) {
-      this.logger.warn(withIds({ exportId }, `could not report the problem of the export: ${(error as Error).message}`));
+      this.logger.warn(withIds(ids, `could not report ${what}: ${(error as Error).message}`));
     }
   }
 

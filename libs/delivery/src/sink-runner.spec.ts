@@ -2,7 +2,7 @@ import { ExportConfig, RunContext, RunStatus } from '@audience-sync/contracts';
 import { BatchContext, ReceivedMessage } from '@audience-sync/kafka';
 import { ExportTable } from './export-table';
 import { RunTracker } from './run-tracker';
-import { AudienceUnavailable, AuthenticationLost, Destination, HashedBatch, PermanentFailure, SinkRunner } from './sink-runner';
+import { AudienceUnavailable, AuthenticationLost, Destination, HashedBatch, PermanentFailure, SinkRunner, TermsNotAccepted } from './sink-runner';
 
 const EXPORT = 'export-1';
 const PROBLEM = 'the audience is gone: choose another one for the export';
@@ -73,6 +73,7 @@ describe('SinkRunner', () => {
   let platform: FakePlatform;
   let statuses: Omit<RunStatus, 'at'>[];
   let problems: { exportId: string; problem: string }[];
+  let termsProblems: { connectionId: string; problem: string }[];
   let runner: SinkRunner<HashedBatch>;
   let abort: AbortController;
   let ctx: BatchContext;
@@ -82,6 +83,7 @@ describe('SinkRunner', () => {
     platform = new FakePlatform();
     statuses = [];
     problems = [];
+    termsProblems = [];
     abort = new AbortController();
     ctx = { topic: 'changes', partition: 0, heartbeat: async () => undefined, signal: abort.signal };
     // Like the registry: it stores the problem and publishes the export's config with it.
@@ -90,6 +92,7 @@ describe('SinkRunner', () => {
         problems.push({ exportId, problem });
         table.apply(exportId, { ...table.get(exportId)!, problem });
       },
+      reportTermsProblem: async (connectionId: string, problem: string) => void termsProblems.push({ connectionId, problem }),
     };
     runner = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), platform, registry);
   });
@@ -143,7 +146,7 @@ describe('SinkRunner', () => {
         throw new AuthenticationLost('the token expired');
       },
     };
-    const quick = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), expiring, { reportExportProblem: async () => undefined });
+    const quick = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), expiring, { reportExportProblem: async () => undefined, reportTermsProblem: async () => undefined });
     const done = settled(quick.handle([batch(1, 'X', ['a'])], ctx));
     await until(done, 'the batch to be delivered', 3000);
   });
@@ -181,11 +184,32 @@ describe('SinkRunner', () => {
       },
     };
     const tracker = new RunTracker('sink-facebook', async (s) => void statuses.push(s));
-    const strict = new SinkRunner(table, tracker, failing, { reportExportProblem: async () => undefined });
+    const strict = new SinkRunner(table, tracker, failing, { reportExportProblem: async () => undefined, reportTermsProblem: async () => undefined });
     await strict.handle([batch(1, 'X', ['a'], { last: false }), batch(1, 'X', ['b', 'c'], { last: true })], ctx);
     expect(statuses.map((s) => [s.state, s.counts.failed])).toEqual([
       ['failed', 1],
       ['failed', 3],
+    ]);
+  });
+
+  it('terms not accepted: the run fails as for any permanent failure, and the registry is told the connection’s terms problem', async () => {
+    table.apply(EXPORT, config(1, 'X'));
+    const terms: Destination<HashedBatch> = {
+      names: () => true,
+      deliver: async () => {
+        throw new TermsNotAccepted('accept the terms in the platform');
+      },
+    };
+    const runner = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), terms, { reportExportProblem: async () => undefined, reportTermsProblem: async (connectionId, problem) => void termsProblems.push({ connectionId, problem }) });
+    await runner.handle([batch(1, 'X', ['a'], { last: false }), batch(1, 'X', ['b', 'c'], { last: true }), batch(1, 'X', ['d'])], ctx);
+    expect(statuses.map((s) => [s.state, s.counts.failed, s.error])).toEqual([
+      ['failed', 1, 'accept the terms in the platform'],
+      ['failed', 3, 'accept the terms in the platform'],
+    ]);
+    // Each batch the platform refused tells it: the first of the run, and a change outside any run.
+    expect(termsProblems).toEqual([
+      { connectionId: 'c-1', problem: 'accept the terms in the platform' },
+      { connectionId: 'c-1', problem: 'accept the terms in the platform' },
     ]);
   });
 });

@@ -10,6 +10,13 @@ import { sinkMetrics } from './sink-metrics';
 /** A failure retrying cannot fix: the run fails with this message (never with identifiers). */
 export class PermanentFailure extends Error {}
 
+/**
+ * The account has not accepted the platform's terms (e.g. Facebook's custom audience terms): the
+ * run fails with the message (what to accept where) as for any PermanentFailure, and the registry
+ * shows it on the connection until an admin says the terms are accepted.
+ */
+export class TermsNotAccepted extends PermanentFailure {}
+
 /** The provider rejected the credentials; the connection was flagged and its exports wait. */
 export class AuthenticationLost extends Error {}
 
@@ -49,9 +56,10 @@ export interface Destination<B extends HashedBatch> {
   audienceSize?(audienceKey: string, config: ExportConfig, signal: AbortSignal): Promise<Omit<AudienceSize, 'checkedAt'>>;
 }
 
-/** Where a sink reports an export that cannot deliver until an admin acts. */
+/** Where a sink reports an export, or a connection, that cannot deliver until an admin acts. */
 export interface ProblemReporter {
   reportExportProblem(exportId: string, problem: string): Promise<void>;
+  reportTermsProblem(connectionId: string, problem: string): Promise<void>;
 }
 
 /**
@@ -114,6 +122,7 @@ export class SinkRunner<B extends HashedBatch> {
           }
           if (!(error instanceof PermanentFailure)) throw error;
           this.logger.error(withIds({ exportId, runId: batch.run?.runId }, error.message));
+          if (error instanceof TermsNotAccepted) await this.registry.reportTermsProblem(config.connectionId, error.message);
           await this.tracker.fail(batch.run, exportId, error.message, rows);
           sinkMetrics.rowsFailed.inc(labels, rows);
           await this.tracker.record(batch.run, exportId, audienceKey, {});

@@ -13,6 +13,8 @@ export interface ConnectionDoc {
   consent: { agreedBy: string; agreedAt: Date };
   /** Set by a provider answering that the credentials no longer work. */
   authProblem?: string | null;
+  /** Set by a provider answering that the account has not accepted its terms (what to accept where); cleared when an admin confirms they are. */
+  termsProblem?: string | null;
   credentials?: SealedSecret | null;
   credentialsExpireAt?: Date | null;
   /** The default audience of the connection's exports (Facebook). */
@@ -143,6 +145,7 @@ export const connectionSchema = new Schema<ConnectionDoc>(
     usableBy: { type: String, required: true },
     consent: { agreedBy: String, agreedAt: Date },
     authProblem: { type: String, default: null },
+    termsProblem: { type: String, default: null },
     credentials: { type: sealed, default: null },
     credentialsExpireAt: { type: Date, default: null },
     facebook: { type: new Schema({ adAccountId: String, audienceId: String, audienceName: String }, { _id: false }), default: null },

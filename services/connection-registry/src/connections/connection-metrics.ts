@@ -18,7 +18,7 @@ export class ConnectionMetrics {
       help: 'Connections by destination and state (needs-reauthentication: an admin must sign in again)',
       labelNames: ['destination', 'state'],
       async collect() {
-        const docs = await connections.find({}, { destination: 1, credentials: 1, credentialsExpireAt: 1, authProblem: 1, facebook: 1 }).lean();
+        const docs = await connections.find({}, { destination: 1, credentials: 1, credentialsExpireAt: 1, authProblem: 1, termsProblem: 1, facebook: 1 }).lean();
         this.reset();
         for (const doc of docs) this.inc({ destination: doc.destination, state: connectionStatus(doc).state });
       },

@@ -65,6 +65,19 @@ export class ConnectionsController {
     await this.connections.remove(id, cascade === 'true');
   }
 
+  @Post(':id/terms-accepted')
+  @HttpCode(200)
+  @Roles('administrator')
+  @ApiOperation({
+    summary:
+      "Say the provider's terms are accepted now (administrators), once the connection's status is terms-not-accepted and they were accepted where its statusMessage says: clears the status and starts a full sync of each of the connection's exports that is not paused. If the provider still refuses, the next delivery sets the status again.",
+  })
+  @Answers({ status: 200, description: 'The connection, and the full sync started for each of its exports.', schema: 'ConnectionTermsAccepted', example: examples.termsAccepted }, 403, 404, 409)
+  async termsAccepted(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    const connection = await this.connections.confirmTermsAccepted(principal, id);
+    return { ...connectionView(connection), startedRuns: await this.exports.fullSyncsOf(principal, id) };
+  }
+
   @Get(':id/facebook/ad-accounts')
   @Roles('administrator')
   @ApiOperation({ summary: "The Facebook ad accounts the connection's sign-in may use (administrators)." })

@@ -210,6 +210,29 @@ export class ConnectionsService {
     if (connectionStatus(before).state !== 'needs-reauthentication') await this.alerts.needsReauthentication({ ...before, authProblem: problem });
   }
 
+  /** A provider answered that the account has not accepted its terms: shown on the connection until an admin confirms they are. */
+  async flagTermsProblem(id: string, problem: string): Promise<void> {
+    const before = await this.connections.findOneAndUpdate({ _id: id }, { $set: { termsProblem: problem } }).lean();
+    if (!before) throw notFound('connection', id);
+    if (before.termsProblem !== problem) this.logger.warn(withIds({ connectionId: id }, `terms not accepted: ${problem}`));
+    if (!before.termsProblem) await this.alerts.termsNotAccepted({ ...before, termsProblem: problem }, new Date());
+  }
+
+  /**
+   * An admin says the provider's terms are accepted now: the flag goes (a delivery the provider
+   * still refuses sets it again). A connection that must sign in first cannot deliver either way.
+   */
+  async confirmTermsAccepted(principal: Principal, id: string): Promise<ConnectionDoc> {
+    const current = await this.connections.findById(id).lean();
+    if (!current) throw notFound('connection', id);
+    const status = connectionStatus({ ...current, termsProblem: null });
+    if (status.state === 'needs-reauthentication' || status.state === 'awaiting-authentication') throw conflict(`connection ${id} cannot deliver until it is signed in: ${status.message}; then confirm the terms`);
+    const doc = await this.connections.findByIdAndUpdate(id, { $set: { termsProblem: null } }, { new: true }).lean();
+    if (!doc) throw notFound('connection', id);
+    await this.audit.record({ action: 'update', objectType: 'connection', objectId: id, changedFields: ['termsProblem'] }, principal);
+    return doc;
+  }
+
   private async withAccessToken<T>(id: string, work: (token: string) => Promise<T>): Promise<T> {
     const { accessToken } = await this.accessToken(id, false).catch((error) => {
       if (error instanceof ReauthenticationRequired) throw conflict(error.message);

@@ -110,6 +110,22 @@ export class ExportsService implements OnModuleInit {
     return this.requestRun(doc, requestedBy);
   }
 
+  /**
+   * A full sync of each export on the connection that can run (not paused, no problem waiting for
+   * an admin), started as a resume starts one: after the provider's terms were accepted, what
+   * failed meanwhile is sent again.
+   */
+  async fullSyncsOf(principal: Principal, connectionId: string): Promise<{ exportId: string; runId: string }[]> {
+    const runnable = (await this.exports.find({ connectionId }).sort({ createdAt: 1, _id: 1 }).lean()).filter((e) => !e.paused && !e.problem);
+    const started: { exportId: string; runId: string }[] = [];
+    for (const exportDoc of runnable) {
+      const run = await this.requestRun(exportDoc, principal.name);
+      await this.audit.record({ action: 'run-requested', objectType: 'export', objectId: exportDoc._id, runId: run._id }, principal);
+      started.push({ exportId: exportDoc._id, runId: run._id });
+    }
+    return started;
+  }
+
   /** The pipeline is told first (tombstone, acknowledged by the broker); then the record goes. */
   async remove(principal: Principal, id: string): Promise<void> {
     const { connection } = await this.visible(principal, id);

@@ -13,7 +13,7 @@ export interface SinkAccessToken {
   expiresAt: string;
 }
 
-/** For the sinks only, each on its own destination's connections: access tokens, and reports of rejected credentials. */
+/** For the sinks only, each on its own destination's connections: access tokens, and reports of rejected credentials and terms not accepted. */
 @ApiExcludeController()
 @Internal()
 @Controller('internal/connections')
@@ -49,5 +49,14 @@ export class InternalController {
     const { problem } = parseWith(z.object({ problem: z.string().min(1).max(300) }), body);
     await this.scope.connection(caller, id);
     await this.connections.flagReauthentication(id, problem);
+  }
+
+  /** The provider answered that the connection's account has not accepted its terms: what to accept where. */
+  @Post(':id/terms-problem')
+  @HttpCode(204)
+  async termsProblem(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
+    const { problem } = parseWith(z.object({ problem: z.string().min(1).max(300) }), body);
+    await this.scope.connection(caller, id);
+    await this.connections.flagTermsProblem(id, problem);
   }
 }

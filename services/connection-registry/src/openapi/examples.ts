@@ -111,6 +111,7 @@ export const examples = {
   connection: connectionExample,
   connectionPage: { items: [connectionExample], nextCursor: '20' },
   audienceChoice: { ...connectionExample, exportsMoved: [{ exportId: exportExample.id, runId: 'run-8c2d' }], exportsStaying: [] },
+  termsAccepted: { ...connectionExample, startedRuns: [{ exportId: exportExample.id, runId: 'run-8c2d' }] },
   adAccounts: { items: [{ id: 'act_1001', accountId: '1001', name: 'EU shop' }] },
   audiences: {
     items: [

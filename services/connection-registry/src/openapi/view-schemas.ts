@@ -20,7 +20,7 @@ const connection = z.object({
   destination: destinationSchema,
   usableBy: z.enum(['administrators', 'administrators-and-contributors']),
   consent: z.object({ agreed: z.literal(true), agreedBy: z.string(), agreedAt: at }),
-  status: z.enum(['awaiting-authentication', 'awaiting-audience', 'ready', 'needs-reauthentication']).describe('what the connection needs next; `statusMessage` says how'),
+  status: z.enum(['awaiting-authentication', 'awaiting-audience', 'ready', 'needs-reauthentication', 'terms-not-accepted']).describe('what the connection needs next; `statusMessage` says how'),
   statusMessage: z.string(),
   authenticated: z.boolean(),
   authenticatedUntil: at.optional().describe("when the provider's access token expires, where it does"),
@@ -33,6 +33,10 @@ const connection = z.object({
 const audienceChoice = connection.extend({
   exportsMoved: z.array(z.object({ exportId: id, runId: id })).describe('exports now feeding the new audience, each with the full sync that brings it in line'),
   exportsStaying: z.array(id).describe('exports that keep feeding the audience they fed'),
+});
+
+const termsAccepted = connection.extend({
+  startedRuns: z.array(z.object({ exportId: id, runId: id })).describe('the full sync started for each of the connection’s exports that is not paused'),
 });
 
 const exportView = z.object({
@@ -143,6 +147,7 @@ export const viewSchemas = {
   Connection: connection,
   ConnectionPage: pageOf(connection),
   ConnectionAudienceChoice: audienceChoice,
+  ConnectionTermsAccepted: termsAccepted,
   FacebookAdAccounts: adAccounts,
   FacebookAudiences: audienceListings,
   SignInLink: signInLink,

@@ -12,7 +12,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** connection.token-expiring fires this long before a token's expiry. */
 const EXPIRY_WARNING_MS = 7 * DAY_MS;
 
-type AlertConnection = Pick<ConnectionDoc, '_id' | 'destination' | 'credentials' | 'credentialsExpireAt' | 'authProblem' | 'facebook'>;
+type AlertConnection = Pick<ConnectionDoc, '_id' | 'destination' | 'credentials' | 'credentialsExpireAt' | 'authProblem' | 'termsProblem' | 'facebook'>;
 
 /** Turns what the registry learns (a run finished, credentials stopped working or are about to) into webhook events. */
 @Injectable()
@@ -71,7 +71,14 @@ export class WebhookAlerts implements OnApplicationBootstrap, OnApplicationShutd
     await this.connectionEvent(connection, 'connection.needs-reauthentication', `${connection._id}@${connection.credentials?.iv ?? 'none'}`, { message: status.message });
   }
 
-  private async connectionEvent(connection: AlertConnection, event: 'connection.needs-reauthentication' | 'connection.token-expiring', occurrence: string, data: Record<string, unknown>): Promise<void> {
+  /** The connection entered terms-not-accepted (`since`: when): one alert each time, however many sinks report it. */
+  async termsNotAccepted(connection: AlertConnection, since: Date): Promise<void> {
+    const status = connectionStatus(connection);
+    if (status.state !== 'terms-not-accepted') return;
+    await this.connectionEvent(connection, 'connection.terms-not-accepted', `${connection._id}@terms@${since.toISOString()}`, { message: status.message });
+  }
+
+  private async connectionEvent(connection: AlertConnection, event: 'connection.needs-reauthentication' | 'connection.terms-not-accepted' | 'connection.token-expiring', occurrence: string, data: Record<string, unknown>): Promise<void> {
     const exportIds = (await this.exports.find({ connectionId: connection._id }, { _id: 1 }).lean()).map((e) => e._id);
     const listening = await this.webhooks.listening(event, exportIds);
     await this.webhooks.enqueue(listening, event, { exportIds, occurrence }, () => ({ connectionId: connection._id, destination: connection.destination, ...data }));

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 
-export const webhookEvents = ['run.failed', 'run.invalid-share', 'connection.needs-reauthentication', 'connection.token-expiring'] as const;
+export const webhookEvents = ['run.failed', 'run.invalid-share', 'connection.needs-reauthentication', 'connection.terms-not-accepted', 'connection.token-expiring'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
 
 /** What a receiver gets: ids, counts and messages — never personal data or secrets. */

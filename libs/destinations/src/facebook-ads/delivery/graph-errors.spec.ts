@@ -156,6 +156,15 @@ describe('Facebook sink: Graph errors', () => {
     });
   });
 
+  it('200/1870090, terms not accepted: fails the run with what to accept where, and tells the registry the connection’s terms problem', async () => {
+    const process = await sink();
+    await script([{ code: 200, subcode: 1870090 }]);
+    await process.handle([fullSyncBatch(audienceId, 'run-terms', 1, 1, rows(0, 2))]);
+    expect(process.lastStatus('run-terms')).toMatchObject({ state: 'failed', counts: { failed: 2 }, error: expect.stringMatching(/accept them in Facebook Ads Manager/) });
+    expect(registry.termsProblems).toEqual([{ connectionId: CONNECTION_ID, problem: process.lastStatus('run-terms')!.error }]);
+    expect(registry.authFailures).toEqual([]);
+  });
+
   describe('authentication', () => {
     it.each([
       ['an expired token (190/463, the emulator itself)', () => emulators.facebook.state.tokens.get(token)!.expiresAt = Date.now() - 1],

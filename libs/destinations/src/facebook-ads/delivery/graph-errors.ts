@@ -3,7 +3,7 @@ import { ErrorAction, ErrorTable } from '@audience-sync/delivery';
 /** Besides the shared actions, the replace session's own: open a new session, or wait for another replace. */
 export type GraphAction = ErrorAction<'session-closed' | 'session-busy'>;
 
-const TERMS = 'Facebook: the custom audience terms are not accepted for this ad account; accept them in Facebook Ads Manager, then run the export again';
+const TERMS = 'Facebook: the custom audience terms are not accepted for this ad account; accept them in Facebook Ads Manager, then confirm on the connection that they are accepted, which runs its exports again';
 
 /**
  * Graph API answers → what the sink does; the first rule an answer matches wins (so a 5xx retries
@@ -13,7 +13,7 @@ const TERMS = 'Facebook: the custom audience terms are not accepted for this ad 
  */
 export const graphErrors: ErrorTable<GraphAction> = [
   { code: 190, action: 're-authenticate', message: 'Facebook rejected the access token (expired or revoked)' }, // token invalid or expired (458, 460, 463, 467): notes
-  { code: 200, subcode: 1870090, action: 'fail', message: TERMS }, // custom audience terms not accepted: notes
+  { code: 200, subcode: 1870090, action: 'terms', message: TERMS }, // custom audience terms not accepted: notes
   { code: 4, action: 'throttle' }, // application request limit: notes
   { code: 17, action: 'throttle' }, // user request limit: notes
   { code: 32, action: 'throttle' }, // page / custom request limit: notes

@@ -3,7 +3,7 @@ import { ErrorAction, ErrorTable } from '@audience-sync/delivery';
 /** Besides the shared actions, AddAudiences' own: the list was made meanwhile, look it up. */
 export type CampaignAction = ErrorAction<'duplicate-name'>;
 
-const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then run the export again';
+const TERMS = 'Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms in Microsoft Advertising (Tools > Audiences), then confirm on the connection that they are accepted, which runs its exports again';
 
 /**
  * Campaign Management fault codes → what the sink does; the first rule any error of an answer
@@ -22,8 +22,8 @@ export const campaignErrors: ErrorTable<CampaignAction> = [
   { status: 429, action: 'throttle' }, // 117 may arrive as HTTP 429 alone: notes
   { status: 'server-error', action: 'retry' }, // a 5xx is "not in and of itself representative of an actionable code": Errors guide
   { code: 0, action: 'retry' }, // InternalError, "a temporary system issue … try again later": Errors guide
-  { code: 8003, action: 'fail', message: TERMS }, // CustomerListTermsAndConditionsNotAccepted, "not yet Accepted in the Microsoft Advertising web UI": Error codes
-  { code: 3913, action: 'fail', message: TERMS }, // TermsAndConditionsNotAccepted, the answer to AcceptCustomerMatchTerm false: CustomerListUserData
+  { code: 8003, action: 'terms', message: TERMS }, // CustomerListTermsAndConditionsNotAccepted, "not yet Accepted in the Microsoft Advertising web UI": Error codes
+  { code: 3913, action: 'terms', message: TERMS }, // TermsAndConditionsNotAccepted, the answer to AcceptCustomerMatchTerm false: CustomerListUserData
   { code: 8000, action: 'audience-gone' }, // InvalidCustomerListId: Error codes; the list is gone: notes
   { code: 4835, action: 'audience-gone' }, // InvalidAudienceId: Error codes; the list is gone: notes
   { code: 4853, action: 'duplicate-name' }, // DuplicateAudienceName, "Audience name is duplicate": Error codes; look the audience up instead: notes

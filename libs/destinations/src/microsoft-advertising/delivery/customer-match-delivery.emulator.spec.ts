@@ -3,7 +3,7 @@ import { loadConfig } from '@audience-sync/config';
 import { ExportConfig, MicrosoftChangeBatch, Topics } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
 import { z } from 'zod';
-import { AuthenticationLost, PermanentFailure, RegistryClient, sinkConfig } from '@audience-sync/delivery';
+import { AuthenticationLost, PermanentFailure, RegistryClient, sinkConfig, TermsNotAccepted } from '@audience-sync/delivery';
 import { RunningEmulator, startEmulator } from '../../../../../tools/emulators/emulator-server';
 import { microsoftEmulator } from '../../../../../tools/emulators/microsoft/emulator';
 import { microsoftSeedSchema } from '../../../../../tools/emulators/microsoft/seed';
@@ -167,9 +167,19 @@ describe('Microsoft Advertising sink against the emulator', () => {
       const declined = firstRefresh([1]);
       const attempt = deliver({ ...declined, audience: { ...declined.audience, acceptTerms: false } });
       await expect(attempt).rejects.toBeInstanceOf(PermanentFailure);
+      await expect(attempt).rejects.toBeInstanceOf(TermsNotAccepted);
       await expect(attempt).rejects.toThrow('Microsoft Advertising: the Customer Match terms are not accepted for this account; accept the Customer Match terms');
       expect(applies()).toEqual([[400, 3913]]);
       expect(members()).toEqual([]);
+    });
+
+    it('8003 CustomerListTermsAndConditionsNotAccepted, a PartialError of making the list: TermsNotAccepted, saying where to accept them', async () => {
+      const { deliver } = sink();
+      await fetch(`${emulator.url}/_emulator/accounts/${exportConfig.destination.type === 'microsoft-advertising' ? exportConfig.destination.accountId : ''}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ termsAccepted: false }) });
+      const attempt = deliver(firstRefresh([1]));
+      await expect(attempt).rejects.toBeInstanceOf(TermsNotAccepted);
+      await expect(attempt).rejects.toThrow('accept the Customer Match terms in Microsoft Advertising (Tools > Audiences)');
+      expect(list()).toEqual([]);
     });
 
     it('4853 DuplicateAudienceName (the list was made by someone else between the lookup and the creation): sends to that list', async () => {

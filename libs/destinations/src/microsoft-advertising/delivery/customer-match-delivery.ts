@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { withIds } from '@audience-sync/runtime';
 import { ExportConfig, MicrosoftChangeBatch } from '@audience-sync/contracts';
 import { BatchContext } from '@audience-sync/kafka';
-import { AudienceUnavailable, Destination, PermanentFailure } from '@audience-sync/delivery';
+import { AudienceUnavailable, Destination, PermanentFailure, TermsNotAccepted, termsMessage } from '@audience-sync/delivery';
 import { Account, AdApiError, CampaignApiError, CampaignClient, campaignHandling } from './campaign-client';
 import { ListSizes, listSizeOf } from './list-size';
 
@@ -223,9 +223,9 @@ export class CustomerMatchDelivery implements Destination<MicrosoftChangeBatch> 
     const id = created.AudienceIds?.[0];
     if (id) return this.remember(target, id);
     const handled = (created.PartialErrors ?? []).map((e) => campaignHandling([e]));
-    // A terms failure arrives here, as a PartialError of a 200 (notes): the table's `fail` with a message.
-    const terms = handled.find((h) => h.action === 'fail' && h.message)?.message;
-    if (terms) throw new PermanentFailure(terms);
+    // A terms failure arrives here, as a PartialError of a 200 (notes), as well as a fault the loop ends.
+    const terms = handled.find((h) => h.action === 'terms');
+    if (terms) throw new TermsNotAccepted(termsMessage('Microsoft Advertising', terms));
     if (handled.some((h) => h.action === 'duplicate-name')) {
       const again = await this.find(account, name, ctx);
       if (again) return this.remember(target, again);
