@@ -191,6 +191,27 @@ describe('admin console in the browser', () => {
     await page.locator('table.runs tbody tr:first-child[data-state="succeeded"]').waitFor({ timeout: 60000 });
   });
 
+  it('terms not accepted at the platform show on the connection, and confirming them there syncs its exports again', async () => {
+    const account = (termsAccepted: boolean) => fetch(`${stack.emulators.facebook.url}/_emulator/accounts/1001`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ termsAccepted }) });
+    await account(false);
+    await page.goto(`${stack.registryUrl}/#/exports`);
+    await page.getByRole('link', { name: 'Newsletter to Facebook' }).click();
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.locator('table.runs tbody tr:first-child[data-state="failed"]', { hasText: 'custom audience terms are not accepted' }).waitFor({ timeout: 60000 });
+    await page.goto(`${stack.registryUrl}/#/connections`);
+    await page.getByRole('link', { name: /Facebook EU shop/ }).click();
+    await shows(page, '.status-line', 'Terms not accepted');
+    await shows(page, '.status-line', 'accept them in Facebook Ads Manager');
+    await screenshot(page, 'connection-terms');
+    await account(true);
+    await page.getByRole('button', { name: 'The terms are accepted now' }).click();
+    await shows(page, '.notice', 'Confirmed: 1 export syncs again.');
+    await shows(page, '.status-line', 'Connected');
+    await page.goto(`${stack.registryUrl}/#/exports`);
+    await page.getByRole('link', { name: 'Newsletter to Facebook' }).click();
+    await page.locator('table.runs tbody tr:first-child[data-state="succeeded"]').waitFor({ timeout: 60000 });
+  });
+
   it('edits an export, shares and renames a connection, deletes after saying what stops, signs out', async () => {
     // Edit: another name and a second segment; the answer's full sync shows in the history.
     await page.goto(`${stack.registryUrl}/#/exports`);

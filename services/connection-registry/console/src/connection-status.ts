@@ -9,12 +9,10 @@ const STATES: Record<Connection['status'], [string, 'good' | 'bad' | 'warn' | 'n
   'awaiting-audience': ['Choose an audience', 'warn'],
   'awaiting-authentication': ['Not signed in', 'warn'],
   'needs-reauthentication': ['Needs re-authentication', 'bad'],
+  'terms-not-accepted': ['Terms not accepted', 'bad'],
 };
 
 export const statusBadge = (c: Connection) => badge(...STATES[c.status]);
-
-/** The provider's terms are the one problem a sign-in cannot fix: say so by name. */
-export const termsNotAccepted = (message: string) => /terms/i.test(message);
 
 /**
  * Sends the browser through the provider's sign-in; the registry brings it back to the
@@ -34,4 +32,16 @@ export const needsSignIn = (c: Connection) => c.status === 'needs-reauthenticati
 
 export const usableByLabel = (c: Pick<Connection, 'usableBy'>) => (c.usableBy === 'administrators' ? 'Administrators' : 'Administrators and contributors');
 
-export const statusLine = (c: Connection) => h('p', { class: 'status-line' }, statusBadge(c), ' ', termsNotAccepted(c.statusMessage) ? 'The account has not accepted the provider’s terms. ' : '', c.statusMessage);
+/** The status in the console's words: what is wrong (the platform's own reason) and what to do here. */
+export function statusLine(c: Connection): HTMLElement {
+  const provider = destinationOf(c.destination).provider;
+  const next: Record<Connection['status'], string> = {
+    ready: 'Exports can use it.',
+    'awaiting-audience': 'Choose the ad account and audience below.',
+    'awaiting-authentication': `Sign in with ${provider} to finish it.`,
+    'needs-reauthentication': `Sign in with ${provider} again; exports wait meanwhile and lose nothing.`,
+    // The platform's reason already says what to accept where, and to confirm it here.
+    'terms-not-accepted': '',
+  };
+  return h('p', { class: 'status-line' }, statusBadge(c), ' ', c.statusReason ? `${c.statusReason.replace(/[.;]?$/, '.')} ` : '', next[c.status]);
+}

@@ -7,8 +7,9 @@ export interface Connection {
   displayName: string;
   destination: DestinationId;
   usableBy: 'administrators' | 'administrators-and-contributors';
-  status: 'awaiting-authentication' | 'awaiting-audience' | 'ready' | 'needs-reauthentication';
+  status: 'awaiting-authentication' | 'awaiting-audience' | 'ready' | 'needs-reauthentication' | 'terms-not-accepted';
   statusMessage: string;
+  statusReason?: string;
   authenticated: boolean;
   authenticatedUntil?: string;
   facebook?: { adAccountId?: string; audienceId?: string; audienceName?: string };

@@ -26,4 +26,11 @@ describe('connectionStatus', () => {
     expect(connectionStatus({ ...ready, termsProblem: TERMS, credentialsExpireAt: new Date('2026-11-01') }, now).state).toBe('needs-reauthentication');
     expect(connectionStatus({ ...ready, termsProblem: TERMS, credentials: null }, now).state).toBe('awaiting-authentication');
   });
+
+  it("gives the platform's problem alone as the reason, for clients that say the next step themselves", () => {
+    expect(connectionStatus({ ...ready, termsProblem: TERMS }, now).reason).toBe(TERMS);
+    expect(connectionStatus({ ...ready, authProblem: 'Facebook rejected the access token' }, now).reason).toBe('Facebook rejected the access token');
+    expect(connectionStatus({ ...ready, credentialsExpireAt: new Date('2026-11-01') }, now).reason).toBe("the provider's access token expired");
+    expect(connectionStatus(ready, now).reason).toBeUndefined();
+  });
 });

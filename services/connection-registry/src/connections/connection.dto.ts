@@ -33,6 +33,7 @@ export function connectionView(c: ConnectionDoc) {
     consent: { agreed: true, agreedBy: c.consent.agreedBy, agreedAt: c.consent.agreedAt },
     status: status.state,
     statusMessage: status.message,
+    ...(status.reason ? { statusReason: status.reason } : {}),
     authenticated: Boolean(c.credentials),
     authenticatedUntil: c.credentialsExpireAt ?? undefined,
     facebook: c.facebook ?? undefined,

@@ -22,6 +22,7 @@ const connection = z.object({
   consent: z.object({ agreed: z.literal(true), agreedBy: z.string(), agreedAt: at }),
   status: z.enum(['awaiting-authentication', 'awaiting-audience', 'ready', 'needs-reauthentication', 'terms-not-accepted']).describe('what the connection needs next; `statusMessage` says how'),
   statusMessage: z.string(),
+  statusReason: z.string().optional().describe("needs-reauthentication and terms-not-accepted: the platform's problem alone, without the API steps statusMessage adds"),
   authenticated: z.boolean(),
   authenticatedUntil: at.optional().describe("when the provider's access token expires, where it does"),
   facebook: facebookAudience.optional().describe("Facebook: the connection's default audience"),

@@ -16,6 +16,16 @@ export async function connectionPage([id]: string[], ctx: PageContext): Promise<
     const destination = destinationOf(c.destination);
     const area = problemArea();
     const signIn = ctx.isAdmin && (needsSignIn(c) || c.status === 'ready') ? button(needsSignIn(c) ? signInLabel(c) : `Sign in with ${destination.provider} again`, () => void act(area, signIn, () => signInWithProvider(c)), needsSignIn(c) ? 'primary' : 'secondary') : null;
+    const termsAccepted: HTMLButtonElement | null =
+      ctx.isAdmin && c.status === 'terms-not-accepted'
+        ? button('The terms are accepted now', () =>
+            void act(area, termsAccepted, async () => {
+              const answer = await api<{ startedRuns: unknown[] }>('POST', `/connections/${encodeURIComponent(c.id)}/terms-accepted`);
+              const n = answer.startedRuns.length;
+              flash(`Confirmed: ${n} export${n === 1 ? '' : 's'} sync${n === 1 ? 's' : ''} again.`);
+              await draw();
+            }), 'primary')
+        : null;
     const setup = await destination.setup(c, ctx, () => void draw());
     said = takeFlash() ?? said;
     fill(
@@ -27,7 +37,7 @@ export async function connectionPage([id]: string[], ctx: PageContext): Promise<
         ['Who may use it', usableByLabel(c)],
         ['Signed in until', c.authenticatedUntil ? when(c.authenticatedUntil) : c.authenticated ? 'no expiry given' : 'not signed in'],
         ['Consent', `agreed by ${c.consent.agreedBy}, ${when(c.consent.agreedAt)}`],
-      ]), area, signIn ? h('div', { class: 'actions' }, signIn) : null),
+      ]), area, signIn || termsAccepted ? h('div', { class: 'actions' }, termsAccepted, signIn) : null),
       setup,
       h('section', { class: 'card' }, h('h2', {}, 'Exports on this connection'), exports.length ? h('ul', {}, exports.map((e) => h('li', {}, h('a', { href: `#/exports/${encodeURIComponent(e.id)}` }, e.displayName)))) : h('p', {}, 'None yet.'), c.status === 'ready' ? h('a', { class: 'button secondary', href: `#/exports/new?connection=${encodeURIComponent(c.id)}` }, 'Add export') : null),
       ctx.isAdmin ? settings(c, () => void draw()) : null,
