@@ -15,6 +15,8 @@ export interface ConnectionDoc {
   authProblem?: string | null;
   /** Set by a provider answering that the account has not accepted its terms (what to accept where); cleared when an admin confirms they are. */
   termsProblem?: string | null;
+  /** When an admin last confirmed the terms: each report until the next confirmation is one episode (one alert). */
+  termsConfirmedAt?: Date | null;
   credentials?: SealedSecret | null;
   credentialsExpireAt?: Date | null;
   /** The default audience of the connection's exports (Facebook). */
@@ -146,6 +148,7 @@ export const connectionSchema = new Schema<ConnectionDoc>(
     consent: { agreedBy: String, agreedAt: Date },
     authProblem: { type: String, default: null },
     termsProblem: { type: String, default: null },
+    termsConfirmedAt: { type: Date, default: null },
     credentials: { type: sealed, default: null },
     credentialsExpireAt: { type: Date, default: null },
     facebook: { type: new Schema({ adAccountId: String, audienceId: String, audienceName: String }, { _id: false }), default: null },

@@ -215,7 +215,7 @@ export class ConnectionsService {
     const before = await this.connections.findOneAndUpdate({ _id: id }, { $set: { termsProblem: problem } }).lean();
     if (!before) throw notFound('connection', id);
     if (before.termsProblem !== problem) this.logger.warn(withIds({ connectionId: id }, `terms not accepted: ${problem}`));
-    if (!before.termsProblem) await this.alerts.termsNotAccepted({ ...before, termsProblem: problem }, new Date());
+    if (!before.termsProblem) await this.alerts.termsNotAccepted({ ...before, termsProblem: problem });
   }
 
   /**
@@ -227,7 +227,7 @@ export class ConnectionsService {
     if (!current) throw notFound('connection', id);
     const status = connectionStatus({ ...current, termsProblem: null });
     if (status.state === 'needs-reauthentication' || status.state === 'awaiting-authentication') throw conflict(`connection ${id} cannot deliver until it is signed in: ${status.message}; then confirm the terms`);
-    const doc = await this.connections.findByIdAndUpdate(id, { $set: { termsProblem: null } }, { new: true }).lean();
+    const doc = await this.connections.findByIdAndUpdate(id, { $set: { termsProblem: null, termsConfirmedAt: new Date() } }, { new: true }).lean();
     if (!doc) throw notFound('connection', id);
     await this.audit.record({ action: 'update', objectType: 'connection', objectId: id, changedFields: ['termsProblem'] }, principal);
     return doc;

@@ -12,7 +12,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** connection.token-expiring fires this long before a token's expiry. */
 const EXPIRY_WARNING_MS = 7 * DAY_MS;
 
-type AlertConnection = Pick<ConnectionDoc, '_id' | 'destination' | 'credentials' | 'credentialsExpireAt' | 'authProblem' | 'termsProblem' | 'facebook'>;
+type AlertConnection = Pick<ConnectionDoc, '_id' | 'destination' | 'credentials' | 'credentialsExpireAt' | 'authProblem' | 'termsProblem' | 'termsConfirmedAt' | 'facebook'>;
 
 /** Turns what the registry learns (a run finished, credentials stopped working or are about to) into webhook events. */
 @Injectable()
@@ -71,11 +71,15 @@ export class WebhookAlerts implements OnApplicationBootstrap, OnApplicationShutd
     await this.connectionEvent(connection, 'connection.needs-reauthentication', `${connection._id}@${connection.credentials?.iv ?? 'none'}`, { message: status.message });
   }
 
-  /** The connection entered terms-not-accepted (`since`: when): one alert each time, however many sinks report it. */
-  async termsNotAccepted(connection: AlertConnection, since: Date): Promise<void> {
+  /**
+   * The connection entered terms-not-accepted: one alert each time, however many sinks report it
+   * at once. The occurrence is the episode since the last confirmation, so concurrent reports meet
+   * on one delivery id (the database's unique key decides, not a read that raced).
+   */
+  async termsNotAccepted(connection: AlertConnection): Promise<void> {
     const status = connectionStatus(connection);
     if (status.state !== 'terms-not-accepted') return;
-    await this.connectionEvent(connection, 'connection.terms-not-accepted', `${connection._id}@terms@${since.toISOString()}`, { message: status.message });
+    await this.connectionEvent(connection, 'connection.terms-not-accepted', `${connection._id}@terms@${connection.termsConfirmedAt?.toISOString() ?? 'never-confirmed'}`, { message: status.message });
   }
 
   private async connectionEvent(connection: AlertConnection, event: 'connection.needs-reauthentication' | 'connection.terms-not-accepted' | 'connection.token-expiring', occurrence: string, data: Record<string, unknown>): Promise<void> {
