@@ -13,6 +13,9 @@ export interface SinkAccessToken {
   expiresAt: string;
 }
 
+/** What a sink reports of a connection: the provider's problem, in words (no token, no personal data). */
+const problemBody = z.object({ problem: z.string().min(1).max(300) });
+
 /** For the sinks only, each on its own destination's connections: access tokens, and reports of rejected credentials and terms not accepted. */
 @ApiExcludeController()
 @Internal()
@@ -46,7 +49,7 @@ export class InternalController {
   @Post(':id/auth-failure')
   @HttpCode(204)
   async authFailure(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
-    const { problem } = parseWith(z.object({ problem: z.string().min(1).max(300) }), body);
+    const { problem } = parseWith(problemBody, body);
     await this.scope.connection(caller, id);
     await this.connections.flagReauthentication(id, problem);
   }
@@ -55,7 +58,7 @@ export class InternalController {
   @Post(':id/terms-problem')
   @HttpCode(204)
   async termsProblem(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
-    const { problem } = parseWith(z.object({ problem: z.string().min(1).max(300) }), body);
+    const { problem } = parseWith(problemBody, body);
     await this.scope.connection(caller, id);
     await this.connections.flagTermsProblem(id, problem);
   }
