@@ -118,11 +118,7 @@ export class ExportsService implements OnModuleInit {
   async fullSyncsOf(principal: Principal, connectionId: string): Promise<{ exportId: string; runId: string }[]> {
     const runnable = (await this.exports.find({ connectionId }).sort({ createdAt: 1, _id: 1 }).lean()).filter((e) => !e.paused && !e.problem);
     const started: { exportId: string; runId: string }[] = [];
-    for (const exportDoc of runnable) {
-      const run = await this.requestRun(exportDoc, principal.name);
-      await this.audit.record({ action: 'run-requested', objectType: 'export', objectId: exportDoc._id, runId: run._id }, principal);
-      started.push({ exportId: exportDoc._id, runId: run._id });
-    }
+    for (const exportDoc of runnable) started.push({ exportId: exportDoc._id, runId: (await this.requestRunAudited(exportDoc, principal))._id });
     return started;
   }
 
@@ -153,9 +149,14 @@ export class ExportsService implements OnModuleInit {
     // An export with its own audience does not need the connection's default one.
     if (status.state !== 'ready' && status.state !== 'awaiting-audience') throw conflict(`export ${id} cannot run: connection ${connection._id} is not ready (${status.message})`);
     if (exportDoc.problem) throw conflict(`export ${id} cannot run: ${exportDoc.problem}`);
+    return { run: await this.requestRunAudited(exportDoc, principal), destination: connection.destination };
+  }
+
+  /** A full sync someone asked for, in the audit log under their name. */
+  private async requestRunAudited(exportDoc: ExportDoc, principal: Principal): Promise<RunDoc> {
     const run = await this.requestRun(exportDoc, principal.name);
-    await this.audit.record({ action: 'run-requested', objectType: 'export', objectId: id, runId: run._id }, principal);
-    return { run, destination: connection.destination };
+    await this.audit.record({ action: 'run-requested', objectType: 'export', objectId: exportDoc._id, runId: run._id }, principal);
+    return run;
   }
 
   /** A full sync (or a dry run of one), asked of the pipeline once it has the export's current configuration. */
