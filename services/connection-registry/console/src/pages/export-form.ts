@@ -60,12 +60,22 @@ function segmentList(initial: Segment[]): { element: HTMLElement; value(): Segme
     const row = h(
       'tr',
       {},
-      h('td', {}, input(`segment-id-${n}`, s.id, { 'aria-label': `Segment ${n + 1} id`, 'data-path': `segments.${n}.id` })),
-      h('td', {}, input(`segment-name-${n}`, s.name, { 'aria-label': `Segment ${n + 1} name`, 'data-path': `segments.${n}.name` })),
-      h('td', {}, button('Remove', () => row.remove())),
+      h('td', {}, input(`segment-id-${n}`, s.id, { 'aria-label': `Segment ${n + 1} id` })),
+      h('td', {}, input(`segment-name-${n}`, s.name, { 'aria-label': `Segment ${n + 1} name` })),
+      h('td', {}, button('Remove', () => {
+        row.remove();
+        relabel();
+      })),
     );
     body.append(row);
   };
+  // Labels follow the rows' places, so "Segment 2" is the second row after a removal too.
+  const relabel = () =>
+    body.querySelectorAll('tr').forEach((row, i) => {
+      const [idInput, nameInput] = row.querySelectorAll('input');
+      idInput.setAttribute('aria-label', `Segment ${i + 1} id`);
+      nameInput.setAttribute('aria-label', `Segment ${i + 1} name`);
+    });
   (initial.length ? initial : [undefined]).forEach((s) => addRow(s));
   const element = h(
     'section',
@@ -80,13 +90,20 @@ function segmentList(initial: Segment[]): { element: HTMLElement; value(): Segme
   );
   return {
     element,
-    value: () =>
-      [...body.querySelectorAll('tr')]
-        .map((row) => {
-          const [idInput, nameInput] = row.querySelectorAll('input');
-          const segmentId = idInput.value.trim();
-          return { id: segmentId, name: nameInput.value.trim() || segmentId };
-        })
-        .filter((s) => s.id),
+    // Wholly empty rows are left out; the rows sent are renumbered, so the API's errors
+    // (`segments.1.id`) land on the row they are about even after rows were removed.
+    value: () => {
+      const sent: Segment[] = [];
+      for (const row of body.querySelectorAll('tr')) {
+        const [idInput, nameInput] = row.querySelectorAll('input');
+        const segmentId = idInput.value.trim();
+        const name = nameInput.value.trim();
+        if (!segmentId && !name) continue;
+        idInput.dataset.path = `segments.${sent.length}.id`;
+        nameInput.dataset.path = `segments.${sent.length}.name`;
+        sent.push({ id: segmentId, name: name || segmentId });
+      }
+      return sent;
+    },
   };
 }
