@@ -3,7 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { serveOpenApi } from '../openapi';
 import { BODY_LIMIT_BYTES, unreadableBody } from './unreadable-body';
-import { serveConsole } from './console-assets';
+import { consoleDirectory, serveConsole } from './console-assets';
 
 /**
  * One policy for the JSON API, the /docs page and pages the registry renders: scripts only from the
@@ -34,5 +34,5 @@ export function configureHttp(app: INestApplication): void {
   express.useBodyParser('urlencoded', { limit: BODY_LIMIT_BYTES, extended: false });
   express.use(unreadableBody);
   serveOpenApi(app);
-  serveConsole(express);
+  serveConsole(express, consoleDirectory());
 }

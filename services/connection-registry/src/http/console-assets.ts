@@ -16,7 +16,7 @@ export function consoleDirectory(here = __dirname): string | undefined {
  * reads everything through the REST API once signed in), so they need no credentials; they are
  * revalidated on every load so an upgrade shows at once.
  */
-export function serveConsole(app: NestExpressApplication, dir = consoleDirectory()): void {
+export function serveConsole(app: NestExpressApplication, dir: string | undefined): void {
   const noCache = (res: Response) => res.setHeader('Cache-Control', 'no-cache');
   if (!dir) {
     app.use('/', (req: Request, res: Response, next: NextFunction) => {
