@@ -4,7 +4,7 @@ import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { TopicSpec } from '@audience-sync/contracts';
 import { BatchConsumers, ContractProducer, KafkaModule, ensureTopics } from '@audience-sync/kafka';
-import { HealthModule } from '@audience-sync/runtime';
+import { HealthModule, serve } from '@audience-sync/runtime';
 import { eventually, testBrokers, uniqueName } from '../support/env';
 
 const schema = z.object({ email: z.string() });
@@ -46,7 +46,8 @@ describe('readiness follows consumer progress', () => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: ['error'] });
     app.enableShutdownHooks();
-    await app.listen(0, '127.0.0.1');
+    // As a service starts: its transport (no handlers here) reports the consumers started.
+    await serve(app, 0, '127.0.0.1');
     url = await app.getUrl();
     raw = new Kafka({ clientId: 'test-consumer-readiness', brokers: testBrokers(), logLevel: logLevel.NOTHING });
   });

@@ -3,6 +3,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { TopicSpec } from '@audience-sync/contracts';
 import { BatchConsumer, BatchConsumers, BatchContext, ReceivedMessage } from './batch-consumer';
 import { BatchPatternExtras } from './consume-batches.decorator';
+import { ConsumerProgress } from './kafka-health';
 
 /**
  * A Nest transport over kafkajs `eachBatch`: every `@ConsumeBatches` handler gets a BatchConsumer
@@ -12,18 +13,32 @@ import { BatchPatternExtras } from './consume-batches.decorator';
  */
 export class KafkaBatchTransport extends Server implements CustomTransportStrategy {
   private readonly consumers: BatchConsumer<TopicSpec>[] = [];
+  private readonly gates: Promise<unknown>[] = [];
 
   constructor(
     private readonly factory: BatchConsumers,
     private readonly concurrencyByGroup: Record<string, number>,
+    private readonly progress: ConsumerProgress,
   ) {
     super();
   }
 
+  /**
+   * The consumers start once this work is done (a state restore that must not block the HTTP
+   * server, which reports its progress on readiness meanwhile); if it fails, start-up fails.
+   */
+  holdUntil(work: Promise<unknown>): void {
+    // Handled here too: it may fail before listen awaits it, which Node would take for an unhandled rejection.
+    work.catch(() => undefined);
+    this.gates.push(work);
+  }
+
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
+      await Promise.all(this.gates);
       for (const [pattern, handler] of this.messageHandlers) this.consumers.push(this.consumerFor(pattern, handler));
       await Promise.all(this.consumers.map((c) => c.start()));
+      this.progress.consuming();
       callback();
     } catch (error) {
       callback(error);

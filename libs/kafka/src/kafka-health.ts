@@ -104,8 +104,20 @@ export class ConsumerProgress {
   /** For metrics: each owned partition's lag after its last batch, and dead letters so far. */
   private readonly lag = new Map<string, PartitionLag>();
   private readonly deadLettered = new Map<string, DeadLetterCount>();
+  /** Why the consumers have not started, until the transport starts them. */
+  private pending: string | undefined = 'the consumers have not started yet';
 
   constructor(private readonly indicators: HealthIndicatorService) {}
+
+  /** Before the consumers start: what start-up is waiting for (a state restore's progress), shown by readiness. */
+  waitingFor(detail: string): void {
+    if (this.pending !== undefined) this.pending = detail;
+  }
+
+  /** The transport started every consumer. */
+  consuming(): void {
+    this.pending = undefined;
+  }
 
   batchFailed(group: string, topic: string, partition: number, offset: string, error: unknown): void {
     this.failed({ group, topic, stage: 'batch', partition, offset }, error);
@@ -160,6 +172,7 @@ export class ConsumerProgress {
 
   check(key = 'consumers') {
     const session = this.indicators.check(key);
+    if (this.pending !== undefined) return session.down({ message: `not consuming yet: ${this.pending}` });
     const stuck = [...this.failing.values()].filter((e) => e.failures >= STUCK_AFTER_FAILURES);
     if (stuck.length === 0) return session.up();
     const places = stuck.map((e) => `${e.group} ${describe(e)} (${e.error}, ${e.failures} failures in a row)`);

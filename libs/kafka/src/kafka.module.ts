@@ -72,8 +72,8 @@ export class KafkaModule {
         },
         {
           provide: KafkaBatchTransport,
-          useFactory: (consumers: BatchConsumers) => new KafkaBatchTransport(consumers, options.partitionsConsumedConcurrently ?? {}),
-          inject: [BatchConsumers],
+          useFactory: (consumers: BatchConsumers, progress: ConsumerProgress) => new KafkaBatchTransport(consumers, options.partitionsConsumedConcurrently ?? {}, progress),
+          inject: [BatchConsumers, ConsumerProgress],
         },
         {
           provide: TableReader,

@@ -44,14 +44,15 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
 
 /**
  * A hybrid app: the Kafka consumers run as a Nest transport beside the HTTP server (health, API).
- * Bootstrap hooks (reading tables to the end) finish before the handlers consume, and the HTTP
- * server answers once both are up, as before the transport.
+ * Bootstrap hooks (reading tables to the end) finish before the handlers consume. The HTTP server
+ * answers first, so readiness can say what start-up waits for (a state restore: holdUntil); it
+ * reports ready once the consumers run.
  */
 export async function serve(app: INestApplication, port: number, host: string): Promise<void> {
   app.connectMicroservice({ strategy: app.get(KafkaBatchTransport) });
   await app.init();
-  await app.startAllMicroservices();
   await app.listen(port, host);
+  await app.startAllMicroservices();
 }
 
 /** Entry point wrapper: an error during start-up is printed once and exits non-zero. */
