@@ -13,6 +13,7 @@ import { projectRoot } from '../../deploy/local/paths';
 import { principals, KafkaPrincipal } from '../../tools/kafka-acls/acls';
 import { applyAcls } from '../../tools/kafka-acls/main';
 import { RunningService, startService } from '../../tools/services';
+import { StateChangelog } from '../../services/segment-streamer/src/changelog/state-changelog';
 import { eventually, uniqueName } from '../support/env';
 
 /**
@@ -83,6 +84,23 @@ describe('Kafka users and ACLs on a secure broker', () => {
     expect((await consumeOne(as('identifier-hasher'), Topics.segmentEvents, 'identifier-hasher')).value?.toString()).toBe('from upstream');
     await produce(as('identifier-hasher'), Topics.hashedSegmentEvents, 'from the hasher');
     expect((await consumeOne(as('segment-streamer'), Topics.hashedSegmentEvents, 'segment-streamer')).value?.toString()).toBe('from the hasher');
+  });
+
+  it('lets the streamer write its state changelog in transactions and restore it, and no one else take its transactional id', async () => {
+    await ensureTopics(as('segment-streamer'), [Topics.streamerState], { service: 'segment-streamer' });
+    const changelog = new StateChangelog(as('segment-streamer'), Topics.streamerState.name);
+    cleanups.push(() => changelog.disconnect());
+    await changelog.connect();
+    await changelog.record([{ key: 'R\u0001s1', value: '7' }]);
+    await changelog.flush();
+    const restored: unknown[] = [];
+    await changelog.restore(async (writes) => void restored.push(...writes), () => undefined);
+    expect(restored).toEqual([{ key: 'R\u0001s1', value: '7' }]);
+
+    const thief = as('identifier-hasher').producer({ transactionalId: `segment-streamer.${Topics.streamerState.name}`, idempotent: true, maxInFlightRequests: 1 });
+    cleanups.push(() => thief.disconnect());
+    // Refused when it looks for the transaction coordinator, which kafkajs reports as "not found".
+    await expect(thief.connect().then(() => thief.transaction())).rejects.toThrow(/Failed to find group coordinator/);
   });
 
   it('refuses the hasher a topic it does not write, and a group not named after it', async () => {

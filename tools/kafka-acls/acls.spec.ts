@@ -44,12 +44,19 @@ describe('aclsFor', () => {
     expect(rules('sink-microsoft-ads').filter((r) => r.includes(Topics.facebookChanges.name))).toEqual([]);
   });
 
+  it('gives a transactional id only to the service that writes in transactions, named after it', () => {
+    for (const p of principals) {
+      const transactional = rules(p).filter((r) => r.includes('transactional-id'));
+      expect(transactional).toEqual(p === 'segment-streamer' ? ['User:segment-streamer may write transactional-id segment-streamer.*', 'User:segment-streamer may describe transactional-id segment-streamer.*'] : []);
+    }
+  });
+
   it('lets upstream only write its input topic', () => {
     expect(rules('upstream')).toEqual(['User:upstream may write topic segment-events.v1', 'User:upstream may describe topic segment-events.v1', 'User:upstream may idempotent-write cluster kafka-cluster']);
   });
 
   it('covers exactly the topics each service sets up at start-up', () => {
-    const setUp = (p: KafkaPrincipal) => names([...writes(p), ...reads(p)].filter((t) => !t.name.startsWith('dead-letters.')));
+    const setUp = (p: KafkaPrincipal) => names([...new Set([...writes(p), ...reads(p)])].filter((t) => !t.name.startsWith('dead-letters.')));
     expect(setUp('identifier-hasher')).toEqual(names(hasherTopics));
     expect(setUp('segment-streamer')).toEqual(names(streamerTopics));
     expect(setUp('connection-registry')).toEqual(names(registryTopics));

@@ -11,7 +11,7 @@ export type AclOperation = 'read' | 'write' | 'describe' | 'create' | 'alter-con
 /** One ALLOW rule, in words; `toAclEntry` makes the kafkajs form. */
 export interface AclBinding {
   principal: string;
-  resource: 'topic' | 'group' | 'cluster';
+  resource: 'topic' | 'group' | 'cluster' | 'transactional-id';
   /** Literal: exactly this name; prefixed: every name that starts with it. */
   pattern: 'literal' | 'prefixed';
   name: string;
@@ -35,7 +35,8 @@ export function reads(principal: KafkaPrincipal): TopicSpec[] {
  * describe) those it reads, in consumer groups named after it (`<service>` and `<service>.…`:
  * table readers add a random suffix); create any topic it uses, as every service sets up its
  * topics at start-up, and alter the settings only of those it keeps (keepsSettingsOf);
- * IdempotentWrite on the cluster, as every producer is idempotent.
+ * IdempotentWrite on the cluster, as every producer is idempotent; transactional ids named after
+ * it (`<service>.…`) when it writes a topic in transactions.
  */
 export function aclsFor(principal: KafkaPrincipal): AclBinding[] {
   const user = `User:${principal}`;
@@ -52,6 +53,9 @@ export function aclsFor(principal: KafkaPrincipal): AclBinding[] {
       bindings.push({ principal: user, resource: 'group', pattern: 'literal', name: principal, operation: 'read' });
       bindings.push({ principal: user, resource: 'group', pattern: 'prefixed', name: `${principal}.`, operation: 'read' });
     }
+  }
+  if (writes(principal).some((t) => t.transactional)) {
+    for (const operation of ['write', 'describe'] as const) bindings.push({ principal: user, resource: 'transactional-id', pattern: 'prefixed', name: `${principal}.`, operation });
   }
   bindings.push({ principal: user, resource: 'cluster', pattern: 'literal', name: 'kafka-cluster', operation: 'idempotent-write' });
   return unique(bindings);
@@ -75,7 +79,7 @@ const operations: Record<AclOperation, AclOperationTypes> = {
   'idempotent-write': AclOperationTypes.IDEMPOTENT_WRITE,
 };
 
-const resources = { topic: AclResourceTypes.TOPIC, group: AclResourceTypes.GROUP, cluster: AclResourceTypes.CLUSTER };
+const resources = { topic: AclResourceTypes.TOPIC, group: AclResourceTypes.GROUP, cluster: AclResourceTypes.CLUSTER, 'transactional-id': AclResourceTypes.TRANSACTIONAL_ID };
 
 export function toAclEntry(b: AclBinding): AclEntry {
   return {

@@ -31,6 +31,8 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   retentionMs: number;
   /** Holds plain personal data (the upstream topic, the hasher's dead letters): kept briefly. */
   personalData: boolean;
+  /** Written in Kafka transactions (its writer needs a transactional id of its own, `<writer>.…`). */
+  transactional?: boolean;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -123,6 +125,26 @@ export const Topics = {
     readers: ['segment-streamer'],
     retentionMs: PIPELINE_RETENTION_MS,
     personalData: false,
+  }),
+  /**
+   * The streamer's state, key for key as its store holds it (digests only), so a lost or replaced
+   * disk is restored from here. The values are the store's own encoding, read back byte for byte
+   * by the one service that wrote them, hence no schema of their own. Each flush is a transaction,
+   * so a restore never sees half of a store write.
+   */
+  streamerState: topic({
+    name: 'segment-streamer.state-changelog.v1',
+    schema: z.unknown(),
+    partitions: 1,
+    cleanupPolicy: 'compact',
+    maxMessageBytes: LARGE_MESSAGES,
+    tombstones: true,
+    key: 'the state key',
+    writer: 'segment-streamer',
+    readers: ['segment-streamer'],
+    retentionMs: FOREVER,
+    personalData: false,
+    transactional: true,
   }),
   facebookChanges: changesTopic('facebook-ads', 'sink-facebook', facebookChangeBatchSchema),
   microsoftChanges: changesTopic('microsoft-advertising', 'sink-microsoft-ads', microsoftChangeBatchSchema),

@@ -11,7 +11,8 @@ export interface OutgoingMessage<T extends TopicSpec> {
 
 const SEND_BYTES = 4 * 1024 * 1024;
 
-function chunksBySize<T>(messages: T[], limit: number, bytes: (m: T) => number): T[][] {
+/** Messages in runs of at most `limit` bytes (a message larger than that goes alone), in order. */
+export function chunksBySize<T>(messages: T[], limit: number, bytes: (m: T) => number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;
