@@ -4,6 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { deadLetterTopic, SegmentEvent, serviceNames, Topics, TopicSpec } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails, normalize } from '@audience-sync/identifiers';
 import { memberKey } from '../../tools/emulators/members';
+import { StateChangelog } from '../../services/segment-streamer/src/changelog/state-changelog';
 import { Stack } from '../support/stack';
 import { drained } from '../support/drained';
 import { eventually, testBrokers, uniqueName } from '../support/env';
@@ -76,7 +77,8 @@ function scan(records: { where: string; text: string }[], wanted: Map<string, st
  */
 const withPlainData: TopicSpec[] = [Topics.segmentEvents, deadLetterTopic('identifier-hasher')];
 const allTopics: TopicSpec[] = [...Object.values(Topics), ...serviceNames.map(deadLetterTopic)];
-const afterTheHasher = allTopics.filter((t) => !withPlainData.some((p) => p.name === t.name));
+// The streamer's changelog is read as a restore reads it (readChangelog), under the stack's own name.
+const afterTheHasher = allTopics.filter((t) => !withPlainData.some((p) => p.name === t.name) && t !== Topics.streamerState);
 
 /** Every record of these topics from the beginning up to their ends now: value, key and headers as text. */
 async function readTopics(topics: string[]): Promise<{ where: string; text: string }[]> {
@@ -112,6 +114,22 @@ async function readTopics(topics: string[]): Promise<{ where: string; text: stri
     );
   } finally {
     await consumer.disconnect();
+  }
+  return records;
+}
+
+/** The streamer's changelog, every record a restore would apply, as text. */
+async function readChangelog(topic: string): Promise<{ where: string; text: string }[]> {
+  const changelog = new StateChangelog(new Kafka({ clientId: 'pii-scan', brokers: testBrokers(), logLevel: logLevel.NOTHING }), topic);
+  await changelog.connect();
+  const records: { where: string; text: string }[] = [];
+  try {
+    await changelog.restore(
+      async (writes) => void records.push(...writes.map((w) => ({ where: `${topic} key ${JSON.stringify(w.key)}`, text: `${w.key} ${w.value ?? ''}` }))),
+      () => undefined,
+    );
+  } finally {
+    await changelog.disconnect();
   }
   return records;
 }
@@ -193,12 +211,14 @@ describe('no plain personal data past the hasher, none at rest', () => {
     // LevelDB locks its directory: the streamer lets go of it when it stops.
     await stack.services.get('segment-streamer')!.kill('SIGTERM');
     const state = await readState(stack.env.STREAMER_STATE_DIR);
+    const changelog = await readChangelog(stack.env.STREAMER_STATE_TOPIC);
     const read = await readTopics([...afterTheHasher, Topics.segmentEvents].map((t) => t.name));
     const upstream = read.filter((r) => r.where.startsWith(`${Topics.segmentEvents.name}[`));
     const topics = read.filter((r) => !upstream.includes(r));
 
     // The scan saw the run: the state holds a record per member at least, the hashed topic carries every profile, the changes topics both exports.
     expect(state.filter((r) => r.text.includes(run)).length).toBeGreaterThanOrEqual(union.length);
+    expect(changelog.filter((r) => r.text.includes(run)).length).toBeGreaterThanOrEqual(union.length);
     const profileIds = range(0, N).map(profile);
     const hashed = topics.filter((r) => r.where.startsWith(`${Topics.hashedSegmentEvents.name}[`)).map((r) => r.text).join('\n');
     expect(profileIds.filter((id) => !hashed.includes(`"${id}"`))).toEqual([]);
@@ -211,6 +231,6 @@ describe('no plain personal data past the hasher, none at rest', () => {
     // The scan finds what is there: upstream, the five refresh parts, two enters and the profile change hold the values.
     expect(scan(upstream, wanted).records).toBe(8);
     const clean = { records: 0, first: [] };
-    expect({ state: scan(state, wanted), topics: scan(topics, wanted) }).toEqual({ state: clean, topics: clean });
+    expect({ state: scan(state, wanted), changelog: scan(changelog, wanted), topics: scan(topics, wanted) }).toEqual({ state: clean, changelog: clean, topics: clean });
   });
 });

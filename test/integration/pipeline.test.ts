@@ -51,7 +51,7 @@ describe('segment-streamer + identifier-hasher on the real broker', () => {
   };
 
   beforeAll(async () => {
-    env = { KAFKA_BROKERS: testBrokers().join(','), STREAMER_STATE_DIR: stateDir, LOG_LEVEL: 'log' };
+    env = { KAFKA_BROKERS: testBrokers().join(','), STREAMER_STATE_DIR: stateDir, STREAMER_STATE_TOPIC: uniqueName('segment-streamer.state-test'), LOG_LEVEL: 'log' };
     kafka = new Kafka({ clientId: 'pipeline-test', brokers: testBrokers(), logLevel: logLevel.NOTHING });
     producer = kafka.producer();
     await producer.connect();

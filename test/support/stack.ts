@@ -8,7 +8,7 @@ import { Emulators, EmulatorOptions, startEmulators } from '../../tools/emulator
 import { signInLikeABrowser } from '../../tools/emulators/browser-sign-in';
 import { serviceEnvironment } from '../../deploy/local/stack-env';
 import { freePort } from '../../deploy/local/process';
-import { eventually, testBrokers, testMongoUri } from './env';
+import { eventually, testBrokers, testMongoUri, uniqueName } from './env';
 import { RunningService, startService } from '../../tools/services';
 import { skipLeftovers } from './leftovers';
 import { AppliedConfigs } from './applied-configs';
@@ -62,6 +62,8 @@ export class Stack {
       SINK_BACKOFF_BASE_MS: '50',
       SINK_BACKOFF_MAX_MS: '400',
       STREAMER_STATE_DIR: this.stateDir,
+      // A changelog of its own: the shared broker's default one holds other tests' streamers' state.
+      STREAMER_STATE_TOPIC: uniqueName('segment-streamer.state-test'),
     };
     this.services.set('connection-registry', await startService('connection-registry', 'REGISTRY_PORT', this.env, registryPort));
     await Promise.all([this.applied.start(), ...SERVICES.map(async ([name, port]) => this.services.set(name, await startService(name, port, serviceEnvironment(name, this.env))))]);
@@ -69,8 +71,10 @@ export class Stack {
     await this.producer.connect();
   }
 
-  async restart(name: (typeof SERVICES)[number][0], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** `between`: done while the service is down (e.g. losing the streamer's disk). */
+  async restart(name: (typeof SERVICES)[number][0], signal: NodeJS.Signals = 'SIGKILL', between?: () => void): Promise<void> {
     await this.services.get(name)!.kill(signal);
+    between?.();
     const port = SERVICES.find(([n]) => n === name)![1];
     this.services.set(name, await startService(name, port, serviceEnvironment(name, this.env)));
   }

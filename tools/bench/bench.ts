@@ -71,6 +71,8 @@ async function main(): Promise<void> {
       MICROSOFT_ADS_BASE_URL: `http://127.0.0.1:${msPort}/CampaignManagement/v13`,
       MICROSOFT_DEVELOPER_TOKEN: 'BBD37VB98',
       STREAMER_STATE_DIR: stateDir,
+      // Each run starts empty: the broker may keep earlier runs' changelogs.
+      STREAMER_STATE_TOPIC: `segment-streamer.state-bench-${randomBytes(4).toString('hex')}`,
     };
     say('starting the five services');
     services.push(await startService('connection-registry', 'REGISTRY_PORT', env, registryPort));

@@ -3,7 +3,7 @@ import { AppConfigModule } from '@audience-sync/config';
 import { KafkaModule } from '@audience-sync/kafka';
 import { HealthModule, MetricsModule } from '@audience-sync/runtime';
 import { StreamerConfig } from './config';
-import { topics } from './topics';
+import { topicsWithState } from './topics';
 import { StreamerController } from './streamer.controller';
 
 @Module({})
@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        KafkaModule.forRoot({ service: 'segment-streamer', brokers: config.KAFKA_BROKERS, topics, personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS }),
+        KafkaModule.forRoot({ service: 'segment-streamer', brokers: config.KAFKA_BROKERS, topics: topicsWithState(config.STREAMER_STATE_TOPIC), personalDataRetentionHours: config.PERSONAL_DATA_RETENTION_HOURS }),
         HealthModule.forRoot({ database: false }),
         MetricsModule,
       ],

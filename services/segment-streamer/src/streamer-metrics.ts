@@ -22,6 +22,15 @@ export function countChanges(batches: readonly ChangeBatch[]): void {
   }
 }
 
+const restoredRecords = counter({ name: 'streamer_state_restored_records_total', help: 'State records restored from the changelog topic since start (a fresh disk, or after a crash)' });
+const restoreRemaining = gauge({ name: 'streamer_state_restore_remaining_records', help: 'Changelog records at most left to restore; 0 once the restore is done or none was needed' });
+
+/** Restore progress (as readiness also shows it): records just restored, and at most how many are left. */
+export function countRestore(added: number, remaining: number): void {
+  restoredRecords.inc(added);
+  restoreRemaining.set(remaining);
+}
+
 /** A run's drops, once, when it ends: its reports carry totals. */
 export function countRunEnd(status: Pick<RunStatus, 'exportId' | 'state' | 'counts'>): void {
   if (status.state !== 'succeeded') return;

@@ -2,34 +2,46 @@ import { Controller, Inject, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
 import { ErasureRequest, HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
-import { ConsumeBatches, ContractProducer, ReceivedMessage, TableReader } from '@audience-sync/kafka';
+import { Kafka } from 'kafkajs';
+import { ConsumeBatches, ConsumerProgress, ContractProducer, KAFKA, KafkaBatchTransport, ReceivedMessage, TableReader } from '@audience-sync/kafka';
 import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { MembershipEngine } from './engine/membership-engine';
 import { ChangeBatch } from './engine/change-writer';
 import { destinationMessages } from './engine/messages';
 import { LevelStore } from './engine/level-store';
+import { StateChangelog } from './changelog/state-changelog';
+import { recoverState } from './changelog/state-recovery';
 import { StreamerConfig } from './config';
-import { countChanges, countEvents, countRunEnd, measureState } from './streamer-metrics';
+import { countChanges, countEvents, countRestore, countRunEnd, measureState } from './streamer-metrics';
 
 /**
- * Wires the engine to Kafka: the export-config table at bootstrap (so no event meets an empty
- * table: the transport starts the handlers after it), then segment events and run requests. Changes are produced before the consumed offsets commit.
- * Each configuration the engine has applied is reported, for the registry to show.
+ * Wires the engine to Kafka. At start, before any handler consumes (the transport waits): the
+ * state is recovered (state-recovery.ts; readiness shows a restore's progress meanwhile), then the
+ * export-config table is read, so no event meets an empty table. Then segment events and run
+ * requests. Changes are produced, and the state's writes reach its changelog, before the consumed
+ * offsets commit. Each configuration the engine has applied is reported, for the registry to show.
  */
 @Controller()
 export class StreamerController implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StreamerController.name);
   readonly engine: MembershipEngine;
   private readonly store: LevelStore;
+  private readonly changelog: StateChangelog;
+  /** Set once the state is recovered: only then may a stop mark the disk clean. */
+  private recovered = false;
   private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.producer.send(Topics.configAppliedByStreamer, messages));
 
   constructor(
     private readonly tables: TableReader,
     private readonly producer: ContractProducer,
+    private readonly transport: KafkaBatchTransport,
+    private readonly progress: ConsumerProgress,
+    @Inject(KAFKA) kafka: Kafka,
     @Inject(APP_CONFIG) config: StreamerConfig,
   ) {
     mkdirSync(config.STREAMER_STATE_DIR, { recursive: true });
-    this.store = new LevelStore(config.STREAMER_STATE_DIR);
+    this.changelog = new StateChangelog(kafka, config.STREAMER_STATE_TOPIC);
+    this.store = new LevelStore(config.STREAMER_STATE_DIR, this.changelog);
     measureState(config.STREAMER_STATE_DIR);
     this.engine = new MembershipEngine(
       this.store,
@@ -39,10 +51,26 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
+    this.transport.holdUntil(this.start());
+  }
+
+  private async start(): Promise<void> {
+    this.progress.waitingFor('opening the state');
+    await this.changelog.connect();
     await this.store.open();
+    let reported = 0;
+    await recoverState(this.store, this.changelog, (restored, atMost) => {
+      this.progress.waitingFor(`restoring the state from ${this.changelog.topic}: ${restored} of at most ${atMost} records`);
+      countRestore(restored - reported, atMost - restored);
+      reported = restored;
+    });
+    this.recovered = true;
+    countRestore(0, 0);
+    this.progress.waitingFor('reading the export configurations');
     await this.tables.read(Topics.exportConfigs, async (exportId, config) => {
       await this.engine.applyConfig(exportId, config);
+      await this.changelog.flush();
       this.applied.applied(exportId, config?.version ?? null);
     });
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
@@ -52,23 +80,37 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   async handleEvents(messages: ReceivedMessage<HashedSegmentEvent>[]): Promise<void> {
     const events = messages.map((m) => m.value);
     await this.engine.handleEvents(events);
+    await this.changelog.flush();
     countEvents(events);
   }
 
   @ConsumeBatches(Topics.runRequests, { groupId: 'segment-streamer.runs' })
   async handleRunRequests(messages: ReceivedMessage<RunRequest>[]): Promise<void> {
     for (const m of messages) await this.engine.handleRunRequest(m.value);
+    await this.changelog.flush();
   }
 
   /** Erasures asked through the registry's API: applied as upstream `erase` events are. */
   @ConsumeBatches(Topics.erasureRequests, { groupId: 'segment-streamer.erasures' })
   async handleErasures(messages: ReceivedMessage<ErasureRequest>[]): Promise<void> {
     await this.engine.handleEvents(messages.map(({ value: { requestedBy: _, ...erase } }) => erase));
+    await this.changelog.flush();
   }
 
-  /** After the transport and the table readers stopped their consumers, so no batch is still writing. */
+  /**
+   * After the transport and the table readers stopped their consumers, so no batch is still
+   * writing: once every write is on the changelog, the disk is marked clean and kept at the next start.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    try {
+      if (this.recovered) {
+        await this.changelog.flush();
+        await this.store.setMarker({ state: 'clean' });
+      }
+    } finally {
+      await this.store.close();
+      await this.changelog.disconnect();
+    }
   }
 
   private async sendChanges(batches: ChangeBatch[]): Promise<void> {

@@ -1,21 +1,29 @@
 import { ClassicLevel } from 'classic-level';
-import { below, idsOf, k, lastPart } from './level-keys';
+import { below, FORMAT, idsOf, k, lastPart } from './level-keys';
 import { upgradeState } from './level-store-upgrade';
 import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
+import { EncodedWrite, StateJournal, StoreMarker } from './state-journal';
 
 type MembershipValue = { m: boolean; t: number; r?: string };
 type SentValue = { c: Record<string, string>; r: string; g?: string };
 type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
+/** Keys outside the state: the format (F) and how the last run ended (I); never journaled. */
+const LOCAL_KEYS = new Set(['F', 'I']);
+
 /**
  * The streamer's state on local disk in LevelDB: ordered keys (level-keys.ts) make a segment's
- * members, an audience's sent entries and a row's holders range scans, and writes go in atomic batches.
+ * members, an audience's sent entries and a row's holders range scans, and writes go in atomic
+ * batches. Every write is also handed to the journal (the changelog topic), encoded once for both.
  */
 export class LevelStore implements StateStore {
   private readonly db: ClassicLevel<string, unknown>;
 
-  constructor(private readonly directory: string) {
+  constructor(
+    private readonly directory: string,
+    private readonly journal?: StateJournal,
+  ) {
     // A 32 MB write buffer (LevelDB's default is 4 MB) means fewer, larger flushes: about a fifth
     // less CPU for a refresh. Fewer open tables bound the memory-mapped table files counted in RSS.
     this.db = new ClassicLevel<string, unknown>(directory, { valueEncoding: 'json', writeBufferSize: 32 * 1024 * 1024, maxOpenFiles: 50 });
@@ -45,7 +53,7 @@ export class LevelStore implements StateStore {
 
   async saveMemberships(items: Membership[]) {
     if (items.length === 0) return;
-    await this.db.batch(items.map((m) => ({ type: 'put' as const, key: k('m', m.segmentId, m.profileId), value: { m: m.member, t: m.t, ...(m.refreshId ? { r: m.refreshId } : {}) } })));
+    await this.write(items.map((m) => ({ type: 'put' as const, key: k('m', m.segmentId, m.profileId), value: { m: m.member, t: m.t, ...(m.refreshId ? { r: m.refreshId } : {}) } })));
   }
 
   async *staleMembers(segmentId: string, refreshId: string, before: number, chunk: number) {
@@ -128,7 +136,7 @@ export class LevelStore implements StateStore {
     for await (const entries of this.scan<MembershipValue>(k('m', segmentId), chunk)) {
       const gone = entries.filter(([, v]) => !v.m && v.t < before).map(([key]) => key);
       if (gone.length === 0) continue;
-      await this.db.batch(gone.map((key) => ({ type: 'del' as const, key })));
+      await this.write(gone.map((key) => ({ type: 'del' as const, key })));
       yield gone.map(lastPart);
     }
   }
@@ -148,12 +156,12 @@ export class LevelStore implements StateStore {
 
   async dropProfiles(profileIds: string[]) {
     if (profileIds.length === 0) return;
-    await this.db.batch(profileIds.map((p) => ({ type: 'del' as const, key: k('p', p) })));
+    await this.write(profileIds.map((p) => ({ type: 'del' as const, key: k('p', p) })));
   }
 
   async saveProfiles(items: ProfileState[]) {
     if (items.length === 0) return;
-    await this.db.batch(items.map((p) => ({ type: 'put' as const, key: k('p', p.profileId), value: { a: p.attributes, t: p.t } })));
+    await this.write(items.map((p) => ({ type: 'put' as const, key: k('p', p.profileId), value: { a: p.attributes, t: p.t } })));
   }
 
   async sent(exportId: string, audienceKey: string, profileIds: string[]) {
@@ -174,7 +182,7 @@ export class LevelStore implements StateStore {
         ops.push({ type: 'put', key: k('h', exportId, audienceKey, entry.row, profileId), value: 1 });
       } else ops.push({ type: 'del', key: k('s', exportId, audienceKey, profileId) });
     });
-    await this.db.batch(ops as never);
+    await this.write(ops);
   }
 
   async rowHolders(exportId: string, audienceKey: string, rows: string[]) {
@@ -194,12 +202,19 @@ export class LevelStore implements StateStore {
   async dropSentExcept(exportId: string, audienceKey: string, tag: string) {
     for await (const entries of this.scan<SentValue>(k('s', exportId, audienceKey), 5000)) {
       const ops: Op[] = entries.filter(([, v]) => v.g !== tag).flatMap(([key, v]) => [{ type: 'del' as const, key }, { type: 'del' as const, key: k('h', exportId, audienceKey, v.r, lastPart(key)) }]);
-      if (ops.length > 0) await this.db.batch(ops as never);
+      if (ops.length > 0) await this.write(ops);
     }
   }
 
+  /** Key by key, not a range clear: the changelog needs a tombstone for each. */
   async dropSent(exportId: string) {
-    for (const type of ['s', 'h', 'a']) await this.db.clear(below(k(type, exportId)));
+    for (const type of ['s', 'h', 'a']) {
+      for (;;) {
+        const keys = await this.db.keys({ ...below(k(type, exportId)), limit: 5000 }).all();
+        if (keys.length === 0) break;
+        await this.write(keys.map((key) => ({ type: 'del' as const, key })));
+      }
+    }
   }
 
   /** The audiences' a|… keys stay when their last entry goes, so an audience counts while it has one. */
@@ -214,7 +229,7 @@ export class LevelStore implements StateStore {
   /** The part itself under x|…, and a small y|… entry so listing parts never reads their members. */
   async stagePart(part: StagedPart) {
     const n = String(part.part).padStart(8, '0');
-    await this.db.batch([
+    await this.write([
       { type: 'put', key: k('x', part.refreshId, n), value: part },
       { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, members: part.members.length } },
     ]);
@@ -237,7 +252,7 @@ export class LevelStore implements StateStore {
   async dropStaged(refreshId: string) {
     const ops: Op[] = [];
     for (const type of ['y', 'x']) for await (const key of this.db.keys(below(k(type, refreshId)))) ops.push({ type: 'del', key });
-    if (ops.length > 0) await this.db.batch(ops as never);
+    if (ops.length > 0) await this.write(ops);
   }
 
   async refreshedAt(segmentId: string) {
@@ -246,7 +261,7 @@ export class LevelStore implements StateStore {
 
   async saveRefreshedAt(segmentId: string, t: number) {
     const current = await this.refreshedAt(segmentId);
-    if (current === undefined || current < t) await this.db.put(k('R', segmentId), t);
+    if (current === undefined || current < t) await this.write([{ type: 'put', key: k('R', segmentId), value: t }]);
   }
 
   async exportState(exportId: string) {
@@ -254,8 +269,63 @@ export class LevelStore implements StateStore {
   }
 
   async saveExportState(exportId: string, state: ExportState | null) {
-    if (state) await this.db.put(k('e', exportId), state);
-    else await this.db.del(k('e', exportId));
+    await this.write([state ? { type: 'put', key: k('e', exportId), value: state } : { type: 'del', key: k('e', exportId) }]);
+  }
+
+  /** One atomic batch on disk, then the same writes, encoded once, to the journal. */
+  private async write(ops: Op[]): Promise<void> {
+    const writes: EncodedWrite[] = ops.map((op) => ({ key: op.key, value: op.type === 'put' ? JSON.stringify(op.value) : null }));
+    await this.apply(writes);
+    await this.journal?.record(writes);
+  }
+
+  private apply(writes: EncodedWrite[]): Promise<void> {
+    return this.db.batch(
+      writes.map((w) => (w.value === null ? { type: 'del' as const, key: w.key } : { type: 'put' as const, key: w.key, value: w.value })),
+      { valueEncoding: 'utf8' },
+    );
+  }
+
+  // --- recovery (state-recovery.ts): outside the journal ----------------------------------------
+
+  async marker(): Promise<StoreMarker | undefined> {
+    return (await this.db.get('I')) as StoreMarker | undefined;
+  }
+
+  setMarker(marker: StoreMarker): Promise<void> {
+    return this.db.put('I', marker);
+  }
+
+  /** Whether any state is held (anything but the local keys). */
+  async hasState(): Promise<boolean> {
+    const keys = await this.db.keys({ limit: LOCAL_KEYS.size + 1 }).all();
+    return keys.some((key) => !LOCAL_KEYS.has(key));
+  }
+
+  /** Forgets all state, keeping the format: what a restore starts from. */
+  async wipe(): Promise<void> {
+    await this.db.clear();
+    await this.db.put('F', FORMAT);
+  }
+
+  /** Writes restored from the changelog, as they were recorded. */
+  restore(writes: EncodedWrite[]): Promise<void> {
+    return this.apply(writes);
+  }
+
+  /** Every state entry as the journal would have recorded it, a chunk at a time (seeding a changelog). */
+  async *entries(chunk: number): AsyncIterable<EncodedWrite[]> {
+    const iterator = this.db.iterator({ valueEncoding: 'utf8' });
+    try {
+      for (;;) {
+        const entries = (await iterator.nextv(chunk)) as [string, string][];
+        if (entries.length === 0) return;
+        const writes = entries.filter(([key]) => !LOCAL_KEYS.has(key)).map(([key, value]) => ({ key, value }));
+        if (writes.length > 0) yield writes;
+      }
+    } finally {
+      await iterator.close();
+    }
   }
 
   /** The entries below a key (see `below`), read natively in chunks. */

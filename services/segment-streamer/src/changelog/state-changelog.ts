@@ -1,0 +1,143 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Kafka, Producer } from 'kafkajs';
+import { chunksBySize } from '@audience-sync/kafka';
+import { EncodedWrite, StateJournal } from '../engine/state-journal';
+
+/** Pending writes past this are sent before the store goes on, so a 10-million-member run never holds its state in memory. */
+const FLUSH_BYTES = 4 * 1024 * 1024;
+/** Per send within a transaction: well under the topic's record batch limit. */
+const SEND_BYTES = 1024 * 1024;
+/** Keys of the markers a restore writes to find the changelog's end; no store key starts so. */
+const END_MARKER = '~restore-end~';
+
+/**
+ * The store's writes on a compacted topic, key for key. Writes are buffered and sent in
+ * transactions (`flush`), each holding whole store batches, so a restore (read committed) sees the
+ * store as it was between two batches, never half of one. The streamer flushes before its
+ * consumers commit, so the changelog is always at least as far as the committed input.
+ */
+export class StateChangelog implements StateJournal {
+  private readonly logger = new Logger(StateChangelog.name);
+  private readonly producer: Producer;
+  private pending = new Map<string, string | null>();
+  private pendingBytes = 0;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+  ) {
+    // One writer per changelog: a second instance with the same id fences the first, whose next flush fails.
+    this.producer = kafka.producer({ transactionalId: `segment-streamer.${topic}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+
+  async record(writes: EncodedWrite[]): Promise<void> {
+    // Only a key's last value matters within one transaction: compaction keeps no more.
+    for (const { key, value } of writes) {
+      this.pending.set(key, value);
+      this.pendingBytes += key.length + (value?.length ?? 0);
+    }
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  /** Sends what is pending; flushes run one after another, so a flush returns only once every earlier write is on the topic. */
+  flush(): Promise<void> {
+    const next = this.flushing.then(() => this.send());
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Whether nothing was ever written to the topic (compaction never lowers its end). */
+  async isEmpty(): Promise<boolean> {
+    return (await this.bounds()).end === 0;
+  }
+
+  /**
+   * Reads the topic from its start up to a marker written now, so "the end" is exact although
+   * transaction markers take offsets of their own, handing each fetched batch to `apply`.
+   */
+  async restore(apply: (writes: EncodedWrite[]) => Promise<void>, progress: (restored: number, atMost: number) => void): Promise<number> {
+    const { start, end } = await this.bounds();
+    const marker = `${END_MARKER}${randomUUID()}`;
+    this.pending.set(marker, '1');
+    await this.flush();
+    const consumer = this.kafka.consumer({ groupId: `segment-streamer.restore.${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false, maxBytes: 16 * 1024 * 1024 });
+    let restored = 0;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
+        void consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch, heartbeat }) => {
+              const writes: EncodedWrite[] = [];
+              let done = false;
+              for (const m of batch.messages) {
+                const key = m.key?.toString('utf8');
+                if (key === marker) done = true;
+                if (done) break;
+                if (key === undefined || key.startsWith(END_MARKER)) continue;
+                writes.push({ key, value: m.value === null ? null : m.value.toString('utf8') });
+              }
+              if (writes.length > 0) await apply(writes);
+              restored += writes.length;
+              progress(restored, Math.max(restored, end - start));
+              await heartbeat();
+              if (done) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    // The marker has served; a tombstone lets compaction drop it.
+    this.pending.set(marker, null);
+    await this.flush();
+    return restored;
+  }
+
+  private async bounds(): Promise<{ start: number; end: number }> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [partition] = await admin.fetchTopicOffsets(this.topic);
+      return { start: Number(partition.low), end: Number(partition.high) };
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async send(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.pendingBytes = 0;
+    const messages = [...batch].map(([key, value]) => ({ key, value }));
+    const transaction = await this.producer.transaction();
+    try {
+      for (const chunk of chunksBySize(messages, SEND_BYTES, (m) => m.key.length + (m.value?.length ?? 0))) await transaction.send({ topic: this.topic, messages: chunk, acks: -1 });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      // Kept, ahead of anything recorded since, for the next flush: the handler that asked fails and is retried.
+      for (const [key, value] of this.pending) batch.set(key, value);
+      this.pending = batch;
+      this.pendingBytes = 0;
+      for (const [key, value] of batch) this.pendingBytes += key.length + (value?.length ?? 0);
+      this.logger.warn(`could not write the state changelog ${this.topic}: ${(error as Error).message}; retried with the next batch`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import { LevelStore } from '../engine/level-store';
+import { StateJournal } from '../engine/state-journal';
+import { StateChangelog } from './state-changelog';
+
+export type Recovery = 'kept' | 'restored' | 'seeded';
+
+/** What recovery needs of the changelog (StateChangelog; a map in its spec). */
+export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'restore' | 'flush'>;
+
+/**
+ * Brings the disk and the changelog together at start-up, before anything is consumed:
+ * - stopped cleanly: the disk is kept (and copied to the changelog again if the topic was lost);
+ * - a fresh disk, or one whose last run did not stop cleanly: the disk is emptied and restored from
+ *   the changelog. After a crash the disk may hold writes the changelog lacks; the input was not
+ *   committed past them, but a replay that finds its work done writes nothing, so keeping them
+ *   would leave the changelog short of the disk for good;
+ * - state written before the changelog existed (no marker): copied to the changelog.
+ * The marker says `running` from here on, until a clean stop.
+ */
+export async function recoverState(store: LevelStore, changelog: Changelog, progress: (restored: number, atMost: number) => void): Promise<Recovery> {
+  const logger = new Logger('StateRecovery');
+  const marker = await store.marker();
+  const hasState = await store.hasState();
+  let recovery: Recovery;
+  if (marker?.state === 'clean') {
+    recovery = hasState && (await changelog.isEmpty()) ? await seed(store, changelog, logger, `the changelog ${changelog.topic} is empty (deleted or new)`) : 'kept';
+  } else if (marker?.state === 'seeding' || (!marker && hasState)) {
+    if (!marker && !(await changelog.isEmpty())) {
+      throw new Error(
+        `STREAMER_STATE_DIR holds state written before the state changelog existed, and the changelog topic ${changelog.topic} is not empty: one of them belongs to another deployment. Point STREAMER_STATE_TOPIC at an empty topic to keep this state, or empty STREAMER_STATE_DIR to restore from the topic.`,
+      );
+    }
+    recovery = await seed(store, changelog, logger, 'the state predates it');
+  } else {
+    logger.log(marker ? 'the last run did not stop cleanly: restoring the state from its changelog' : `no state on disk: restoring it from ${changelog.topic}`);
+    await store.wipe();
+    await store.setMarker({ state: 'running' });
+    const started = Date.now();
+    const restored = await changelog.restore((writes) => store.restore(writes), progress);
+    logger.log(`state restored: ${restored} records in ${Date.now() - started} ms`);
+    recovery = 'restored';
+  }
+  await store.setMarker({ state: 'running' });
+  return recovery;
+}
+
+async function seed(store: LevelStore, changelog: Changelog, logger: Logger, why: string): Promise<Recovery> {
+  logger.log(`copying the state on disk to ${changelog.topic}: ${why}`);
+  await store.setMarker({ state: 'seeding' });
+  let n = 0;
+  for await (const writes of store.entries(5000)) {
+    await changelog.record(writes);
+    n += writes.length;
+  }
+  await changelog.flush();
+  logger.log(`state copied to the changelog: ${n} records`);
+  return 'seeded';
+}

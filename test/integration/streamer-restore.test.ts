@@ -1,0 +1,89 @@
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { SegmentEvent } from '@audience-sync/contracts';
+import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
+import { memberKey } from '../../tools/emulators/members';
+import { Stack } from '../support/stack';
+import { eventually, uniqueName } from '../support/env';
+
+const email = (i: number, version = 0) => `restore${i}${version ? `.v${version}` : ''}@example.com`;
+const fbRow = (address: string) => memberKey(facebookRows(['EMAIL'], [{ op: 'add', identifiers: { EMAIL: address } }]).adds[0]);
+const msRow = (address: string) => memberKey(microsoftEmails([{ op: 'add', identifiers: { EMAIL: address } }]).adds);
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+/**
+ * The streamer's state lives on in its changelog topic: a streamer killed mid-stream whose disk is
+ * then lost starts on an empty directory, restores its state and goes on exactly, removing members
+ * whose exits carry no attributes (only the restored state knows what was sent for them). A clean
+ * stop keeps the disk; a crash restores from the changelog.
+ */
+describe('end to end: the streamer restores its state from the changelog', () => {
+  const stack = new Stack();
+  let clock = Date.parse('2026-11-02T00:00:00Z');
+  const at = () => new Date((clock += 1000)).toISOString();
+  const exited = (segmentId: string, i: number): SegmentEvent => ({ type: 'membership', eventId: uniqueName('m'), occurredAt: at(), segmentId, segmentName: segmentId, profileId: `p${i}`, status: 'exited', attributes: null });
+  const refresh = (segmentId: string, ids: number[], parts = 1): SegmentEvent[] => {
+    const refreshId = uniqueName('r');
+    const occurredAt = at();
+    const size = Math.ceil(ids.length / parts);
+    return range(0, parts).map((p) => ({
+      type: 'refresh', eventId: `${refreshId}-${p}`, occurredAt, segmentId, segmentName: segmentId, refreshId, part: p + 1, final: p === parts - 1,
+      members: ids.slice(p * size, (p + 1) * size).map((i) => ({ profileId: `p${i}`, attributes: { PrimaryEmail: email(i) } })),
+    }));
+  };
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${stack.services.get('segment-streamer')!.port}/metrics`)).text();
+    return Number(new RegExp(`^audience_sync_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  };
+  const loseDisk = () => {
+    rmSync(stack.env.STREAMER_STATE_DIR, { recursive: true, force: true });
+    mkdirSync(stack.env.STREAMER_STATE_DIR);
+  };
+
+  beforeAll(() => stack.start(), 180000);
+  afterAll(() => stack.stop());
+
+  it('ends exact after a SIGKILL and a lost disk, after a clean stop, and after a crash', async () => {
+    const segment = uniqueName('restore');
+    const fbConnection = await stack.connect('facebook-ads', { adAccountId: 'act_1001', create: { name: uniqueName('list') } } as never);
+    const audienceId = (await stack.api('GET', `/connections/${fbConnection}`)).body.facebook.audienceId as string;
+    const fb = await stack.api('POST', '/exports', { displayName: 'fb', connectionId: fbConnection, segments: [{ id: segment, name: segment }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'PrimaryEmail' } } });
+    const msConnection = await stack.connect('microsoft-advertising');
+    const ms = await stack.api('POST', '/exports', { displayName: 'ms', connectionId: msConnection, segments: [{ id: segment, name: segment }], microsoft: { customerId: '1000001', accountId: '2000001', emailAttribute: 'PrimaryEmail' } });
+    expect([fb.status, ms.status]).toEqual([201, 201]);
+    await Promise.all([stack.untilActive(fb.body.id, fb.body.version), stack.untilActive(ms.body.id, ms.body.version)]);
+
+    const holds = (ids: number[], address: (i: number) => string = (i) => email(i)) =>
+      eventually(
+        async () => {
+          const [fbMembers, msMembers] = [(await stack.facebookMembers(audienceId)).sort(), ((await stack.microsoftMembers(segment)) ?? []).sort()];
+          return JSON.stringify(fbMembers) === JSON.stringify(ids.map((i) => fbRow(address(i))).sort()) && JSON.stringify(msMembers) === JSON.stringify(ids.map((i) => msRow(address(i))).sort());
+        },
+        60000,
+        `both audiences to hold ${ids.length} members`,
+      );
+
+    await stack.publish(refresh(segment, range(0, 300), 3));
+    await holds(range(0, 300));
+
+    // Killed with its disk lost: the new process starts on an empty directory.
+    await stack.restart('segment-streamer', 'SIGKILL', loseDisk);
+    expect(await metric('streamer_state_restored_records_total')).toBeGreaterThanOrEqual(300);
+    expect(await metric('streamer_state_restore_remaining_records')).toBe(0);
+    // Exits without attributes, and a refresh that no longer lists 250–299: only the restored sent state says which rows they were.
+    await stack.publish([...range(0, 20).map((i) => exited(segment, i)), ...refresh(segment, range(20, 250), 2)]);
+    await holds(range(20, 250));
+
+    // A clean stop keeps the disk: nothing to restore.
+    await stack.restart('segment-streamer', 'SIGTERM');
+    expect(await metric('streamer_state_restored_records_total')).toBe(0);
+    await stack.publish(range(20, 40).map((i) => exited(segment, i)));
+    await holds(range(40, 250));
+
+    // A crash: the disk is kept but restored from the changelog all the same, and still exact.
+    await stack.restart('segment-streamer', 'SIGKILL');
+    expect(await metric('streamer_state_restored_records_total')).toBeGreaterThanOrEqual(210);
+    expect(readdirSync(stack.env.STREAMER_STATE_DIR).length).toBeGreaterThan(0);
+    await stack.publish(range(40, 60).map((i) => exited(segment, i)));
+    await holds(range(60, 250));
+  });
+});
