@@ -111,16 +111,19 @@ describe('the state journal and its recovery', () => {
     expect(await recoverState(store, changelog, () => undefined)).toBe('restored');
     expect(await store.refreshedAt('s9')).toBeUndefined();
     expect(await store.refreshedAt('s1')).toBe(7);
-    await store.setMarker({ state: 'clean' });
     await store.close();
 
-    // The topic was deleted and made again: the disk, stopped cleanly, is copied to it.
-    const recreated = new MapChangelog();
-    store = new LevelStore(directory, recreated);
-    await store.open();
-    expect(await recoverState(store, recreated, () => undefined)).toBe('seeded');
-    expect(Object.fromEntries(recreated.kept)).toEqual(await dump(store));
-    await store.close();
+    // The topic was deleted and made again: the disk, stopped cleanly or not, is copied to it, never emptied.
+    for (const state of ['clean', 'running'] as const) {
+      const recreated = new MapChangelog();
+      store = new LevelStore(directory, recreated);
+      await store.open();
+      await store.setMarker({ state });
+      expect(await recoverState(store, recreated, () => undefined)).toBe('seeded');
+      expect(await store.refreshedAt('s1')).toBe(7);
+      expect(Object.fromEntries(recreated.kept)).toEqual(await dump(store));
+      await store.close();
+    }
   });
 
   it('copies state from before the changelog to an empty topic, and refuses a topic that holds another state', async () => {

@@ -10,7 +10,8 @@ export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' 
 
 /**
  * Brings the disk and the changelog together at start-up, before anything is consumed:
- * - stopped cleanly: the disk is kept (and copied to the changelog again if the topic was lost);
+ * - stopped cleanly: the disk is kept;
+ * - the changelog topic is empty (deleted and made again, or another broker): the disk is copied to it;
  * - a fresh disk, or one whose last run did not stop cleanly: the disk is emptied and restored from
  *   the changelog. After a crash the disk may hold writes the changelog lacks; the input was not
  *   committed past them, but a replay that finds its work done writes nothing, so keeping them
@@ -23,8 +24,11 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
   const marker = await store.marker();
   const hasState = await store.hasState();
   let recovery: Recovery;
-  if (marker?.state === 'clean') {
-    recovery = hasState && (await changelog.isEmpty()) ? await seed(store, changelog, logger, `the changelog ${changelog.topic} is empty (deleted or new)`) : 'kept';
+  if (marker && hasState && (await changelog.isEmpty())) {
+    // Whatever the disk's state, an empty changelog has nothing better: the disk is copied to it, never emptied.
+    recovery = await seed(store, changelog, logger, `the changelog ${changelog.topic} is empty (deleted or new)`);
+  } else if (marker?.state === 'clean') {
+    recovery = 'kept';
   } else if (marker?.state === 'seeding' || (!marker && hasState)) {
     if (!marker && !(await changelog.isEmpty())) {
       throw new Error(
