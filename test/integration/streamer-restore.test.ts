@@ -3,6 +3,7 @@ import { SegmentEvent } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 import { memberKey } from '../../tools/emulators/members';
 import { Stack } from '../support/stack';
+import { drained } from '../support/drained';
 import { eventually, uniqueName } from '../support/env';
 
 const email = (i: number, version = 0) => `restore${i}${version ? `.v${version}` : ''}@example.com`;
@@ -64,6 +65,8 @@ describe('end to end: the streamer restores its state from the changelog', () =>
 
     await stack.publish(refresh(segment, range(0, 300), 3));
     await holds(range(0, 300));
+    // Committed, so its state is on the changelog (a kill before the commit replays the input instead).
+    await drained();
 
     // Killed with its disk lost: the new process starts on an empty directory.
     await stack.restart('segment-streamer', 'SIGKILL', loseDisk);
@@ -80,6 +83,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
     await holds(range(40, 250));
 
     // A crash: the disk is kept but restored from the changelog all the same, and still exact.
+    await drained();
     await stack.restart('segment-streamer', 'SIGKILL');
     expect(await metric('streamer_state_restored_records_total')).toBeGreaterThanOrEqual(210);
     expect(readdirSync(stack.env.STREAMER_STATE_DIR).length).toBeGreaterThan(0);
