@@ -1,13 +1,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ExportConfig, Topics } from '@audience-sync/contracts';
+import { createKafka, ensureTopics } from '@audience-sync/kafka';
 import { attributeRules } from '@audience-sync/destinations';
 import { hashEvent } from '@audience-sync/identifiers';
 import { ChangeBatch } from '../../services/segment-streamer/src/engine/change-writer';
 import { destinationMessages } from '../../services/segment-streamer/src/engine/messages';
 import { MembershipEngine } from '../../services/segment-streamer/src/engine/membership-engine';
 import { LevelStore } from '../../services/segment-streamer/src/engine/level-store';
+import { EncodedWrite, StateJournal } from '../../services/segment-streamer/src/engine/state-journal';
+import { StateChangelog } from '../../services/segment-streamer/src/changelog/state-changelog';
 import { FACEBOOK_MAPPINGS, profile } from './profiles';
 
 /**
@@ -15,12 +19,25 @@ import { FACEBOOK_MAPPINGS, profile } from './profiles';
  * with no broker: a Facebook refresh of N profiles (default 200,000) in parts of 10,000 through
  * MembershipEngine and LevelStore, events and output checked against their schemas as the service
  * does. The events are hashed before the clock starts: that is the hasher's work, not the streamer's. Run it under `node --cpu-prof` to profile the hot path.
+ * With KAFKA_BROKERS set, the store also writes its changelog to a new topic there, flushed after
+ * each event as the service does, and the records and bytes written per profile are printed too.
  */
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200_000);
   const part = 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
-  const store = new LevelStore(dir);
+  const changelog = process.env.KAFKA_BROKERS ? await openChangelog(process.env.KAFKA_BROKERS.split(',')) : undefined;
+  const journaled = { records: 0, bytes: 0 };
+  const journal: StateJournal | undefined = changelog && {
+    record: (writes: EncodedWrite[]) => {
+      for (const w of writes) {
+        journaled.records += 1;
+        journaled.bytes += w.key.length + (w.value?.length ?? 0);
+      }
+      return changelog.record(writes);
+    },
+  };
+  const store = new LevelStore(dir, journal);
   await store.open();
   let rows = 0;
   const output = {
@@ -56,14 +73,27 @@ async function main(): Promise<void> {
   }
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  for (const event of events) await engine.handleEvents([Topics.hashedSegmentEvents.schema.parse(JSON.parse(event))]);
+  for (const event of events) {
+    await engine.handleEvents([Topics.hashedSegmentEvents.schema.parse(JSON.parse(event))]);
+    await changelog?.flush();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   await store.close();
+  await changelog?.disconnect();
   rmSync(dir, { recursive: true, force: true });
   if (rows !== count) throw new Error(`expected ${count} rows out, got ${rows}`);
   const perProfile = (us: number) => Math.round((us / count) * 10) / 10;
-  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system) })}\n`);
+  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count) } : {}) })}\n`);
+}
+
+async function openChangelog(brokers: string[]): Promise<StateChangelog> {
+  const kafka = createKafka({ clientId: 'engine-bench', brokers });
+  const topic = { ...Topics.streamerState, name: `segment-streamer.state-engine-bench-${randomBytes(4).toString('hex')}` };
+  await ensureTopics(kafka, [topic], { service: 'segment-streamer' });
+  const changelog = new StateChangelog(kafka, topic.name);
+  await changelog.connect();
+  return changelog;
 }
 
 main().catch((error) => {

@@ -4,6 +4,8 @@ import { FORMAT, idsOf, k, S } from './level-keys';
 import { ExportState, StagedPart } from './state-store';
 
 type Db = ClassicLevel<string, unknown>;
+/** The store holds values as JSON text that it encodes itself; the upgrade reads and writes them as JSON values. */
+const J = { valueEncoding: 'json' } as const;
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 type SentValue = { r: string; i?: Record<string, string>; c?: Record<string, string> };
 type ProfileValue = { a: Record<string, unknown>; t: number };
@@ -16,14 +18,14 @@ type ProfileValue = { a: Record<string, unknown>; t: number };
  * with the new format, so an upgrade cut short starts over cleanly.
  */
 export async function upgradeState(db: Db, directory: string): Promise<void> {
-  const format = ((await db.get('F')) as number | undefined) ?? 1;
+  const format = ((await db.get('F', J)) as number | undefined) ?? 1;
   if (format === FORMAT) return;
   if (format > FORMAT) {
     throw new Error(`${directory} holds segment-streamer state of format ${format}, newer than this version's ${FORMAT}: run the newer version, or set STREAMER_STATE_DIR to an empty directory (every export then syncs in full again)`);
   }
   if (format < 3) await escapeIds(db, format);
   await forgetPlainValues(db);
-  await db.put('F', FORMAT);
+  await db.put('F', FORMAT, J);
 }
 
 /**
@@ -34,7 +36,7 @@ export async function upgradeState(db: Db, directory: string): Promise<void> {
  */
 async function forgetPlainValues(db: Db): Promise<void> {
   for (const type of ['s', 'p', 'x']) {
-    const iterator = db.iterator({ gte: type + S, lt: type + '\u0002' });
+    const iterator = db.iterator({ gte: type + S, lt: type + '\u0002', ...J });
     try {
       for (;;) {
         const entries = (await iterator.nextv(2000)) as [string, unknown][];
@@ -58,7 +60,7 @@ async function forgetPlainValues(db: Db): Promise<void> {
             ops.push({ type: 'put', key, value: { ...part, members: part.members.map((m) => ({ profileId: m.profileId, attributes: m.attributes ? namesOnly(m.attributes) : m.attributes })) } });
           }
         }
-        if (ops.length > 0) await db.batch(ops as never);
+        if (ops.length > 0) await db.batch(ops as never, J);
       }
     } finally {
       await iterator.close();
@@ -105,21 +107,21 @@ async function escapeIds(db: Db, format: number): Promise<void> {
         else if (to !== key) ops.push({ type: 'del', key }, { type: 'put', key: to, value: 1 });
         else if (format === 1 && type === 's') rewrite.push(key);
       }
-      const values = (await db.getMany(rewrite)) as (SentValue | undefined)[];
+      const values = (await db.getMany(rewrite, J)) as (SentValue | undefined)[];
       values.forEach((v, i) => v && ops.push({ type: 'put', key: rewrite[i], value: { ...v, r: identity(v.r) } }));
-      if (ops.length > 0) await db.batch(ops as never);
+      if (ops.length > 0) await db.batch(ops as never, J);
     }
   } finally {
     await iterator.close();
   }
-  const values = await db.getMany(moves.map((m) => m.from));
+  const values = await db.getMany(moves.map((m) => m.from), J);
   const ops: Op[] = moves.map(({ from }) => ({ type: 'del', key: from }));
   moves.forEach(({ to, sent }, i) => {
     const v = values[i] as SentValue | undefined;
     if (v !== undefined) ops.push({ type: 'put', key: to, value: sent && format === 1 ? { ...v, r: identity(v.r) } : v });
   });
   ops.push({ type: 'put', key: 'F', value: 3 });
-  await db.batch(ops as never);
+  await db.batch(ops as never, J);
 }
 
 /** A row as format 1 stored it (its digests) becomes its identity; one already converted stays. */
@@ -146,7 +148,7 @@ class OldLayout {
   static async read(db: Db): Promise<OldLayout> {
     const entries = async (type: string) => {
       const out: [string[], unknown][] = [];
-      for await (const [key, value] of db.iterator({ gte: type + S, lt: type + '\u0002' })) out.push([key.split(S).slice(1), value]);
+      for await (const [key, value] of db.iterator({ gte: type + S, lt: type + '\u0002', ...J })) out.push([key.split(S).slice(1), value]);
       return out;
     };
     const exports = new Map((await entries('e')).map(([ids, v]) => [ids.join(S), v as ExportState]));
@@ -198,7 +200,7 @@ class OldLayout {
   async leftOver([type, ...ids]: string[]): Promise<boolean> {
     if (type === 's' || type === 'h' || type === 'a') return !this.exports.get(ids[0])?.activated;
     if (type === 'x' && !this.staged.has(ids[0])) {
-      const part = (await this.db.get([type, ...ids].join(S))) as StagedPart | undefined;
+      const part = (await this.db.get([type, ...ids].join(S), J)) as StagedPart | undefined;
       const latest = part && this.refreshed.get(part.segmentId);
       this.staged.set(ids[0], latest !== undefined && latest > part!.t);
     }
