@@ -20,7 +20,8 @@ import { FACEBOOK_MAPPINGS, profile } from './profiles';
  * MembershipEngine and LevelStore, events and output checked against their schemas as the service
  * does. The events are hashed before the clock starts: that is the hasher's work, not the streamer's. Run it under `node --cpu-prof` to profile the hot path.
  * With KAFKA_BROKERS set, the store also writes its changelog to a new topic there, flushed after
- * each event as the service does, and the records and bytes written per profile are printed too.
+ * each event as the service does; the records and bytes written per profile are printed, and how
+ * long restoring the whole changelog into an empty store takes.
  */
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200_000);
@@ -80,11 +81,25 @@ async function main(): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   await store.close();
-  await changelog?.disconnect();
   rmSync(dir, { recursive: true, force: true });
+  const restore = changelog && (await timeRestore(changelog));
+  await changelog?.disconnect();
   if (rows !== count) throw new Error(`expected ${count} rows out, got ${rows}`);
   const perProfile = (us: number) => Math.round((us / count) * 10) / 10;
-  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count) } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count), restore } : {}) })}\n`);
+}
+
+/** What a lost disk costs: the whole changelog restored into an empty store. */
+async function timeRestore(changelog: StateChangelog): Promise<{ records: number; seconds: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'engine-bench-restore-'));
+  const store = new LevelStore(dir);
+  await store.open();
+  const started = process.hrtime.bigint();
+  const records = await changelog.restore((writes) => store.restore(writes), () => undefined);
+  const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { records, seconds };
 }
 
 async function openChangelog(brokers: string[]): Promise<StateChangelog> {
