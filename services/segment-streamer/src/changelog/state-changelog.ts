@@ -76,6 +76,7 @@ export class StateChangelog implements StateJournal {
     await this.flush();
     const consumer = this.kafka.consumer({ groupId: `segment-streamer.restore.${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false, maxBytes: 16 * 1024 * 1024 });
     let restored = 0;
+    let finished = false;
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
@@ -85,6 +86,8 @@ export class StateChangelog implements StateJournal {
           .run({
             autoCommit: false,
             eachBatch: async ({ batch, heartbeat }) => {
+              // Until the consumer stops, what follows the marker is not this restore's.
+              if (finished) return;
               const writes: EncodedWrite[] = [];
               let done = false;
               for (const m of batch.messages) {
@@ -98,7 +101,10 @@ export class StateChangelog implements StateJournal {
               restored += writes.length;
               progress(restored, Math.max(restored, end - start));
               await heartbeat();
-              if (done) resolve();
+              if (done) {
+                finished = true;
+                resolve();
+              }
             },
           })
           .catch(reject);
@@ -116,8 +122,10 @@ export class StateChangelog implements StateJournal {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const [partition] = await admin.fetchTopicOffsets(this.topic);
-      return { start: Number(partition.low), end: Number(partition.high) };
+      const partitions = await admin.fetchTopicOffsets(this.topic);
+      // Everything is written to partition 0 and a restore ends at a marker there: another partition would be read only in part.
+      if (partitions.length !== 1) throw new Error(`the state changelog ${this.topic} has ${partitions.length} partitions; it must have exactly one: point STREAMER_STATE_TOPIC at a new topic (the streamer creates it) or recreate this one with one partition`);
+      return { start: Number(partitions[0].low), end: Number(partitions[0].high) };
     } finally {
       await admin.disconnect();
     }

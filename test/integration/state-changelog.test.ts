@@ -1,0 +1,55 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Topics } from '@audience-sync/contracts';
+import { ensureTopics } from '@audience-sync/kafka';
+import { StateChangelog } from '../../services/segment-streamer/src/changelog/state-changelog';
+import { EncodedWrite } from '../../services/segment-streamer/src/engine/state-journal';
+import { testBrokers, uniqueName } from '../support/env';
+
+/** The changelog on the real broker: what a restore reads back, and the topic it accepts. */
+describe('the streamer state changelog on a real broker', () => {
+  const kafka = new Kafka({ clientId: 'state-changelog-test', brokers: testBrokers(), logLevel: logLevel.NOTHING });
+  const opened: StateChangelog[] = [];
+  const open = async (name: string) => {
+    const changelog = new StateChangelog(kafka, name);
+    opened.push(changelog);
+    await changelog.connect();
+    return changelog;
+  };
+  const restored = async (changelog: StateChangelog) => {
+    const out = new Map<string, string | null>();
+    await changelog.restore(async (writes: EncodedWrite[]) => void writes.forEach((w) => out.set(w.key, w.value)), () => undefined);
+    return out;
+  };
+  afterAll(() => Promise.all(opened.map((c) => c.disconnect())));
+
+  it('restores what committed flushes wrote, in order, never what an aborted transaction wrote', async () => {
+    const topic = { ...Topics.streamerState, name: uniqueName('segment-streamer.state-test') };
+    await ensureTopics(kafka, [topic], { service: 'segment-streamer' });
+    const changelog = await open(topic.name);
+    expect(await changelog.isEmpty()).toBe(true);
+    await changelog.record([{ key: 'a', value: '1' }, { key: 'b', value: '1' }, { key: 'a', value: '2' }]);
+    await changelog.flush();
+
+    // A writer that dies mid-transaction: its records are on the log, aborted.
+    const other = kafka.producer({ transactionalId: uniqueName('state-changelog-test'), idempotent: true, maxInFlightRequests: 1 });
+    await other.connect();
+    const transaction = await other.transaction();
+    await transaction.send({ topic: topic.name, messages: [{ key: 'b', value: 'aborted' }, { key: 'c', value: 'aborted' }] });
+    await transaction.abort();
+    await other.disconnect();
+
+    await changelog.record([{ key: 'b', value: null }, { key: 'd', value: '1' }]);
+    await changelog.flush();
+    expect(await changelog.isEmpty()).toBe(false);
+    expect(await restored(changelog)).toEqual(new Map([['a', '2'], ['b', null], ['d', '1']]));
+    // Its end marker is not state, and a second restore ends as exactly.
+    expect(await restored(changelog)).toEqual(new Map([['a', '2'], ['b', null], ['d', '1']]));
+  });
+
+  it('refuses a changelog topic of more than one partition, saying what to do', async () => {
+    const name = uniqueName('segment-streamer.state-test');
+    await ensureTopics(kafka, [{ ...Topics.streamerState, name, partitions: 2 }], { service: 'segment-streamer' });
+    const changelog = await open(name);
+    await expect(changelog.isEmpty()).rejects.toThrow(`the state changelog ${name} has 2 partitions; it must have exactly one: point STREAMER_STATE_TOPIC at a new topic`);
+  });
+});
