@@ -5,7 +5,11 @@ import type { Principal, ServicePrincipal } from '../auth/principal';
 
 type Answered = Request & { principal?: Principal; service?: ServicePrincipal };
 
-/** Probes and scrapes come every few seconds: their successes are debug lines, not the access log. */
+/**
+ * Probes and scrapes come every few seconds: their answers are debug lines, not the access log —
+ * a failing one too (readiness is 503 while a service starts): what made it fail is logged where it
+ * happens (Kafka unreachable, a stuck consumer, a restore's progress).
+ */
 const probes = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /**
@@ -25,7 +29,7 @@ export class AccessLog implements NestMiddleware {
       const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
       const fields = { method: request.method, route, status: response.statusCode, durationMs, keyName: request.principal?.name, role: request.principal?.role, callerService: request.service?.service };
       const line = new StructuredMessage(fields, `${request.method} ${route} ${response.statusCode} ${durationMs} ms`);
-      if (probes.has(route) && response.statusCode < 400) this.logger.debug(line);
+      if (probes.has(route)) this.logger.debug(line);
       else this.logger.log(line);
     });
     next();
