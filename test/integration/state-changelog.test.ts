@@ -46,6 +46,26 @@ describe('the streamer state changelog on a real broker', () => {
     expect(await restored(changelog)).toEqual(new Map([['a', '2'], ['b', null], ['d', '1']]));
   });
 
+  it('tells its listener, after each commit, the batches it held and the topic end it left, which a disk compares at the next start', async () => {
+    const topic = { ...Topics.streamerState, name: uniqueName('segment-streamer.state-test') };
+    await ensureTopics(kafka, [topic], { service: 'segment-streamer' });
+    const changelog = await open(topic.name);
+    const commits: [number[], number][] = [];
+    changelog.onCommit(async (batches, end) => void commits.push([batches, end]));
+    // Large enough for several sends in one transaction.
+    const big = 'x'.repeat(100 * 1024);
+    await changelog.record([{ key: 'a', value: big }, { key: 'b', value: big }], 1);
+    await changelog.record([{ key: 'c', value: big }], 2);
+    await changelog.flush();
+    await changelog.record([{ key: 'a', value: null }], 3);
+    await changelog.flush();
+    await changelog.flush();
+    expect(commits.map(([batches]) => batches)).toEqual([[1, 2], [3]]);
+    expect(commits[1][1]).toBe(await changelog.end());
+    // Three records and a commit marker, then one record and its marker.
+    expect(commits.map(([, end]) => end)).toEqual([4, 6]);
+  });
+
   it('refuses a changelog topic of more than one partition, saying what to do', async () => {
     const name = uniqueName('segment-streamer.state-test');
     await ensureTopics(kafka, [{ ...Topics.streamerState, name, partitions: 2 }], { service: 'segment-streamer' });

@@ -12,6 +12,7 @@ import { MembershipEngine } from '../../services/segment-streamer/src/engine/mem
 import { LevelStore } from '../../services/segment-streamer/src/engine/level-store';
 import { EncodedWrite, StateJournal } from '../../services/segment-streamer/src/engine/state-journal';
 import { StateChangelog } from '../../services/segment-streamer/src/changelog/state-changelog';
+import { recoverState } from '../../services/segment-streamer/src/changelog/state-recovery';
 import { FACEBOOK_MAPPINGS, profile } from './profiles';
 
 /**
@@ -20,8 +21,9 @@ import { FACEBOOK_MAPPINGS, profile } from './profiles';
  * MembershipEngine and LevelStore, events and output checked against their schemas as the service
  * does. The events are hashed before the clock starts: that is the hasher's work, not the streamer's. Run it under `node --cpu-prof` to profile the hot path.
  * With KAFKA_BROKERS set, the store also writes its changelog to a new topic there, flushed after
- * each event as the service does; the records and bytes written per profile are printed, and how
- * long restoring the whole changelog into an empty store takes.
+ * each event as the service does; the records and bytes written per profile are printed, how long
+ * the start after a crash takes (the disk kept, its last batch sent again), and how long restoring
+ * the whole changelog into an empty store takes.
  */
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200_000);
@@ -30,16 +32,18 @@ async function main(): Promise<void> {
   const changelog = process.env.KAFKA_BROKERS ? await openChangelog(process.env.KAFKA_BROKERS.split(',')) : undefined;
   const journaled = { records: 0, bytes: 0 };
   const journal: StateJournal | undefined = changelog && {
-    record: (writes: EncodedWrite[]) => {
+    record: (writes: EncodedWrite[], batch?: number) => {
       for (const w of writes) {
         journaled.records += 1;
         journaled.bytes += w.key.length + (w.value?.length ?? 0);
       }
-      return changelog.record(writes);
+      return changelog.record(writes, batch);
     },
+    onCommit: (listener) => changelog.onCommit(listener),
   };
   const store = new LevelStore(dir, journal);
   await store.open();
+  if (changelog) await recoverState(store, changelog, () => undefined);
   let rows = 0;
   const output = {
     send: async (batches: ChangeBatch[]) => {
@@ -80,19 +84,20 @@ async function main(): Promise<void> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
-  await store.close();
+  const crash = changelog ? await timeCrash(store, dir, changelog) : await store.close();
   rmSync(dir, { recursive: true, force: true });
   const restore = changelog && (await timeRestore(changelog));
   await changelog?.disconnect();
   if (rows !== count) throw new Error(`expected ${count} rows out, got ${rows}`);
   const perProfile = (us: number) => Math.round((us / count) * 10) / 10;
-  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count), restore } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count), restore, crash } : {}) })}\n`);
 }
 
 /** What a lost disk costs: the whole changelog restored into an empty store. */
 async function timeRestore(changelog: StateChangelog): Promise<{ records: number; seconds: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-restore-'));
-  const store = new LevelStore(dir);
+  // Journaled to the changelog as the service's store is: the restore's own commits (its end marker) are recorded on this disk.
+  const store = new LevelStore(dir, changelog);
   await store.open();
   const started = process.hrtime.bigint();
   const records = await changelog.restore((writes) => store.restore(writes), () => undefined);
@@ -100,6 +105,19 @@ async function timeRestore(changelog: StateChangelog): Promise<{ records: number
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return { records, seconds };
+}
+
+/** What a crash costs when nothing else wrote to the changelog since: the disk is kept and its last, unsent, batch sent again. */
+async function timeCrash(store: LevelStore, dir: string, changelog: StateChangelog): Promise<{ recovery: string; seconds: number }> {
+  await store.saveRefreshedAt('unsent', Date.now());
+  await store.close();
+  const reopened = new LevelStore(dir, changelog);
+  const started = process.hrtime.bigint();
+  await reopened.open();
+  const recovery = await recoverState(reopened, changelog, () => undefined);
+  const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
+  await reopened.close();
+  return { recovery, seconds };
 }
 
 async function openChangelog(brokers: string[]): Promise<StateChangelog> {

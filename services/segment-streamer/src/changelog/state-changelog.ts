@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Producer } from 'kafkajs';
 import { chunksBySize } from '@audience-sync/kafka';
-import { EncodedWrite, StateJournal } from '../engine/state-journal';
+import { CommitListener, EncodedWrite, StateJournal } from '../engine/state-journal';
 
 /** Pending writes past this are sent before the store goes on, so a 10-million-member run never holds its state in memory. */
 const FLUSH_BYTES = 4 * 1024 * 1024;
@@ -26,7 +26,10 @@ export class StateChangelog implements StateJournal {
   private readonly producer: Producer;
   private pending = new Map<string, string | null>();
   private pendingBytes = 0;
+  /** The store batches whose writes are pending. */
+  private batches: number[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  private listener: CommitListener = async () => undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -44,12 +47,17 @@ export class StateChangelog implements StateJournal {
     return this.producer.disconnect();
   }
 
-  async record(writes: EncodedWrite[]): Promise<void> {
+  onCommit(listener: CommitListener): void {
+    this.listener = listener;
+  }
+
+  async record(writes: EncodedWrite[], batch?: number): Promise<void> {
     // Only a key's last value matters within one transaction: compaction keeps no more.
     for (const { key, value } of writes) {
       this.pending.set(key, value);
       this.pendingBytes += key.length + (value?.length ?? 0);
     }
+    if (batch !== undefined) this.batches.push(batch);
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
   }
 
@@ -62,7 +70,12 @@ export class StateChangelog implements StateJournal {
 
   /** Whether nothing was ever written to the topic (compaction never lowers its end). */
   async isEmpty(): Promise<boolean> {
-    return (await this.bounds()).end === 0;
+    return (await this.end()) === 0;
+  }
+
+  /** The topic's end offset: it moves with every transaction, so an end a disk saw last says no one else wrote since. */
+  async end(): Promise<number> {
+    return (await this.bounds()).end;
   }
 
   /**
@@ -134,23 +147,32 @@ export class StateChangelog implements StateJournal {
   private async send(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
+    const batches = this.batches;
     this.pending = new Map();
     this.pendingBytes = 0;
+    this.batches = [];
     // The topic's one partition, named: kafkajs then skips hashing each key to find it.
     const messages = [...batch].map(([key, value]) => ({ key, value, partition: 0 }));
     const transaction = await this.producer.transaction();
+    let last = 0;
     try {
-      for (const chunk of chunksBySize(messages, SEND_BYTES, (m) => m.key.length + (m.value?.length ?? 0))) await transaction.send({ topic: this.topic, messages: chunk, acks: -1 });
+      for (const chunk of chunksBySize(messages, SEND_BYTES, (m) => m.key.length + (m.value?.length ?? 0))) {
+        const [sent] = await transaction.send({ topic: this.topic, messages: chunk, acks: -1 });
+        last = Number(sent.baseOffset) + chunk.length - 1;
+      }
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       // Kept, ahead of anything recorded since, for the next flush: the handler that asked fails and is retried.
       for (const [key, value] of this.pending) batch.set(key, value);
       this.pending = batch;
+      this.batches = [...batches, ...this.batches];
       this.pendingBytes = 0;
       for (const [key, value] of batch) this.pendingBytes += key.length + (value?.length ?? 0);
       this.logger.warn(`could not write the state changelog ${this.topic}: ${(error as Error).message}; retried with the next batch`);
       throw error;
     }
+    // The commit marker takes the offset after the last record.
+    await this.listener(batches, last + 2);
   }
 }

@@ -3,32 +3,72 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LevelStore } from '../engine/level-store';
-import { EncodedWrite, StateJournal } from '../engine/state-journal';
+import { CommitListener, EncodedWrite } from '../engine/state-journal';
 import { Changelog, recoverState } from './state-recovery';
 
-/** A changelog as a map: what compaction would keep, key for key. */
-class MapChangelog implements StateJournal, Changelog {
+/**
+ * A changelog as a map: what compaction would keep, key for key. Writes wait for `flush`, which
+ * commits them, and the end offset moves as Kafka's does: one per record, one per commit marker.
+ */
+class MapChangelog implements Changelog {
   readonly topic = 'segment-streamer.state-changelog.v1';
   readonly kept = new Map<string, string>();
-  written = 0;
+  private offset = 0;
+  private pending: EncodedWrite[] = [];
+  private batches: number[] = [];
+  private listener: CommitListener = async () => undefined;
 
-  async record(writes: EncodedWrite[]): Promise<void> {
+  onCommit(listener: CommitListener): void {
+    this.listener = listener;
+  }
+
+  async record(writes: EncodedWrite[], batch?: number): Promise<void> {
+    this.pending.push(...writes);
+    if (batch !== undefined) this.batches.push(batch);
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const [writes, batches] = [this.pending, this.batches];
+    [this.pending, this.batches] = [[], []];
+    this.commit(writes);
+    await this.listener(batches, this.offset);
+  }
+
+  /** A commit by another writer (another streamer): the end moves, and this store is not told. */
+  foreign(writes: EncodedWrite[]): void {
+    this.commit(writes);
+  }
+
+  /** What a crash loses: whatever was not flushed. */
+  crash(): void {
+    [this.pending, this.batches] = [[], []];
+  }
+
+  private commit(writes: EncodedWrite[]): void {
     for (const { key, value } of writes) {
-      this.written += 1;
       if (value === null) this.kept.delete(key);
       else this.kept.set(key, value);
     }
+    this.offset += writes.length + 1;
   }
 
-  async flush(): Promise<void> {}
+  async end(): Promise<number> {
+    return this.offset;
+  }
 
   async isEmpty(): Promise<boolean> {
-    return this.written === 0;
+    return this.offset === 0;
   }
 
+  /** As the topic's: a marker is written first and tombstoned after, each in a commit of its own. */
   async restore(apply: (writes: EncodedWrite[]) => Promise<void>): Promise<number> {
-    const writes = [...this.kept].map(([key, value]) => ({ key, value }));
+    await this.record([{ key: '~restore-end~1', value: '1' }]);
+    await this.flush();
+    const writes = [...this.kept].filter(([key]) => !key.startsWith('~')).map(([key, value]) => ({ key, value }));
     await apply(writes);
+    await this.record([{ key: '~restore-end~1', value: null }]);
+    await this.flush();
     return writes.length;
   }
 }
@@ -46,9 +86,9 @@ async function dump(directory: string): Promise<Record<string, string>> {
   }
 }
 
-/** The state as the journal carries it: no row-holder index. */
+/** The state as the journal carries it: no row-holder index, no local keys (the format, the changelog's end, the unsent batches). */
 function journaled(all: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(all).filter(([key]) => key !== 'F' && !key.startsWith('h\u0001')));
+  return Object.fromEntries(Object.entries(all).filter(([key]) => key !== 'F' && key !== 'O' && !key.startsWith('h\u0001') && !key.startsWith('U\u0001')));
 }
 
 describe('the state journal and its recovery', () => {
@@ -92,6 +132,7 @@ describe('the state journal and its recovery', () => {
     await store.open();
     await recoverState(store, changelog, () => undefined);
     await exercise(store);
+    await changelog.flush();
     await store.close();
     const before = await dump(first);
     expect(Object.keys(before).filter((key) => key.startsWith('h\u0001')).length).toBe(3);
@@ -99,11 +140,12 @@ describe('the state journal and its recovery', () => {
     expect(Object.fromEntries(changelog.kept)).toEqual(journaled(before));
 
     const second = dir();
-    const fresh = new LevelStore(second, new MapChangelog());
+    const fresh = new LevelStore(second, changelog);
     await fresh.open();
     expect(await recoverState(fresh, changelog, () => undefined)).toBe('restored');
     await fresh.close();
-    expect(await dump(second)).toEqual(before);
+    expect(journaled(await dump(second))).toEqual(journaled(before));
+    expect(Object.keys(await dump(second)).filter((key) => key.startsWith('h\u0001'))).toEqual(Object.keys(before).filter((key) => key.startsWith('h\u0001')));
   });
 
   it('keeps the row-holder index right when one restored batch holds several versions of a sent entry', async () => {
@@ -120,30 +162,52 @@ describe('the state journal and its recovery', () => {
     await store.close();
   });
 
-  it('keeps the disk after a clean stop, restores it after a crash, and reseeds a lost changelog', async () => {
+  it('keeps the disk after a clean stop, sends what a crash left unsent and keeps it, restores when another writer moved the changelog', async () => {
     const changelog = new MapChangelog();
     const directory = dir();
-    let store = new LevelStore(directory, changelog);
-    await store.open();
+    const reopen = async () => {
+      const store = new LevelStore(directory, changelog);
+      await store.open();
+      return store;
+    };
+    let store = await reopen();
     await recoverState(store, changelog, () => undefined);
     await exercise(store);
+    await changelog.flush();
     await store.setMarker({ state: 'clean' });
     await store.close();
 
-    store = new LevelStore(directory, changelog);
-    await store.open();
+    store = await reopen();
     expect(await recoverState(store, changelog, () => undefined)).toBe('kept');
-    // A write the changelog never got, as when a crash comes before a flush: the restore drops it.
+    // A crash after writes reached the disk but before their flush: a put and a deletion the changelog never got.
     await store.saveRefreshedAt('s9', 1);
-    changelog.kept.delete('R\u0001s9');
+    await store.dropProfiles(['p1']);
+    changelog.crash();
     await store.close();
+    expect(changelog.kept.has('R\u0001s9')).toBe(false);
+    expect(changelog.kept.has('p\u0001p1')).toBe(true);
 
-    store = new LevelStore(directory, changelog);
-    await store.open();
-    expect(await recoverState(store, changelog, () => undefined)).toBe('restored');
-    expect(await store.refreshedAt('s9')).toBeUndefined();
-    expect(await store.refreshedAt('s1')).toBe(7);
+    store = await reopen();
+    expect(await recoverState(store, changelog, () => undefined)).toBe('caught-up');
+    expect(await store.refreshedAt('s9')).toBe(1);
     await store.close();
+    expect(Object.fromEntries(changelog.kept)).toEqual(journaled(await dump(directory)));
+    expect(Object.keys(await dump(directory)).filter((key) => key.startsWith('U\u0001'))).toEqual([]);
+
+    // Another streamer wrote to the changelog since this disk last saw it, after a crash and after a clean stop alike: the disk is not kept.
+    for (const state of ['running', 'clean'] as const) {
+      store = await reopen();
+      await store.setMarker({ state });
+      await store.saveRefreshedAt('s7', 1);
+      await changelog.flush();
+      await store.close();
+      changelog.foreign([{ key: 'R\u0001s7', value: '2' }]);
+      store = await reopen();
+      expect(await recoverState(store, changelog, () => undefined)).toBe('restored');
+      expect(await store.refreshedAt('s7')).toBe(2);
+      expect(await store.refreshedAt('s9')).toBe(1);
+      await store.close();
+    }
 
     // The topic was deleted and made again: the disk, stopped cleanly or not, is copied to it, never emptied.
     for (const state of ['clean', 'running'] as const) {
@@ -153,7 +217,7 @@ describe('the state journal and its recovery', () => {
       await store.setMarker({ state });
       expect(await recoverState(store, recreated, () => undefined)).toBe('seeded');
       expect(await store.refreshedAt('s1')).toBe(7);
-        await store.close();
+      await store.close();
       expect(Object.fromEntries(recreated.kept)).toEqual(journaled(await dump(directory)));
     }
   });
@@ -166,7 +230,7 @@ describe('the state journal and its recovery', () => {
     await store.close();
 
     const used = new MapChangelog();
-    await used.record([{ key: 'm\u0001other\u0001p1', value: '{"m":true,"t":1}' }]);
+    used.foreign([{ key: 'm\u0001other\u0001p1', value: '{"m":true,"t":1}' }]);
     store = new LevelStore(directory, used);
     await store.open();
     await expect(recoverState(store, used, () => undefined)).rejects.toThrow(/STREAMER_STATE_TOPIC at an empty topic.*or empty STREAMER_STATE_DIR/);

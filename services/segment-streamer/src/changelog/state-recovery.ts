@@ -3,20 +3,21 @@ import { LevelStore } from '../engine/level-store';
 import { StateJournal } from '../engine/state-journal';
 import { StateChangelog } from './state-changelog';
 
-export type Recovery = 'kept' | 'restored' | 'seeded';
+export type Recovery = 'kept' | 'caught-up' | 'restored' | 'seeded';
 
 /** What recovery needs of the changelog (StateChangelog; a map in its spec). */
-export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'restore' | 'flush'>;
+export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'restore' | 'flush'>;
 
 /**
  * Brings the disk and the changelog together at start-up, before anything is consumed:
- * - stopped cleanly: the disk is kept;
- * - the changelog topic is empty (deleted and made again, or another broker): the disk is copied to it;
- * - a fresh disk, or one whose last run did not stop cleanly: the disk is emptied and restored from
- *   the changelog. After a crash the disk may hold writes the changelog lacks; the input was not
- *   committed past them, but a replay that finds its work done writes nothing, so keeping them
- *   would leave the changelog short of the disk for good;
- * - state written before the changelog existed (no marker): copied to the changelog.
+ * - state written before the changelog existed (no marker), or an empty changelog topic (deleted
+ *   and made again, or another broker): the disk is copied to it, never emptied;
+ * - the changelog ends where it ended after the last commit this disk saw, so nothing else wrote
+ *   to it since: the disk is kept. After a clean stop that is all; after a crash the disk may also
+ *   hold writes the changelog lacks (the input was not committed past them, but a replay that finds
+ *   its work done writes nothing), so the current values of the keys they wrote are sent first;
+ * - otherwise (a fresh disk, another streamer wrote to the changelog, the disk is older than it,
+ *   or the crashed run's last commit did not finish): the disk is emptied and restored from the changelog.
  * The marker says `running` from here on, until a clean stop.
  */
 export async function recoverState(store: LevelStore, changelog: Changelog, progress: (restored: number, atMost: number) => void): Promise<Recovery> {
@@ -27,8 +28,6 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
   if (marker && hasState && (await changelog.isEmpty())) {
     // Whatever the disk's state, an empty changelog has nothing better: the disk is copied to it, never emptied.
     recovery = await seed(store, changelog, logger, `the changelog ${changelog.topic} is empty (deleted or new)`);
-  } else if (marker?.state === 'clean') {
-    recovery = 'kept';
   } else if (marker?.state === 'seeding' || (!marker && hasState)) {
     if (!marker && !(await changelog.isEmpty())) {
       throw new Error(
@@ -36,8 +35,16 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
       );
     }
     recovery = await seed(store, changelog, logger, 'the state predates it');
+  } else if (marker && (await store.changelogEnd()) === (await changelog.end())) {
+    recovery = marker.state === 'clean' ? 'kept' : 'caught-up';
+    if (recovery === 'caught-up') {
+      const sent = await store.resendUnsent();
+      await changelog.flush();
+      logger.log(`the last run did not stop cleanly; nothing else wrote to ${changelog.topic} since, so the disk is kept and the ${sent} writes it may not have sent are sent again`);
+    }
   } else {
-    logger.log(marker ? 'the last run did not stop cleanly: restoring the state from its changelog' : `no state on disk: restoring it from ${changelog.topic}`);
+    const end = await store.changelogEnd();
+    logger.log(marker ? `${changelog.topic} is not where this disk's last run left it (this disk saw its end at ${end ?? 'no offset'}): restoring the state from it` : `no state on disk: restoring it from ${changelog.topic}`);
     await store.wipe();
     await store.setMarker({ state: 'running' });
     const started = Date.now();

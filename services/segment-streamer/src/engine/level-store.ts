@@ -9,10 +9,15 @@ type SentValue = { c: Record<string, string>; r: string; g?: string };
 type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
-/** Keys outside the state: the format (F) and how the last run ended (I); never journaled. */
-const LOCAL_KEYS = new Set(['F', 'I']);
+/** Keys outside the state, never journaled: the format (F), how the last run ended (I), the changelog's end after the last commit this disk saw (O). */
+const LOCAL_KEYS = new Set(['F', 'I', 'O']);
 const SENT = k('s') + S;
 const HOLDER = k('h') + S;
+/** U|n: the keys store batch n wrote, kept until a changelog commit holds them; after a crash, what the changelog may lack. */
+const UNSENT = k('U');
+const isLocal = (key: string) => LOCAL_KEYS.has(key) || key.startsWith(UNSENT + S);
+/** Joins a batch's keys: escaped ids never hold it (level-keys.ts). */
+const KEY_LIST = '\u0000';
 
 /**
  * The streamer's state on local disk in LevelDB: ordered keys (level-keys.ts) make a segment's
@@ -21,6 +26,7 @@ const HOLDER = k('h') + S;
  */
 export class LevelStore implements StateStore {
   private readonly db: ClassicLevel<string, unknown>;
+  private nextBatch = 1;
 
   constructor(
     private readonly directory: string,
@@ -31,11 +37,13 @@ export class LevelStore implements StateStore {
     // Values are JSON text the store encodes (once, for disk and changelog) and parses itself: an
     // encoding named per write costs abstract-level a lookup per operation (twice the batch's CPU).
     this.db = new ClassicLevel<string, unknown>(directory, { valueEncoding: 'utf8', writeBufferSize: 32 * 1024 * 1024, maxOpenFiles: 50 });
+    journal?.onCommit((batches, end) => this.committed(batches, end));
   }
 
   async open(): Promise<void> {
     await this.db.open();
     await upgradeState(this.db, this.directory);
+    for await (const key of this.db.keys(below(UNSENT))) this.nextBatch = Math.max(this.nextBatch, Number(lastPart(key)) + 1);
   }
 
   close(): Promise<void> {
@@ -283,8 +291,18 @@ export class LevelStore implements StateStore {
    */
   private async write(ops: Op[]): Promise<void> {
     const writes: EncodedWrite[] = ops.map((op) => ({ key: op.key, value: op.type === 'put' ? JSON.stringify(op.value) : null }));
+    if (!this.journal) return this.apply(writes);
+    const journaled = writes.filter((w) => !w.key.startsWith(HOLDER));
+    const batch = this.nextBatch++;
+    // The batch's keys go in the same atomic write: after a crash they say what the changelog may lack.
+    writes.push({ key: k('U', String(batch)), value: journaled.map((w) => w.key).join(KEY_LIST) });
     await this.apply(writes);
-    if (this.journal) await this.journal.record(writes.filter((w) => !w.key.startsWith(HOLDER)));
+    await this.journal.record(journaled, batch);
+  }
+
+  /** After a changelog commit: its end, and the batches it held are no longer unsent. */
+  private committed(batches: number[], end: number): Promise<void> {
+    return this.db.batch([{ type: 'put', key: 'O', value: String(end) }, ...batches.map((b) => ({ type: 'del' as const, key: k('U', String(b)) }))]);
   }
 
   private apply(writes: EncodedWrite[]): Promise<void> {
@@ -303,10 +321,32 @@ export class LevelStore implements StateStore {
     return this.db.put('I', JSON.stringify(marker));
   }
 
+  /** The changelog's end offset after the last commit this disk saw (none before its first, or on a disk from before the changelog kept it). */
+  async changelogEnd(): Promise<number | undefined> {
+    const value = (await this.db.get('O')) as string | undefined;
+    return value === undefined ? undefined : Number(value);
+  }
+
+  /**
+   * After a crash, when nothing else wrote to the changelog since: the current value of every key
+   * written since its last commit goes to the journal (recorded again under one batch, so a crash
+   * now loses nothing), and the changelog then holds what the disk holds. Returns how many.
+   */
+  async resendUnsent(): Promise<number> {
+    const batches = (await this.db.iterator(below(UNSENT)).all()) as [string, string][];
+    if (batches.length === 0 || !this.journal) return 0;
+    const keys = [...new Set(batches.flatMap(([, list]) => (list === '' ? [] : list.split(KEY_LIST))))];
+    const values = (await this.db.getMany(keys)) as (string | undefined)[];
+    const batch = this.nextBatch++;
+    await this.db.batch([...batches.map(([key]) => ({ type: 'del' as const, key })), { type: 'put', key: k('U', String(batch)), value: keys.join(KEY_LIST) }]);
+    await this.journal.record(keys.map((key, i) => ({ key, value: values[i] ?? null })), batch);
+    return keys.length;
+  }
+
   /** Whether any state is held (anything but the local keys). */
   async hasState(): Promise<boolean> {
-    const keys = await this.db.keys({ limit: LOCAL_KEYS.size + 1 }).all();
-    return keys.some((key) => !LOCAL_KEYS.has(key));
+    for await (const key of this.db.keys()) if (!isLocal(key)) return true;
+    return false;
   }
 
   /** Forgets all state, keeping the format: what a restore starts from. */
@@ -341,7 +381,7 @@ export class LevelStore implements StateStore {
       for (;;) {
         const entries = (await iterator.nextv(chunk)) as [string, string][];
         if (entries.length === 0) return;
-        const writes = entries.filter(([key]) => !LOCAL_KEYS.has(key) && !key.startsWith(HOLDER)).map(([key, value]) => ({ key, value }));
+        const writes = entries.filter(([key]) => !isLocal(key) && !key.startsWith(HOLDER)).map(([key, value]) => ({ key, value }));
         if (writes.length > 0) yield writes;
       }
     } finally {

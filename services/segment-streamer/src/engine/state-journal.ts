@@ -4,17 +4,24 @@ export interface EncodedWrite {
   value: string | null;
 }
 
+/** Called after each commit with the numbers of the store batches it held and the topic's end offset after it. */
+export type CommitListener = (batches: number[], end: number) => Promise<void>;
+
 /** Where the store records each write besides its disk (the changelog topic), so the state survives the disk. */
 export interface StateJournal {
-  /** Awaited: when enough is pending the journal sends it, which bounds memory in a long run. */
-  record(writes: EncodedWrite[]): Promise<void>;
+  /**
+   * Awaited: when enough is pending the journal sends it, which bounds memory in a long run.
+   * `batch`: the store's number for these writes, handed back to the commit listener once they are on the topic.
+   */
+  record(writes: EncodedWrite[], batch?: number): Promise<void>;
+  onCommit(listener: CommitListener): void;
 }
 
 /**
  * How the last run left the disk, kept under a local key. `running`: it did not stop cleanly, so
- * the disk may hold writes the changelog lacks (offsets were not committed past them, but a replay
- * need not write them again) and is restored from the changelog instead. `seeding`: the disk is
- * being copied to the changelog. `clean`: stopped after its last writes reached the changelog.
+ * the disk may hold writes the changelog lacks (their keys are kept on disk until a commit holds
+ * them). `seeding`: the disk is being copied to the changelog. `clean`: stopped after its last
+ * writes reached the changelog.
  */
 export interface StoreMarker {
   state: 'running' | 'seeding' | 'clean';
