@@ -66,6 +66,46 @@ describe('the streamer state changelog on a real broker', () => {
     expect(commits.map(([, end]) => end)).toEqual([4, 6]);
   });
 
+  it("counts the records others committed after an offset, not those of a crashed run's transaction, open or aborted since", async () => {
+    const topic = { ...Topics.streamerState, name: uniqueName('segment-streamer.state-test') };
+    await ensureTopics(kafka, [topic], { service: 'segment-streamer' });
+    const first = await open(topic.name);
+    let seen = 0;
+    first.onCommit(async (_, end) => void (seen = end));
+    await first.record([{ key: 'a', value: '1' }]);
+    await first.flush();
+
+    // The run that crashed mid-flush: a transaction of the changelog's own id, neither committed nor aborted.
+    const producer = (transactionalId: string) => kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    const crashed = producer(`segment-streamer.${topic.name}`);
+    await crashed.connect();
+    try {
+      const left = await crashed.transaction();
+      await left.send({ topic: topic.name, messages: [{ key: 'b', value: 'never committed', partition: 0 }] });
+
+      const next = await open(topic.name);
+      // While it is open, the topic ends (its last stable offset) where the crashed run's last commit left it.
+      expect(await next.end()).toBe(seen);
+      // Aborted (by the next transaction of that id, or by its timeout): the end moves past it, but nothing was committed.
+      const same = producer(`segment-streamer.${topic.name}`);
+      await same.connect();
+      await (await same.transaction()).abort();
+      await same.disconnect();
+      expect(await next.end()).toBeGreaterThan(seen);
+      expect(await next.committedSince(seen)).toBe(0);
+
+      const other = producer(uniqueName('state-changelog-test'));
+      await other.connect();
+      const transaction = await other.transaction();
+      await transaction.send({ topic: topic.name, messages: [{ key: 'c', value: '1', partition: 0 }] });
+      await transaction.commit();
+      await other.disconnect();
+      expect(await next.committedSince(seen)).toBe(1);
+    } finally {
+      await crashed.disconnect().catch(() => undefined);
+    }
+  });
+
   it('refuses a changelog topic of more than one partition, saying what to do', async () => {
     const name = uniqueName('segment-streamer.state-test');
     await ensureTopics(kafka, [{ ...Topics.streamerState, name, partitions: 2 }], { service: 'segment-streamer' });

@@ -78,17 +78,38 @@ export class StateChangelog implements StateJournal {
     return (await this.bounds()).end;
   }
 
-  /**
-   * Reads the topic from its start up to a marker written now, so "the end" is exact although
-   * transaction markers take offsets of their own, handing each fetched batch to `apply`.
-   */
+  /** Reads the whole topic into `apply`, reporting progress. */
   async restore(apply: (writes: EncodedWrite[]) => Promise<void>, progress: (restored: number, atMost: number) => void): Promise<number> {
     const { start, end } = await this.bounds();
+    let restored = 0;
+    await this.read(undefined, async (writes) => {
+      if (writes.length > 0) await apply(writes);
+      restored += writes.length;
+      progress(restored, Math.max(restored, end - start));
+    });
+    return restored;
+  }
+
+  /**
+   * How many state records were committed at `offset` or after: none when all that followed were
+   * aborted transactions (a crashed run's last one, aborted when this run's producer started).
+   */
+  async committedSince(offset: number): Promise<number> {
+    let committed = 0;
+    await this.read(offset, async (writes) => void (committed += writes.length));
+    return committed;
+  }
+
+  /**
+   * Reads the topic (read committed) from its start or an offset up to a marker written now, so
+   * "the end" is exact although transaction markers take offsets of their own, handing each
+   * fetched batch to `each`.
+   */
+  private async read(from: number | undefined, each: (writes: EncodedWrite[]) => Promise<void>): Promise<void> {
     const marker = `${END_MARKER}${randomUUID()}`;
     this.pending.set(marker, '1');
     await this.flush();
     const consumer = this.kafka.consumer({ groupId: `segment-streamer.restore.${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false, maxBytes: 16 * 1024 * 1024 });
-    let restored = 0;
     let finished = false;
     try {
       await consumer.connect();
@@ -99,7 +120,7 @@ export class StateChangelog implements StateJournal {
           .run({
             autoCommit: false,
             eachBatch: async ({ batch, heartbeat }) => {
-              // Until the consumer stops, what follows the marker is not this restore's.
+              // Until the consumer stops, what follows the marker is not this read's.
               if (finished) return;
               const writes: EncodedWrite[] = [];
               let done = false;
@@ -107,12 +128,10 @@ export class StateChangelog implements StateJournal {
                 const key = m.key?.toString('utf8');
                 if (key === marker) done = true;
                 if (done) break;
-                if (key === undefined || key.startsWith(END_MARKER)) continue;
+                if (key === undefined || key.startsWith(END_MARKER) || (from !== undefined && Number(m.offset) < from)) continue;
                 writes.push({ key, value: m.value === null ? null : m.value.toString('utf8') });
               }
-              if (writes.length > 0) await apply(writes);
-              restored += writes.length;
-              progress(restored, Math.max(restored, end - start));
+              await each(writes);
               await heartbeat();
               if (done) {
                 finished = true;
@@ -121,6 +140,7 @@ export class StateChangelog implements StateJournal {
             },
           })
           .catch(reject);
+        if (from !== undefined) consumer.seek({ topic: this.topic, partition: 0, offset: String(from) });
       });
     } finally {
       await consumer.disconnect().catch(() => undefined);
@@ -128,7 +148,6 @@ export class StateChangelog implements StateJournal {
     // The marker has served; a tombstone lets compaction drop it.
     this.pending.set(marker, null);
     await this.flush();
-    return restored;
   }
 
   private async bounds(): Promise<{ start: number; end: number }> {

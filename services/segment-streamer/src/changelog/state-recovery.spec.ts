@@ -14,6 +14,8 @@ class MapChangelog implements Changelog {
   readonly topic = 'segment-streamer.state-changelog.v1';
   readonly kept = new Map<string, string>();
   private offset = 0;
+  /** The offset of each committed record. */
+  private readonly log: { offset: number; key: string }[] = [];
   private pending: EncodedWrite[] = [];
   private batches: number[] = [];
   private listener: CommitListener = async () => undefined;
@@ -40,8 +42,9 @@ class MapChangelog implements Changelog {
     this.commit(writes);
   }
 
-  /** What a crash loses: whatever was not flushed. */
-  crash(): void {
+  /** What a crash loses: whatever was not flushed; in the middle of a flush, its records stay on the log, aborted. */
+  crash(midFlush = false): void {
+    if (midFlush) this.offset += this.pending.length + 1;
     [this.pending, this.batches] = [[], []];
   }
 
@@ -49,8 +52,15 @@ class MapChangelog implements Changelog {
     for (const { key, value } of writes) {
       if (value === null) this.kept.delete(key);
       else this.kept.set(key, value);
+      this.log.push({ offset: this.offset++, key });
     }
-    this.offset += writes.length + 1;
+    this.offset += 1;
+  }
+
+  async committedSince(offset: number): Promise<number> {
+    const committed = this.log.filter((r) => r.offset >= offset && !r.key.startsWith('~')).length;
+    await this.restore(async () => undefined);
+    return committed;
   }
 
   async end(): Promise<number> {
@@ -193,6 +203,18 @@ describe('the state journal and its recovery', () => {
     await store.close();
     expect(Object.fromEntries(changelog.kept)).toEqual(journaled(await dump(directory)));
     expect(Object.keys(await dump(directory)).filter((key) => key.startsWith('U\u0001'))).toEqual([]);
+
+    // A crash in the middle of a flush: only its own aborted transaction follows what the disk saw.
+    store = await reopen();
+    expect(await recoverState(store, changelog, () => undefined)).toBe('caught-up');
+    await store.saveRefreshedAt('s8', 1);
+    changelog.crash(true);
+    await store.close();
+    store = await reopen();
+    expect(await recoverState(store, changelog, () => undefined)).toBe('caught-up');
+    await store.close();
+    expect(changelog.kept.get('R\u0001s8')).toBe('1');
+    expect(Object.fromEntries(changelog.kept)).toEqual(journaled(await dump(directory)));
 
     // Another streamer wrote to the changelog since this disk last saw it, after a crash and after a clean stop alike: the disk is not kept.
     for (const state of ['running', 'clean'] as const) {

@@ -6,18 +6,19 @@ import { StateChangelog } from './state-changelog';
 export type Recovery = 'kept' | 'caught-up' | 'restored' | 'seeded';
 
 /** What recovery needs of the changelog (StateChangelog; a map in its spec). */
-export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'restore' | 'flush'>;
+export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'committedSince' | 'restore' | 'flush'>;
 
 /**
  * Brings the disk and the changelog together at start-up, before anything is consumed:
  * - state written before the changelog existed (no marker), or an empty changelog topic (deleted
  *   and made again, or another broker): the disk is copied to it, never emptied;
- * - the changelog ends where it ended after the last commit this disk saw, so nothing else wrote
- *   to it since: the disk is kept. After a clean stop that is all; after a crash the disk may also
+ * - nothing but this disk's writes reached the changelog since its last commit (the topic ends where
+ *   the disk saw it end, or only aborted transactions followed: a crash's own, aborted when this
+ *   run's producer started): the disk is kept. After a clean stop that is all; after a crash the disk may also
  *   hold writes the changelog lacks (the input was not committed past them, but a replay that finds
  *   its work done writes nothing), so the current values of the keys they wrote are sent first;
  * - otherwise (a fresh disk, another streamer wrote to the changelog, the disk is older than it,
- *   or the crashed run's last commit did not finish): the disk is emptied and restored from the changelog.
+ *   or the crash came between a commit and its record on disk): the disk is emptied and restored from the changelog.
  * The marker says `running` from here on, until a clean stop.
  */
 export async function recoverState(store: LevelStore, changelog: Changelog, progress: (restored: number, atMost: number) => void): Promise<Recovery> {
@@ -35,7 +36,7 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
       );
     }
     recovery = await seed(store, changelog, logger, 'the state predates it');
-  } else if (marker && (await store.changelogEnd()) === (await changelog.end())) {
+  } else if (marker && (await nothingElseWrote(store, changelog))) {
     recovery = marker.state === 'clean' ? 'kept' : 'caught-up';
     if (recovery === 'caught-up') {
       const sent = await store.resendUnsent();
@@ -54,6 +55,13 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
   }
   await store.setMarker({ state: 'running' });
   return recovery;
+}
+
+async function nothingElseWrote(store: LevelStore, changelog: Changelog): Promise<boolean> {
+  const seen = await store.changelogEnd();
+  if (seen === undefined) return false;
+  const end = await changelog.end();
+  return end === seen || (end > seen && (await changelog.committedSince(seen)) === 0);
 }
 
 async function seed(store: LevelStore, changelog: Changelog, logger: Logger, why: string): Promise<Recovery> {
