@@ -1,7 +1,11 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SegmentEvent } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 import { memberKey } from '../../tools/emulators/members';
+import { serviceEnvironment } from '../../deploy/local/stack-env';
+import { startService } from '../../tools/services';
 import { Stack } from '../support/stack';
 import { drained } from '../support/drained';
 import { eventually, uniqueName } from '../support/env';
@@ -43,7 +47,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
   beforeAll(() => stack.start(), 180000);
   afterAll(() => stack.stop());
 
-  it('ends exact after a SIGKILL and a lost disk, after a clean stop, after a crash that keeps the disk, and after losing that disk', async () => {
+  it('ends exact after a SIGKILL and a lost disk, after a clean stop, after a crash that keeps the disk, after losing that disk, and when a second streamer takes over', async () => {
     const segment = uniqueName('restore');
     const fbConnection = await stack.connect('facebook-ads', { adAccountId: 'act_1001', create: { name: uniqueName('list') } } as never);
     const audienceId = (await stack.api('GET', `/connections/${fbConnection}`)).body.facebook.audienceId as string;
@@ -96,5 +100,22 @@ describe('end to end: the streamer restores its state from the changelog', () =>
     expect(await metric('streamer_state_restored_records_total')).toBeGreaterThanOrEqual(190);
     await stack.publish(range(60, 80).map((i) => exited(segment, i)));
     await holds(range(80, 250));
-  });
+
+    // A second streamer on the same changelog (its own disk) takes it over: the first stops at its
+    // next write instead of retrying for ever on the input partitions it holds, and the second goes on exactly.
+    const first = stack.services.get('segment-streamer')!;
+    const secondDir = mkdtempSync(join(tmpdir(), 'streamer-second-'));
+    const second = await startService('segment-streamer', 'STREAMER_PORT', { ...serviceEnvironment('segment-streamer', stack.env), STREAMER_STATE_DIR: secondDir }, undefined, 'segment-streamer-second');
+    try {
+      // Events under many keys, so some reach the partitions the first still holds.
+      await stack.publish(range(0, 24).map((i) => exited(uniqueName('elsewhere'), i)));
+      await eventually(async () => first.child.exitCode !== null || first.child.signalCode !== null, 60000, 'the first streamer to stop');
+      expect(readFileSync(first.logFile, 'utf8')).toContain('another segment streamer took over the state changelog');
+      await stack.publish(range(80, 100).map((i) => exited(segment, i)));
+      await holds(range(100, 250));
+    } finally {
+      await second.kill('SIGTERM');
+      rmSync(secondDir, { recursive: true, force: true });
+    }
+  }, 240000);
 });

@@ -29,6 +29,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   private readonly changelog: StateChangelog;
   /** Set once the state is recovered: only then may a stop mark the disk clean. */
   private recovered = false;
+  private fenced = false;
   private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.producer.send(Topics.configAppliedByStreamer, messages));
 
   constructor(
@@ -40,7 +41,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) config: StreamerConfig,
   ) {
     mkdirSync(config.STREAMER_STATE_DIR, { recursive: true });
-    this.changelog = new StateChangelog(kafka, config.STREAMER_STATE_TOPIC);
+    this.changelog = new StateChangelog(kafka, config.STREAMER_STATE_TOPIC, (why) => this.stopFenced(why));
     this.store = new LevelStore(config.STREAMER_STATE_DIR, this.changelog);
     measureState(config.STREAMER_STATE_DIR);
     this.engine = new MembershipEngine(
@@ -103,7 +104,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
    */
   async onApplicationShutdown(): Promise<void> {
     try {
-      if (this.recovered) {
+      if (this.recovered && !this.fenced) {
         await this.changelog.flush();
         await this.store.setMarker({ state: 'clean' });
       }
@@ -111,6 +112,17 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
       await this.store.close();
       await this.changelog.disconnect();
     }
+  }
+
+  /**
+   * Stops the process (a graceful stop: the consumers leave their group) rather than retrying its
+   * batches for ever while holding input partitions the streamer that took over needs.
+   */
+  private stopFenced(why: string): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.logger.error(`${why} Stopping.`);
+    process.kill(process.pid, 'SIGTERM');
   }
 
   private async sendChanges(batches: ChangeBatch[]): Promise<void> {

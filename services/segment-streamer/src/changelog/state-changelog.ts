@@ -31,9 +31,14 @@ export class StateChangelog implements StateJournal {
   private flushing: Promise<void> = Promise.resolve();
   private listener: CommitListener = async () => undefined;
 
+  /**
+   * `onFenced`: the producer lost its transactional id, to a newer streamer on the same changelog
+   * (or a transaction outlived the broker's timeout); no later flush can succeed.
+   */
   constructor(
     private readonly kafka: Kafka,
     readonly topic: string,
+    private readonly onFenced: (why: string) => void = () => undefined,
   ) {
     // One writer per changelog: a second instance with the same id fences the first, whose next flush fails.
     this.producer = kafka.producer({ transactionalId: `segment-streamer.${topic}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -188,7 +193,13 @@ export class StateChangelog implements StateJournal {
       this.batches = [...batches, ...this.batches];
       this.pendingBytes = 0;
       for (const [key, value] of batch) this.pendingBytes += key.length + (value?.length ?? 0);
-      this.logger.warn(`could not write the state changelog ${this.topic}: ${(error as Error).message}; retried with the next batch`);
+      if ((error as { type?: string }).type === 'INVALID_PRODUCER_EPOCH') {
+        this.onFenced(
+          `another segment streamer took over the state changelog ${this.topic}, so this one can no longer write it. Run one streamer per changelog (compose: one container; Kubernetes: StatefulSet replicas 1); when no other runs, a changelog transaction outlived the broker's timeout and a restart recovers.`,
+        );
+      } else {
+        this.logger.warn(`could not write the state changelog ${this.topic}: ${(error as Error).message}; retried with the next batch`);
+      }
       throw error;
     }
     // The commit marker takes the offset after the last record.
