@@ -35,10 +35,10 @@ describe('end to end: the streamer restores its state from the changelog', () =>
       members: ids.slice(p * size, (p + 1) * size).map((i) => ({ profileId: `p${i}`, attributes: { PrimaryEmail: email(i) } })),
     }));
   };
-  const metric = async (name: string) => {
-    const text = await (await fetch(`http://127.0.0.1:${stack.services.get('segment-streamer')!.port}/metrics`)).text();
-    return Number(new RegExp(`^audience_sync_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  };
+  const metrics = async () => (await fetch(`http://127.0.0.1:${stack.services.get('segment-streamer')!.port}/metrics`)).text();
+  const metric = async (name: string) => Number(new RegExp(`^audience_sync_${name} (\\S+)$`, 'm').exec(await metrics())?.[1] ?? NaN);
+  /** How the running streamer found its state. */
+  const recovery = async () => /^audience_sync_streamer_state_recovery\{how="([^"]+)"\} 1$/m.exec(await metrics())?.[1];
   const loseDisk = () => {
     rmSync(stack.env.STREAMER_STATE_DIR, { recursive: true, force: true });
     mkdirSync(stack.env.STREAMER_STATE_DIR);
@@ -74,6 +74,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
 
     // Killed with its disk lost: the new process starts on an empty directory.
     await stack.restart('segment-streamer', 'SIGKILL', loseDisk);
+    expect(await recovery()).toBe('restored');
     expect(await metric('streamer_state_restored_records_total')).toBeGreaterThanOrEqual(300);
     expect(await metric('streamer_state_restore_remaining_records')).toBe(0);
     // Exits without attributes, and a refresh that no longer lists 250–299: only the restored sent state says which rows they were.
@@ -82,6 +83,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
 
     // A clean stop keeps the disk: nothing to restore.
     await stack.restart('segment-streamer', 'SIGTERM');
+    expect(await recovery()).toBe('kept');
     expect(await metric('streamer_state_restored_records_total')).toBe(0);
     await stack.publish(range(20, 40).map((i) => exited(segment, i)));
     await holds(range(40, 250));
@@ -89,6 +91,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
     // A crash with nothing else written to the changelog since: the disk is kept, nothing restored, still exact.
     await drained();
     await stack.restart('segment-streamer', 'SIGKILL');
+    expect(await recovery()).toBe('caught-up');
     expect(await metric('streamer_state_restored_records_total')).toBe(0);
     expect(readdirSync(stack.env.STREAMER_STATE_DIR).length).toBeGreaterThan(0);
     await stack.publish(range(40, 60).map((i) => exited(segment, i)));

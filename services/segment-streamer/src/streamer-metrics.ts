@@ -25,6 +25,12 @@ export function countChanges(batches: readonly ChangeBatch[]): void {
 const restoredRecords = counter({ name: 'streamer_state_restored_records_total', help: 'State records restored from the changelog topic since start (a fresh disk, or after a crash)' });
 const restoreRemaining = gauge({ name: 'streamer_state_restore_remaining_records', help: 'Changelog records at most left to restore; 0 once the restore is done or none was needed' });
 
+const recovery = gauge({ name: 'streamer_state_recovery', help: 'How this run found its state at start, 1 for the one that applied: kept (clean stop), caught-up (crash; the disk kept), restored (from the changelog), seeded (the disk copied to it)', labelNames: ['how'] });
+
+export function countRecovery(how: string): void {
+  recovery.set({ how }, 1);
+}
+
 /** Restore progress (as readiness also shows it): records just restored, and at most how many are left. */
 export function countRestore(added: number, remaining: number): void {
   restoredRecords.inc(added);

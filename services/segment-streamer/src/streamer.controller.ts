@@ -12,7 +12,7 @@ import { LevelStore } from './engine/level-store';
 import { StateChangelog } from './changelog/state-changelog';
 import { recoverState } from './changelog/state-recovery';
 import { StreamerConfig } from './config';
-import { countChanges, countEvents, countRestore, countRunEnd, measureState } from './streamer-metrics';
+import { countChanges, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
 
 /**
  * Wires the engine to Kafka. At start, before any handler consumes (the transport waits): the
@@ -61,13 +61,14 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     await this.changelog.connect();
     await this.store.open();
     let reported = 0;
-    await recoverState(this.store, this.changelog, (restored, atMost) => {
+    const how = await recoverState(this.store, this.changelog, (restored, atMost) => {
       this.progress.waitingFor(`restoring the state from ${this.changelog.topic}: ${restored} of at most ${atMost} records`);
       countRestore(restored - reported, atMost - restored);
       reported = restored;
     });
     this.recovered = true;
     countRestore(0, 0);
+    countRecovery(how);
     this.progress.waitingFor('reading the export configurations');
     await this.tables.read(Topics.exportConfigs, async (exportId, config) => {
       await this.engine.applyConfig(exportId, config);
