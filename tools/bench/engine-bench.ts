@@ -93,6 +93,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count), restore, crash } : {}) })}\n`);
 }
 
+/** Seconds since an hrtime reading, to a tenth. */
+function tenthsSince(started: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
+}
+
 /** What a lost disk costs: the whole changelog restored into an empty store. */
 async function timeRestore(changelog: StateChangelog): Promise<{ records: number; seconds: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-restore-'));
@@ -101,7 +106,7 @@ async function timeRestore(changelog: StateChangelog): Promise<{ records: number
   await store.open();
   const started = process.hrtime.bigint();
   const records = await changelog.restore((writes) => store.restore(writes), () => undefined);
-  const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
+  const seconds = tenthsSince(started);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return { records, seconds };
@@ -115,7 +120,7 @@ async function timeCrash(store: LevelStore, dir: string, changelog: StateChangel
   const started = process.hrtime.bigint();
   await reopened.open();
   const recovery = await recoverState(reopened, changelog, () => undefined);
-  const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e8) / 10;
+  const seconds = tenthsSince(started);
   await reopened.close();
   return { recovery, seconds };
 }

@@ -96,21 +96,24 @@ export class StateChangelog implements StateJournal {
   }
 
   /**
-   * How many state records were committed at `offset` or after: none when all that followed were
-   * aborted transactions (a crashed run's last one, aborted when this run's producer started).
+   * Whether any state record was committed at `offset` or after: none when all that followed were
+   * aborted transactions (a crashed run's last one). Stops at the first: a restore follows.
    */
-  async committedSince(offset: number): Promise<number> {
-    let committed = 0;
-    await this.read(offset, async (writes) => void (committed += writes.length));
+  async committedSince(offset: number): Promise<boolean> {
+    let committed = false;
+    await this.read(offset, async (writes) => {
+      if (writes.length > 0) committed = true;
+      return committed;
+    });
     return committed;
   }
 
   /**
    * Reads the topic (read committed) from its start or an offset up to a marker written now, so
    * "the end" is exact although transaction markers take offsets of their own, handing each
-   * fetched batch to `each`.
+   * fetched batch to `each`, which may end the read early by answering true.
    */
-  private async read(from: number | undefined, each: (writes: EncodedWrite[]) => Promise<void>): Promise<void> {
+  private async read(from: number | undefined, each: (writes: EncodedWrite[]) => Promise<boolean | void>): Promise<void> {
     const marker = `${END_MARKER}${randomUUID()}`;
     this.pending.set(marker, '1');
     await this.flush();
@@ -136,7 +139,7 @@ export class StateChangelog implements StateJournal {
                 if (key === undefined || key.startsWith(END_MARKER) || (from !== undefined && Number(m.offset) < from)) continue;
                 writes.push({ key, value: m.value === null ? null : m.value.toString('utf8') });
               }
-              await each(writes);
+              if (await each(writes)) done = true;
               await heartbeat();
               if (done) {
                 finished = true;

@@ -57,8 +57,8 @@ class MapChangelog implements Changelog {
     this.offset += 1;
   }
 
-  async committedSince(offset: number): Promise<number> {
-    const committed = this.log.filter((r) => r.offset >= offset && !r.key.startsWith('~')).length;
+  async committedSince(offset: number): Promise<boolean> {
+    const committed = this.log.some((r) => r.offset >= offset && !r.key.startsWith('~'));
     await this.restore(async () => undefined);
     return committed;
   }

@@ -25,6 +25,7 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
   const logger = new Logger('StateRecovery');
   const marker = await store.marker();
   const hasState = await store.hasState();
+  const seen = await store.changelogEnd();
   let recovery: Recovery;
   if (marker && hasState && (await changelog.isEmpty())) {
     // Whatever the disk's state, an empty changelog has nothing better: the disk is copied to it, never emptied.
@@ -36,7 +37,7 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
       );
     }
     recovery = await seed(store, changelog, logger, 'the state predates it');
-  } else if (marker && (await nothingElseWrote(store, changelog))) {
+  } else if (marker && (await nothingElseWrote(seen, changelog))) {
     recovery = marker.state === 'clean' ? 'kept' : 'caught-up';
     if (recovery === 'caught-up') {
       const sent = await store.resendUnsent();
@@ -44,8 +45,7 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
       logger.log(`the last run did not stop cleanly; nothing else wrote to ${changelog.topic} since, so the disk is kept and the ${sent} writes it may not have sent are sent again`);
     }
   } else {
-    const end = await store.changelogEnd();
-    logger.log(marker ? `${changelog.topic} is not where this disk's last run left it (this disk saw its end at ${end ?? 'no offset'}): restoring the state from it` : `no state on disk: restoring it from ${changelog.topic}`);
+    logger.log(marker ? `${changelog.topic} is not where this disk's last run left it (this disk saw its end at ${seen ?? 'no offset'}): restoring the state from it` : `no state on disk: restoring it from ${changelog.topic}`);
     await store.wipe();
     await store.setMarker({ state: 'running' });
     const started = Date.now();
@@ -57,11 +57,11 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
   return recovery;
 }
 
-async function nothingElseWrote(store: LevelStore, changelog: Changelog): Promise<boolean> {
-  const seen = await store.changelogEnd();
+/** Whether only this disk's writes reached the changelog since `seen`, the end after its last commit. */
+async function nothingElseWrote(seen: number | undefined, changelog: Changelog): Promise<boolean> {
   if (seen === undefined) return false;
   const end = await changelog.end();
-  return end === seen || (end > seen && (await changelog.committedSince(seen)) === 0);
+  return end === seen || (end > seen && !(await changelog.committedSince(seen)));
 }
 
 async function seed(store: LevelStore, changelog: Changelog, logger: Logger, why: string): Promise<Recovery> {
