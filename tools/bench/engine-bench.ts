@@ -16,10 +16,13 @@ import { recoverState } from '../../services/segment-streamer/src/changelog/stat
 import { FACEBOOK_MAPPINGS, profile } from './profiles';
 
 /**
- * `node dist/tools/bench/engine-bench.js [profiles]`: the streamer's engine alone, in one process
- * with no broker: a Facebook refresh of N profiles (default 200,000) in parts of 10,000 through
- * MembershipEngine and LevelStore, events and output checked against their schemas as the service
- * does. The events are hashed before the clock starts: that is the hasher's work, not the streamer's. Run it under `node --cpu-prof` to profile the hot path.
+ * `node dist/tools/bench/engine-bench.js [profiles] [exports]`: the streamer's engine alone, in one
+ * process with no broker: a Facebook refresh of N profiles (default 200,000) in parts of 10,000
+ * through MembershipEngine and LevelStore into E Facebook exports of the segment (default 1), events
+ * and output checked against their schemas as the service does; then the same refresh again, later,
+ * changing nothing (`again`: what a daily refresh of an unchanged segment costs). The events are
+ * hashed before the clock starts: that is the hasher's work, not the streamer's. Run it under
+ * `node --cpu-prof` to profile the hot path.
  * With KAFKA_BROKERS set, the store also writes its changelog to a new topic there, flushed after
  * each event as the service does; the records and bytes written per profile are printed, how long
  * the start after a crash takes (the disk kept, its last batch sent again), and how long restoring
@@ -27,6 +30,7 @@ import { FACEBOOK_MAPPINGS, profile } from './profiles';
  */
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200_000);
+  const exportCount = Number(process.argv[3] ?? 1);
   const part = 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   const changelog = process.env.KAFKA_BROKERS ? await openChangelog(process.env.KAFKA_BROKERS.split(',')) : undefined;
@@ -54,8 +58,8 @@ async function main(): Promise<void> {
     },
   };
   const engine = new MembershipEngine(store, output, { report: async () => undefined });
-  const config: ExportConfig = {
-    exportId: 'bench',
+  const configs = Array.from({ length: exportCount }, (_, n): ExportConfig => ({
+    exportId: `bench-${n + 1}`,
     version: 1,
     displayName: 'bench',
     connectionId: 'c',
@@ -63,34 +67,49 @@ async function main(): Promise<void> {
     maxProfiles: 10_000_000,
     updatedAt: new Date().toISOString(),
     segments: [{ id: 's', name: 's' }],
-    destination: { type: 'facebook-ads', adAccountId: '1', audienceId: '1', keyIdentifier: 'email', mappings: { ...FACEBOOK_MAPPINGS } },
-  };
-  await engine.applyConfig(config.exportId, config);
-  const occurredAt = new Date().toISOString();
+    destination: { type: 'facebook-ads', adAccountId: '1', audienceId: String(n + 1), keyIdentifier: 'email', mappings: { ...FACEBOOK_MAPPINGS } },
+  }));
+  for (const config of configs) await engine.applyConfig(config.exportId, config);
   const parts = Math.ceil(count / part);
   // Encoded up front, so the timing is the engine's (with the decode and validation the consumer does).
-  const events: string[] = [];
-  for (let n = 1; n <= parts; n += 1) {
-    const members = [];
-    for (let i = (n - 1) * part; i < Math.min(count, n * part); i += 1) members.push({ profileId: `p-${i}`, attributes: profile('p', i) });
-    const hashed = hashEvent({ type: 'refresh', eventId: `r-${n}`, occurredAt, segmentId: 's', segmentName: 's', refreshId: 'r', part: n, final: n === parts, members }, attributeRules([config]));
-    for (const event of hashed) events.push(JSON.stringify(event));
-  }
-  const cpuBefore = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  for (const event of events) {
-    await engine.handleEvents([Topics.hashedSegmentEvents.schema.parse(JSON.parse(event))]);
-    await changelog?.flush();
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = process.cpuUsage(cpuBefore);
+  const refresh = (refreshId: string, occurredAt: string): string[] => {
+    const events: string[] = [];
+    for (let n = 1; n <= parts; n += 1) {
+      const members = [];
+      for (let i = (n - 1) * part; i < Math.min(count, n * part); i += 1) members.push({ profileId: `p-${i}`, attributes: profile('p', i) });
+      const hashed = hashEvent({ type: 'refresh', eventId: `${refreshId}-${n}`, occurredAt, segmentId: 's', segmentName: 's', refreshId, part: n, final: n === parts, members }, attributeRules(configs));
+      for (const event of hashed) events.push(JSON.stringify(event));
+    }
+    return events;
+  };
+  const apply = async (events: string[]) => {
+    const before = { ...journaled, rows, cpu: process.cpuUsage(), started: process.hrtime.bigint() };
+    for (const event of events) {
+      await engine.handleEvents([Topics.hashedSegmentEvents.schema.parse(JSON.parse(event))]);
+      await changelog?.flush();
+    }
+    const seconds = Number(process.hrtime.bigint() - before.started) / 1e9;
+    const cpu = process.cpuUsage(before.cpu);
+    const perProfile = (us: number) => Math.round((us / count) * 10) / 10;
+    return {
+      rows: rows - before.rows,
+      figures: {
+        seconds: Math.round(seconds * 10) / 10,
+        usPerProfile: perProfile(seconds * 1e6),
+        cpuUsPerProfile: perProfile(cpu.user + cpu.system),
+        ...(changelog ? { changelogRecordsPerProfile: (journaled.records - before.records) / count, changelogBytesPerProfile: Math.round((journaled.bytes - before.bytes) / count) } : {}),
+      },
+    };
+  };
+  const first = await apply(refresh('r1', new Date(Date.now() - 60_000).toISOString()));
+  if (first.rows !== count * exportCount) throw new Error(`expected ${count * exportCount} rows out, got ${first.rows}`);
+  const again = await apply(refresh('r2', new Date().toISOString()));
+  if (again.rows !== 0) throw new Error(`expected no rows out from an unchanged refresh, got ${again.rows}`);
   const crash = changelog ? await timeCrash(store, dir, changelog) : await store.close();
   rmSync(dir, { recursive: true, force: true });
   const restore = changelog && (await timeRestore(changelog));
   await changelog?.disconnect();
-  if (rows !== count) throw new Error(`expected ${count} rows out, got ${rows}`);
-  const perProfile = (us: number) => Math.round((us / count) * 10) / 10;
-  process.stdout.write(`${JSON.stringify({ profiles: count, seconds: Math.round(seconds * 10) / 10, usPerProfile: perProfile(seconds * 1e6), cpuUsPerProfile: perProfile(cpu.user + cpu.system), ...(changelog ? { changelogRecordsPerProfile: journaled.records / count, changelogBytesPerProfile: Math.round(journaled.bytes / count), restore, crash } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ profiles: count, exports: exportCount, ...first.figures, again: again.figures, ...(changelog ? { restore, crash } : {}) })}\n`);
 }
 
 /** Seconds since an hrtime reading, to a tenth. */
