@@ -56,6 +56,17 @@ describe('erasure and purge', () => {
     expect([...audience]).toEqual([digest(email(2))]);
   });
 
+  it('an erasure older than a refresh that keeps the profile in the segment still takes its row: the refresh listed it without attributes', async () => {
+    const listing: SegmentEvent = {
+      type: 'refresh', eventId: 'r2000', occurredAt: at(2000), segmentId: 'a', segmentName: 'a', refreshId: 'r2000', part: 1, final: true,
+      members: [{ profileId: 'p1' }, { profileId: 'p2', attributes: { Email: email(2) } }],
+    };
+    // One batch: the refresh is applied before the erasure, which is older.
+    await engine.handleEvents(hashed([{ type: 'erase', eventId: 'x1', occurredAt: at(1000), profileId: 'p1' }, listing]));
+    expect(store.profileStates.get('p1')?.attributes).toEqual({});
+    expect([...audience]).toEqual([digest(email(2))]);
+  });
+
   it('a refresh drops the records of profiles out since before it, and the attributes of those out of every segment for longer than the purge window', async () => {
     await engine.handleEvents(hashed([refresh([2], DAY)]));
     expect([...store.members.keys()].some((k) => k.includes('"p1"'))).toBe(true);

@@ -235,6 +235,11 @@ export class MembershipEngine {
     const segments = [...new Set([...(await this.store.segments()), ...[...this.configs.values()].flatMap((c) => c.segments.map((s) => s.id))])];
     const records = new Map((await this.store.membershipsOfProfiles([profileId], segments)).map((m) => [m.segmentId, m]));
     await this.store.saveMemberships(segments.filter((s) => (records.get(s)?.t ?? -Infinity) <= t).map((segmentId) => ({ segmentId, profileId, member: false, t })));
+    // No attributes, but the time: an older event's attributes cannot come back (purge drops it later).
+    // Before the audiences are reconciled: a newer record may keep the profile in a segment, and
+    // without attributes it has no row there either.
+    const profile = (await this.store.profiles([profileId])).get(profileId);
+    if (!profile || profile.t <= t) await this.store.saveProfiles([{ profileId, attributes: {}, t }]);
     let exports = 0;
     for (const config of this.configs.values()) {
       if (!(await this.store.exportState(config.exportId))?.activated) continue;
@@ -251,9 +256,6 @@ export class MembershipEngine {
       await this.runs.report({ runId, exportId: config.exportId, trigger: 'erase', state: 'succeeded', counts: { ...writer.counts, invalid: 0, failed: 0 } });
       exports += 1;
     }
-    // No attributes, but the time: an older event's attributes cannot come back (purge drops it later).
-    const profile = (await this.store.profiles([profileId])).get(profileId);
-    if (!profile || profile.t <= t) await this.store.saveProfiles([{ profileId, attributes: {}, t }]);
     this.logger.log(`erasure ${event.eventId}: removed from the audiences of ${exports} export(s); attributes dropped`);
   }
 
