@@ -4,7 +4,7 @@ import { upgradeState } from './level-store-upgrade';
 import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 import { EncodedWrite, StateJournal, StoreMarker } from './state-journal';
 
-type MembershipValue = { m: boolean; t: number; r?: string };
+type MembershipValue = { m: boolean; t: number; r?: string; a?: number };
 type SentValue = { c: Record<string, string>; r: string; g?: string };
 type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
@@ -65,7 +65,7 @@ export class LevelStore implements StateStore {
 
   async saveMemberships(items: Membership[]) {
     if (items.length === 0) return;
-    await this.write(items.map((m) => ({ type: 'put' as const, key: k('m', m.segmentId, m.profileId), value: { m: m.member, t: m.t, ...(m.refreshId ? { r: m.refreshId } : {}) } })));
+    await this.write(items.map((m) => ({ type: 'put' as const, key: k('m', m.segmentId, m.profileId), value: { m: m.member, t: m.t, ...(m.refreshId ? { r: m.refreshId } : {}), ...(m.attributesAt !== undefined ? { a: m.attributesAt } : {}) } })));
   }
 
   async *staleMembers(segmentId: string, refreshId: string, before: number, chunk: number) {
@@ -146,10 +146,10 @@ export class LevelStore implements StateStore {
 
   async *dropOutBefore(segmentId: string, before: number, chunk: number) {
     for await (const entries of this.scan<MembershipValue>(k('m', segmentId), chunk)) {
-      const gone = entries.filter(([, v]) => !v.m && v.t < before).map(([key]) => key);
+      const gone = entries.filter(([, v]) => !v.m && v.t < before);
       if (gone.length === 0) continue;
-      await this.write(gone.map((key) => ({ type: 'del' as const, key })));
-      yield gone.map(lastPart);
+      yield gone.map(([key, v]) => toMembership(segmentId, lastPart(key), v));
+      await this.write(gone.map(([key]) => ({ type: 'del' as const, key })));
     }
   }
 
@@ -274,6 +274,14 @@ export class LevelStore implements StateStore {
   async saveRefreshedAt(segmentId: string, t: number) {
     const current = await this.refreshedAt(segmentId);
     if (current === undefined || current < t) await this.write([{ type: 'put', key: k('R', segmentId), value: t }]);
+  }
+
+  async latestListing() {
+    return decode<number>(await this.db.get(k('A')));
+  }
+
+  async saveLatestListing(t: number) {
+    await this.write([{ type: 'put', key: k('A'), value: t }]);
   }
 
   async exportState(exportId: string) {
@@ -419,7 +427,7 @@ export class LevelStore implements StateStore {
 }
 
 function toMembership(segmentId: string, profileId: string, v: MembershipValue): Membership {
-  return { segmentId, profileId, member: v.m, t: v.t, ...(v.r ? { refreshId: v.r } : {}) };
+  return { segmentId, profileId, member: v.m, t: v.t, ...(v.r ? { refreshId: v.r } : {}), ...(v.a !== undefined ? { attributesAt: v.a } : {}) };
 }
 
 function decode<T>(value: unknown): T | undefined {

@@ -173,6 +173,8 @@ export class MembershipEngine {
 
     const profileIds = [...new Set([...memberships.map((e) => e.profileId), ...profileEvents.map((e) => e.profileId)])];
     const profiles = await this.store.profiles(profileIds);
+    const withAttributes = [...memberships, ...profileEvents].filter((e) => e.attributes && Object.keys(e.attributes).length > 0);
+    await this.withListings(profiles, [...new Set(withAttributes.map((e) => e.profileId))], Math.min(...withAttributes.map((e) => Date.parse(e.occurredAt))));
     const touchedProfiles = new Map<string, ProfileState>();
     const applyAttributes = (profileId: string, attributes: HashedAttributes | null | undefined, t: number) => {
       if (!attributes || Object.keys(attributes).length === 0) return;
@@ -239,7 +241,8 @@ export class MembershipEngine {
     // Before the audiences are reconciled: a newer record may keep the profile in a segment, and
     // without attributes it has no row there either.
     const profile = (await this.store.profiles([profileId])).get(profileId);
-    if (!profile || profile.t <= t) await this.store.saveProfiles([{ profileId, attributes: {}, t }]);
+    const listedAt = Math.max(...[...records.values()].map((m) => m.attributesAt ?? -Infinity));
+    if (!profile || Math.max(profile.t, listedAt) <= t) await this.store.saveProfiles([{ profileId, attributes: {}, t }]);
     let exports = 0;
     for (const config of this.configs.values()) {
       if (!(await this.store.exportState(config.exportId))?.activated) continue;
@@ -265,11 +268,34 @@ export class MembershipEngine {
    * any segment whose attributes are older than purgeAfterMs before the refresh loses them too.
    */
   private async purge(segmentId: string, t: number): Promise<void> {
-    const segments = await this.store.segments();
-    for await (const ids of this.store.dropOutBefore(segmentId, t, this.chunk)) {
-      const recorded = new Set((await this.store.membershipsOfProfiles(ids, segments)).map((m) => m.profileId));
-      const profiles = await this.store.profiles(ids.filter((p) => !recorded.has(p)));
-      await this.store.dropProfiles([...profiles.values()].filter((p) => p.t < t - this.purgeAfterMs).map((p) => p.profileId));
+    const others = (await this.store.segments()).filter((s) => s !== segmentId);
+    for await (const records of this.store.dropOutBefore(segmentId, t, this.chunk)) {
+      const ids = records.map((m) => m.profileId);
+      const profiles = await this.store.profiles(ids);
+      // A listing's time would leave with its record: the profile keeps it, so older events still cannot change its attributes.
+      const listed: ProfileState[] = [];
+      for (const m of records) {
+        const state = profiles.get(m.profileId);
+        if (state && m.attributesAt !== undefined && m.attributesAt > state.t) listed.push({ ...state, t: m.attributesAt });
+      }
+      await this.store.saveProfiles(listed);
+      for (const state of listed) profiles.set(state.profileId, state);
+      const recorded = new Set((await this.store.membershipsOfProfiles(ids, others)).map((m) => m.profileId));
+      await this.store.dropProfiles([...profiles.values()].filter((p) => !recorded.has(p.profileId) && p.t < t - this.purgeAfterMs).map((p) => p.profileId));
+    }
+  }
+
+  /**
+   * The profiles' attribute times as comparisons with an event at `t` (the oldest at hand) need
+   * them: a refresh listing that changed no attribute kept its time on the membership record
+   * (attributesAt) instead of rewriting the profile. Read only when some listing is newer than `t`.
+   */
+  private async withListings(profiles: Map<string, ProfileState>, ids: string[], t: number): Promise<void> {
+    const latest = await this.store.latestListing();
+    if (latest === undefined || latest <= t || ids.length === 0) return;
+    for (const m of await this.store.membershipsOfProfiles(ids, await this.store.segments())) {
+      const state = profiles.get(m.profileId);
+      if (state && m.attributesAt !== undefined && m.attributesAt > state.t) profiles.set(m.profileId, { ...state, t: m.attributesAt });
     }
   }
 
@@ -435,21 +461,27 @@ export class MembershipEngine {
     const attributesWriter = this.writer('delta');
 
     for await (const part of this.store.stagedMembers(refreshId)) {
+      // Before any record names the part's time (attributesAt).
+      if (((await this.store.latestListing()) ?? -Infinity) < part.t) await this.store.saveLatestListing(part.t);
       for (let i = 0; i < part.members.length; i += this.chunk) {
         const members = part.members.slice(i, i + this.chunk);
         const ids = [...new Set(members.map((m) => m.profileId))];
         const [current, profiles] = await Promise.all([this.membershipsWithImplicit(segmentId, ids), this.store.profiles(ids)]);
+        await this.withListings(profiles, ids, part.t);
         const memberships = new Map<string, Membership>();
         const touched = new Map<string, ProfileState>();
         for (const m of members) {
           const existing = current.get(m.profileId);
-          memberships.set(m.profileId, existing && existing.t >= part.t ? { ...existing, refreshId } : { segmentId, profileId: m.profileId, member: true, t: part.t, refreshId });
+          const record: Membership = existing && existing.t >= part.t ? { ...existing, refreshId } : { ...existing, segmentId, profileId: m.profileId, member: true, t: part.t, refreshId };
           const state = profiles.get(m.profileId);
           if (m.attributes && Object.keys(m.attributes).length > 0 && (!state || state.t <= part.t)) {
             const next = { profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t: part.t };
             profiles.set(m.profileId, next);
-            touched.set(m.profileId, next);
+            // Unchanged attributes are not rewritten (a daily refresh's largest write): the record keeps the listing's time.
+            if (state && sameAttributes(state.attributes, next.attributes)) record.attributesAt = part.t;
+            else touched.set(m.profileId, next);
           }
+          memberships.set(m.profileId, record);
         }
         const known: Known = { segmentId, member: new Map([...memberships].map(([p, m]) => [p, m.member])), profiles };
         for (const { feed, audience } of inline) await this.reconcile(feed.config, audience, ids, feed.writer, known, feed.drops);
@@ -679,6 +711,20 @@ function mergeAttributes(current: HashedAttributes | undefined, update: HashedAt
     else merged[k] = v;
   }
   return merged;
+}
+
+/** Whether two attribute sets hold the same values (values are strings, null, or flat records of strings). */
+function sameAttributes(a: HashedAttributes, b: HashedAttributes): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) return true;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    const inner = Object.keys(x);
+    return inner.length === Object.keys(y).length && inner.every((r) => x[r] === y[r]);
+  });
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

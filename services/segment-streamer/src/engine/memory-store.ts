@@ -51,10 +51,12 @@ export class MemoryStore implements StateStore {
     return chunks(sorted([...set]), chunk);
   }
 
-  dropOutBefore(segmentId: string, before: number, chunk: number) {
-    const gone = [...this.members.values()].filter((m) => m.segmentId === segmentId && !m.member && m.t < before).map((m) => m.profileId);
-    for (const p of gone) this.members.delete(key(segmentId, p));
-    return chunks(sorted(gone), chunk);
+  async *dropOutBefore(segmentId: string, before: number, chunk: number) {
+    const gone = [...this.members.values()].filter((m) => m.segmentId === segmentId && !m.member && m.t < before).sort((a, b) => compareIds(a.profileId, b.profileId));
+    for await (const records of chunks(gone, chunk)) {
+      yield records.map((m) => ({ ...m }));
+      for (const m of records) this.members.delete(key(segmentId, m.profileId));
+    }
   }
 
   async segments() {
@@ -153,6 +155,16 @@ export class MemoryStore implements StateStore {
 
   async saveRefreshedAt(segmentId: string, t: number) {
     this.refreshTimes.set(segmentId, Math.max(t, this.refreshTimes.get(segmentId) ?? t));
+  }
+
+  private listing?: number;
+
+  async latestListing() {
+    return this.listing;
+  }
+
+  async saveLatestListing(t: number) {
+    this.listing = t;
   }
 
   async exportState(exportId: string) {

@@ -180,6 +180,17 @@ describe.each(stores)('StateStore contract (%s)', (_name, makeStore) => {
       expect(await store.countMembers(['s1', 's2'])).toBe(5);
     });
 
+    it('dropOutBefore yields the out-records older than the time, attributesAt kept, and deletes each chunk only when the next is asked for', async () => {
+      await store.saveMemberships([member('s', 'a', 1, { member: false, attributesAt: 1 }), member('s', 'b', 2, { member: false }), member('s', 'c', 3), member('s', 'd', 9, { member: false })]);
+      const chunks = store.dropOutBefore('s', 5, 1)[Symbol.asyncIterator]();
+      expect((await chunks.next()).value).toEqual([member('s', 'a', 1, { member: false, attributesAt: 1 })]);
+      expect([...(await store.memberships('s', ['a'])).keys()]).toEqual(['a']);
+      expect((await chunks.next()).value).toEqual([member('s', 'b', 2, { member: false })]);
+      expect([...(await store.memberships('s', ['a', 'b'])).keys()]).toEqual(['b']);
+      expect((await chunks.next()).done).toBe(true);
+      expect([...(await store.memberships('s', ['a', 'b', 'c', 'd'])).keys()]).toEqual(['c', 'd']);
+    });
+
     // \u0001 separates LevelDB's key parts, \u0000 the memory store's.
     it.each([['\u0001'], ['\u0000']])('a profile id holding %j is neither read back as another profile nor found under another segment', async (sep) => {
       await store.saveMemberships([member('s', `x${sep}p-42`), member(`s${sep}x`, 'p-41')]);
@@ -200,6 +211,9 @@ describe.each(stores)('StateStore contract (%s)', (_name, makeStore) => {
       await store.saveRefreshedAt(`s${SEP}1`, 3);
       expect(await store.refreshedAt(`s${SEP}1`)).toBe(5);
       expect(await store.refreshedAt('s')).toBeUndefined();
+      expect(await store.latestListing()).toBeUndefined();
+      await store.saveLatestListing(7);
+      expect(await store.latestListing()).toBe(7);
       const state = { activated: true, fingerprint: 'f', audienceFingerprint: 'a' };
       await store.saveExportState(`e${SEP}1`, state);
       expect(await store.exportState(`e${SEP}1`)).toEqual(state);

@@ -10,6 +10,11 @@ export interface Membership {
   t: number;
   /** The last refresh that listed this profile. */
   refreshId?: string;
+  /**
+   * Event time of the latest refresh listing here that carried the profile's attributes. A listing
+   * that changes none of them does not rewrite the profile, so this is also the attributes' time.
+   */
+  attributesAt?: number;
 }
 
 export interface ProfileState {
@@ -88,9 +93,10 @@ export interface StateStore {
 
   /**
    * Deletes the segment's records of profiles out of it since before `before` (its latest complete
-   * refresh, which says as much), yielding their ids a chunk at a time.
+   * refresh, which says as much), yielding them a chunk at a time; a chunk is deleted only when the
+   * next is asked for, so what the caller keeps of them is written first.
    */
-  dropOutBefore(segmentId: string, before: number, chunk: number): AsyncIterable<string[]>;
+  dropOutBefore(segmentId: string, before: number, chunk: number): AsyncIterable<Membership[]>;
   /** Every segment with a membership record, member or not. */
   segments(): Promise<string[]>;
 
@@ -119,6 +125,9 @@ export interface StateStore {
   /** Time of the segment's latest complete refresh: everyone it did not list is out as of then. */
   refreshedAt(segmentId: string): Promise<number | undefined>;
   saveRefreshedAt(segmentId: string, t: number): Promise<void>;
+  /** The latest `attributesAt` ever written: an event at or after it is newer than every listing. */
+  latestListing(): Promise<number | undefined>;
+  saveLatestListing(t: number): Promise<void>;
 
   exportState(exportId: string): Promise<ExportState | undefined>;
   saveExportState(exportId: string, state: ExportState | null): Promise<void>;
