@@ -2,7 +2,7 @@
  * Keys of the streamer's LevelDB state: a type letter and ids, joined by the separator.
  * m|segment|profile, p|profile, s|export|audience|profile, h|export|audience|row|profile (row
  * holders), a|export|audience, x|refresh|part (staged parts) with y|refresh|part (their numbers and
- * sizes), R|segment, e|export; F holds the format.
+ * sizes), R|segment, e|export, A (the latest listing time on a membership record); F holds the format.
  */
 export const S = '\u0001';
 /** Sorts after the separator and before every escaped id character: the end of a key's range. */
