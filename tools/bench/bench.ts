@@ -121,6 +121,10 @@ async function main(): Promise<void> {
     const cpuBefore = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
     const fbSync = FB > 0 ? await fullSync('Facebook', producer, 'bench-fb', 'fb', FB, fbCount) : undefined;
     const cpuAfterFb = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+    const fbRun = (refreshId: string) => api('GET', `/exports/${exports[0].id}/runs/refresh-${refreshId}-${exports[0].id}`).then((run: { state: string }) => run.state === 'succeeded', () => false);
+    const fbAgain = fbSync ? await unchangedRefresh(producer, 'bench-fb', 'fb', FB, fbRun) : undefined;
+    const cpuAfterAgain = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
+    const fbUnchanged = !fbSync || (await fbCount()).checksum === fbSync.checksum;
     const msSync = MS > 0 ? await fullSync('Microsoft', producer, 'bench-ms', 'ms', MS, () => msAudience('bench ms')) : undefined;
     const latency = LATENCY_SECONDS > 0 ? await liveLatency(producer, () => msAudience('bench live')) : undefined;
 
@@ -133,17 +137,25 @@ async function main(): Promise<void> {
     await producer.disconnect();
 
     anon.stop();
-    const resources = procs.map((p) => ({ name: p.name, peakRssMb: peakRssMb(p.pid), peakAnonRssMb: anon.peaks.get(p.pid) ?? null, cpuSecondsPerMillionFacebook: FB > 0 ? round(((cpuAfterFb.get(p.name)! - cpuBefore.get(p.name)!) / FB) * 1e6, 1) : null }));
+    const perMillion = (after: Map<string, number>, before: Map<string, number>, name: string) => (FB > 0 ? round(((after.get(name)! - before.get(name)!) / FB) * 1e6, 1) : null);
+    const resources = procs.map((p) => ({
+      name: p.name,
+      peakRssMb: peakRssMb(p.pid),
+      peakAnonRssMb: anon.peaks.get(p.pid) ?? null,
+      cpuSecondsPerMillionFacebook: perMillion(cpuAfterFb, cpuBefore, p.name),
+      cpuSecondsPerMillionUnchangedRefresh: perMillion(cpuAfterAgain, cpuAfterFb, p.name),
+    }));
     const hashRate = fbExpected?.profilesPerSecond ?? msExpected?.profilesPerSecond ?? 0;
     const result = {
       machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       facebook: fbSync ? { profiles: FB, seconds: fbSync.seconds, profilesPerSecond: Math.round(FB / fbSync.seconds), exact: fbExact } : null,
+      unchangedRefresh: fbAgain ? { profiles: FB, seconds: fbAgain.seconds, profilesPerSecond: Math.round(FB / fbAgain.seconds), audienceUnchanged: fbUnchanged } : null,
       microsoft: msSync ? { profiles: MS, seconds: msSync.seconds, profilesPerSecond: Math.round(MS / msSync.seconds), exact: msExact } : null,
       latency: latency ? { eventsPerSecond: LATENCY_RATE, seconds: LATENCY_SECONDS, samples: latency.samples, p50Ms: latency.p50, p99Ms: latency.p99, maxMs: latency.max } : null,
       raw: { brokerOneHopProfilesPerSecond: raw.profilesPerSecond, brokerOneHopMBPerSecond: raw.mbPerSecond, hashProfilesPerSecondOneCore: hashRate },
       fractions: fbSync ? { ofBrokerOneHop: round(FB / fbSync.seconds / raw.profilesPerSecond, 3), ofOneCoreHashing: round(FB / fbSync.seconds / hashRate, 3) } : null,
       resources,
-      exact: fbExact && msExact,
+      exact: fbExact && msExact && fbUnchanged,
     };
     printTable(result);
     const dir = join(root, 'bench-results', `${hostname()}-${cpus().length}cpu`);
@@ -158,20 +170,37 @@ async function main(): Promise<void> {
   }
 }
 
+/** Publishes a complete refresh of the benchmark's profiles `prefix-0` … `prefix-(count-1)`. */
+async function publishRefresh(producer: Producer, segmentId: string, prefix: string, count: number, refreshId: string): Promise<void> {
+  const parts = Math.ceil(count / PART);
+  const occurredAt = new Date().toISOString();
+  for (let part = 1; part <= parts; part += 1) {
+    const members = [];
+    for (let i = (part - 1) * PART; i < Math.min(count, part * PART); i += 1) members.push({ profileId: `${prefix}-${i}`, attributes: profile(prefix, i) });
+    await producer.send({ topic: Topics.segmentEvents.name, messages: [{ key: segmentId, value: JSON.stringify({ type: 'refresh', eventId: `${refreshId}-${part}`, occurredAt, segmentId, segmentName: segmentId, refreshId, part, final: part === parts, members }) }] });
+  }
+}
+
+/**
+ * The same refresh again, later: it changes nothing, so it costs what a daily refresh of an
+ * unchanged segment does; timed until the streamer's run for it has succeeded.
+ */
+async function unchangedRefresh(producer: Producer, segmentId: string, prefix: string, count: number, succeeded: (refreshId: string) => Promise<boolean>) {
+  say(`Facebook: the same ${count.toLocaleString('en-US')} profiles refreshed again, unchanged`);
+  const started = Date.now();
+  const refreshId = `${segmentId}-again`;
+  await publishRefresh(producer, segmentId, prefix, count, refreshId);
+  await waitFor(() => succeeded(refreshId), 24 * 60 * 60 * 1000, 500);
+  const seconds = (Date.now() - started) / 1000;
+  say(`Facebook: unchanged refresh of ${count.toLocaleString('en-US')} profiles in ${seconds.toFixed(1)} s (${Math.round(count / seconds).toLocaleString('en-US')}/s)`);
+  return { seconds: round(seconds, 1) };
+}
+
 /** Publishes a complete refresh of `count` profiles and times it until the emulator holds them all. */
 async function fullSync(label: string, producer: Producer, segmentId: string, prefix: string, count: number, probe: () => Promise<{ count: number; checksum: string }>) {
   say(`${label}: publishing a refresh of ${count.toLocaleString('en-US')} profiles in parts of ${PART.toLocaleString('en-US')}`);
   const started = Date.now();
-  const parts = Math.ceil(count / PART);
-  const occurredAt = new Date().toISOString();
-  const publishing = (async () => {
-    for (let part = 1; part <= parts; part += 1) {
-      const members = [];
-      for (let i = (part - 1) * PART; i < Math.min(count, part * PART); i += 1) members.push({ profileId: `${prefix}-${i}`, attributes: profile(prefix, i) });
-      await producer.send({ topic: Topics.segmentEvents.name, messages: [{ key: segmentId, value: JSON.stringify({ type: 'refresh', eventId: `${segmentId}-${part}`, occurredAt, segmentId, segmentName: segmentId, refreshId: `${segmentId}-r`, part, final: part === parts, members }) }] });
-    }
-    return (Date.now() - started) / 1000;
-  })();
+  const publishing = publishRefresh(producer, segmentId, prefix, count, `${segmentId}-r`).then(() => (Date.now() - started) / 1000);
   let last = 0;
   let lastReport = 0;
   let state = { count: 0, checksum: '' };
@@ -273,12 +302,13 @@ function printTable(r: any): void {
   process.stdout.write('\n=== audience-sync benchmark ===\n');
   line('machine', `${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGb} GB, Node ${r.machine.node}`);
   if (r.facebook) line(`Facebook full sync (${r.facebook.profiles.toLocaleString('en-US')})`, `${r.facebook.seconds} s, ${r.facebook.profilesPerSecond.toLocaleString('en-US')} profiles/s, exact: ${r.facebook.exact}`);
+  if (r.unchangedRefresh) line(`Facebook refreshed again, unchanged`, `${r.unchangedRefresh.seconds} s, ${r.unchangedRefresh.profilesPerSecond.toLocaleString('en-US')} profiles/s, audience unchanged: ${r.unchangedRefresh.audienceUnchanged}`);
   if (r.microsoft) line(`Microsoft full sync (${r.microsoft.profiles.toLocaleString('en-US')})`, `${r.microsoft.seconds} s, ${r.microsoft.profilesPerSecond.toLocaleString('en-US')} profiles/s, exact: ${r.microsoft.exact}`);
   if (r.latency) line(`live latency at ${r.latency.eventsPerSecond}/s`, `p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms (${r.latency.samples} samples)`);
   line('broker one hop (same bytes)', `${r.raw.brokerOneHopProfilesPerSecond.toLocaleString('en-US')} profiles/s, ${r.raw.brokerOneHopMBPerSecond} MB/s`);
   line('normalise + hash, one core (Facebook keys)', `${r.raw.hashProfilesPerSecondOneCore.toLocaleString('en-US')} profiles/s`);
   if (r.fractions) line('Facebook pipeline as a fraction of', `broker one hop ${r.fractions.ofBrokerOneHop}, one-core hashing ${r.fractions.ofOneCoreHashing}`);
-  for (const p of r.resources) line(`  ${p.name}`, `peak RSS ${p.peakRssMb} MB (anonymous ${p.peakAnonRssMb} MB)${p.cpuSecondsPerMillionFacebook !== null ? `, ${p.cpuSecondsPerMillionFacebook} CPU s per million (Facebook sync)` : ''}`);
+  for (const p of r.resources) line(`  ${p.name}`, `peak RSS ${p.peakRssMb} MB (anonymous ${p.peakAnonRssMb} MB)${p.cpuSecondsPerMillionFacebook !== null ? `, CPU s per million: ${p.cpuSecondsPerMillionFacebook} Facebook sync, ${p.cpuSecondsPerMillionUnchangedRefresh} unchanged refresh` : ''}`);
   line('exact', r.exact);
   process.stdout.write('\n');
 }
@@ -293,11 +323,11 @@ function progress(label: string, total: number) {
   };
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
