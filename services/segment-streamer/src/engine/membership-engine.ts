@@ -174,7 +174,8 @@ export class MembershipEngine {
     const profileIds = [...new Set([...memberships.map((e) => e.profileId), ...profileEvents.map((e) => e.profileId)])];
     const profiles = await this.store.profiles(profileIds);
     const withAttributes = [...memberships, ...profileEvents].filter((e) => e.attributes && Object.keys(e.attributes).length > 0);
-    await this.withListings(profiles, [...new Set(withAttributes.map((e) => e.profileId))], Math.min(...withAttributes.map((e) => Date.parse(e.occurredAt))));
+    const oldest = withAttributes.reduce((min, e) => Math.min(min, Date.parse(e.occurredAt)), Infinity);
+    await this.withListings(profiles, [...new Set(withAttributes.map((e) => e.profileId))], oldest);
     const touchedProfiles = new Map<string, ProfileState>();
     const applyAttributes = (profileId: string, attributes: HashedAttributes | null | undefined, t: number) => {
       if (!attributes || Object.keys(attributes).length === 0) return;
