@@ -1,5 +1,6 @@
-import { ExportConfig, SegmentEvent } from '@audience-sync/contracts';
+import { SegmentEvent } from '@audience-sync/contracts';
 import { hash } from 'node:crypto';
+import { facebookConfig } from '../../../../test/support/engine-configs';
 import { hashFirst } from '../../../../test/support/hash-first';
 import { ChangeBatch } from './change-writer';
 import { MembershipEngine } from './membership-engine';
@@ -7,17 +8,7 @@ import { MemoryStore } from './memory-store';
 import { ProfileState } from './state-store';
 
 const digest = (value: string) => hash('sha256', value, 'base64url');
-const config: ExportConfig = {
-  exportId: 'E',
-  version: 1,
-  displayName: 'E',
-  connectionId: 'c1',
-  connectionState: 'active',
-  segments: [{ id: 'a', name: 'a' }, { id: 'b', name: 'b' }],
-  maxProfiles: 100,
-  updatedAt: '2026-11-01T00:00:00Z',
-  destination: { type: 'facebook-ads', adAccountId: '1', audienceId: 'aud', keyIdentifier: 'email', mappings: { EMAIL: 'Email' } },
-};
+const config = facebookConfig('E', ['a', 'b']);
 const hashed = hashFirst([config]);
 const DAY = 24 * 60 * 60 * 1000;
 const at = (ms: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + ms).toISOString();
