@@ -21,7 +21,7 @@ export async function upgradeState(db: Db, directory: string): Promise<void> {
   const format = ((await db.get('F', J)) as number | undefined) ?? 1;
   if (format === FORMAT) return;
   if (format > FORMAT) {
-    throw new Error(`${directory} holds segment-streamer state of format ${format}, newer than this version's ${FORMAT}: run the newer version, or set STREAMER_STATE_DIR to an empty directory (every export then syncs in full again)`);
+    throw new Error(`${directory} holds segment-streamer state of format ${format}, newer than this version's ${FORMAT}: run the newer version; to start over with this one, give it an empty STREAMER_STATE_DIR and a new STREAMER_STATE_TOPIC (the changelog holds the newer format too), and every export then syncs in full again`);
   }
   if (format < 3) await escapeIds(db, format);
   await forgetPlainValues(db);

@@ -157,7 +157,7 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
     await db.put('F', 99);
     await db.close();
     const store = new LevelStore(dir);
-    await expect(store.open()).rejects.toThrow(/format 99, newer than this version's .*STREAMER_STATE_DIR/);
+    await expect(store.open()).rejects.toThrow(/format 99, newer than this version's .*STREAMER_STATE_DIR and a new STREAMER_STATE_TOPIC/);
     await store.close();
   });
 });
