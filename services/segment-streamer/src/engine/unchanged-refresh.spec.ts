@@ -25,8 +25,8 @@ const lateEntry = (ms: number): SegmentEvent => ({
 /**
  * A refresh that lists a profile with the attributes it already has rewrites nothing of the profile
  * (the listing's time is kept on its membership record instead), and events older than that
- * listing still cannot change the attributes: through a later refresh of another segment, a
- * purge of the record, and an erasure.
+ * listing still cannot change the attributes: arriving later, as an older refresh of another
+ * segment completing later, after a purge of the record, or as an erasure.
  */
 describe('a refresh that changes nothing', () => {
   let store: MemoryStore;
