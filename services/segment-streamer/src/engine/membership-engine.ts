@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
 import { withIds } from '@audience-sync/runtime';
 import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
 import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
@@ -479,7 +480,7 @@ export class MembershipEngine {
             const next = { profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t: part.t };
             profiles.set(m.profileId, next);
             // Unchanged attributes are not rewritten (a daily refresh's largest write): the record keeps the listing's time.
-            if (state && sameAttributes(state.attributes, next.attributes)) record.attributesAt = part.t;
+            if (state && isDeepStrictEqual(state.attributes, next.attributes)) record.attributesAt = part.t;
             else touched.set(m.profileId, next);
           }
           memberships.set(m.profileId, record);
@@ -712,20 +713,6 @@ function mergeAttributes(current: HashedAttributes | undefined, update: HashedAt
     else merged[k] = v;
   }
   return merged;
-}
-
-/** Whether two attribute sets hold the same values (values are strings, null, or flat records of strings). */
-function sameAttributes(a: HashedAttributes, b: HashedAttributes): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => {
-    const x = a[k];
-    const y = b[k];
-    if (x === y) return true;
-    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
-    const inner = Object.keys(x);
-    return inner.length === Object.keys(y).length && inner.every((r) => x[r] === y[r]);
-  });
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
