@@ -121,7 +121,8 @@ async function main(): Promise<void> {
     const cpuBefore = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
     const fbSync = FB > 0 ? await fullSync('Facebook', producer, 'bench-fb', 'fb', FB, fbCount) : undefined;
     const cpuAfterFb = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
-    const fbRun = (refreshId: string) => api('GET', `/exports/${exports[0].id}/runs/refresh-${refreshId}-${exports[0].id}`).then((run: { state: string }) => run.state === 'succeeded', () => false);
+    // The run's state once it has one (404 until the streamer reports it).
+    const fbRun = (refreshId: string) => api('GET', `/exports/${exports[0].id}/runs/refresh-${refreshId}-${exports[0].id}`).then((run: { state: string }) => run.state, () => undefined);
     const fbAgain = fbSync ? await unchangedRefresh(producer, 'bench-fb', 'fb', FB, fbRun) : undefined;
     const cpuAfterAgain = new Map(procs.map((p) => [p.name, cpuSeconds(p.pid)]));
     const fbUnchanged = !fbSync || (await fbCount()).checksum === fbSync.checksum;
@@ -183,14 +184,16 @@ async function publishRefresh(producer: Producer, segmentId: string, prefix: str
 
 /**
  * The same refresh again, later: it changes nothing, so it costs what a daily refresh of an
- * unchanged segment does; timed until the streamer's run for it has succeeded.
+ * unchanged segment does; timed until its run has ended, which must be a success.
  */
-async function unchangedRefresh(producer: Producer, segmentId: string, prefix: string, count: number, succeeded: (refreshId: string) => Promise<boolean>) {
+async function unchangedRefresh(producer: Producer, segmentId: string, prefix: string, count: number, runState: (refreshId: string) => Promise<string | undefined>) {
   say(`Facebook: the same ${count.toLocaleString('en-US')} profiles refreshed again, unchanged`);
   const started = Date.now();
   const refreshId = `${segmentId}-again`;
   await publishRefresh(producer, segmentId, prefix, count, refreshId);
-  await waitFor(() => succeeded(refreshId), 24 * 60 * 60 * 1000, 500);
+  let state: string | undefined;
+  await waitFor(async () => (state = await runState(refreshId)) === 'succeeded' || state === 'failed', 24 * 60 * 60 * 1000, 500);
+  if (state !== 'succeeded') throw new Error(`the unchanged refresh's run ${state}: see GET /exports/{id}/runs and the streamer's log`);
   const seconds = (Date.now() - started) / 1000;
   say(`Facebook: unchanged refresh of ${count.toLocaleString('en-US')} profiles in ${seconds.toFixed(1)} s (${Math.round(count / seconds).toLocaleString('en-US')}/s)`);
   return { seconds: round(seconds, 1) };
