@@ -20,7 +20,7 @@ describe('connection registry: terms not accepted', () => {
   const hooked: { event: string; data: { connectionId: string; message: string } }[] = [];
   let receiver: Server;
 
-  const report = (key: string, connectionId: string, problem = TERMS) => request(`${registry.url}/internal/connections/${connectionId}/terms-problem`, 'POST', { key, body: { problem } });
+  const report = (key: string, connectionId: string, problem = TERMS, refusedAt?: Date) => request(`${registry.url}/internal/connections/${connectionId}/terms-problem`, 'POST', { key, body: { problem, refusedAt: refusedAt?.toISOString() } });
 
   async function microsoftConnection(): Promise<string> {
     const created = await admin('POST', '/connections', { displayName: 'MS', destination: 'microsoft-advertising', usableBy: 'administrators-and-contributors', consent: { agreed: true } });
@@ -87,6 +87,19 @@ describe('connection registry: terms not accepted', () => {
     expect((await admin('POST', `/connections/${id}/terms-accepted`)).status).toBe(200);
     await report(keys.sinkMicrosoft, id);
     await eventually(() => mine().length === 2, 10000, 'a second delivery after the confirmation');
+  });
+
+  it('a refusal made before the confirmation but reported after it leaves the connection ready; one made after it flags it again', async () => {
+    const id = await microsoftConnection();
+    await report(keys.sinkMicrosoft, id);
+    const refusedBefore = new Date();
+    expect((await admin('POST', `/connections/${id}/terms-accepted`)).status).toBe(200);
+    expect((await report(keys.sinkMicrosoft, id, TERMS, refusedBefore)).status).toBe(204);
+    expect((await admin('GET', `/connections/${id}`)).body.status).toBe('ready');
+
+    expect((await report(keys.sinkMicrosoft, id, TERMS, new Date())).status).toBe(204);
+    expect((await admin('GET', `/connections/${id}`)).body.status).toBe('terms-not-accepted');
+    expect((await request(`${registry.url}/internal/connections/${id}/terms-problem`, 'POST', { key: keys.sinkMicrosoft, body: { problem: TERMS, refusedAt: 'yesterday' } })).status).toBe(400);
   });
 
   it('only administrators confirm; the confirmation clears it, starts a full sync of each export that is not paused, and is audited', async () => {

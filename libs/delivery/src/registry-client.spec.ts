@@ -42,10 +42,10 @@ describe('RegistryClient: the internal export routes', () => {
   describe('reportTermsProblem', () => {
     it('posts the connection’s terms problem to the internal route with the internal token, and does not throw when refused', async () => {
       status = 204;
-      await client().reportTermsProblem('conn/1', 'accept the terms in Ads Manager');
-      expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/connections/conn%2F1/terms-problem', authorization: 'Bearer internal-token', body: JSON.stringify({ problem: 'accept the terms in Ads Manager' }) });
+      await client().reportTermsProblem('conn/1', 'accept the terms in Ads Manager', new Date('2026-11-29T00:45:00.123Z'));
+      expect(seen.at(-1)).toEqual({ method: 'POST', path: '/internal/connections/conn%2F1/terms-problem', authorization: 'Bearer internal-token', body: JSON.stringify({ problem: 'accept the terms in Ads Manager', refusedAt: '2026-11-29T00:45:00.123Z' }) });
       status = 403;
-      await expect(client().reportTermsProblem('other', 'x')).resolves.toBeUndefined();
+      await expect(client().reportTermsProblem('other', 'x', new Date())).resolves.toBeUndefined();
     });
   });
 

@@ -55,7 +55,7 @@ export class RegistryClient {
    * logged, not thrown: the caller tries the delivery again and reports again.
    */
   async reportExportProblem(exportId: string, problem: string): Promise<void> {
-    await this.report(`exports/${encodeURIComponent(exportId)}/problem`, { exportId }, 'the problem of the export', problem);
+    await this.report(`exports/${encodeURIComponent(exportId)}/problem`, { exportId }, 'the problem of the export', { problem });
   }
 
   /**
@@ -63,16 +63,16 @@ export class RegistryClient {
    * connection until an admin confirms they are accepted. Not reaching the registry is logged, not
    * thrown: the run has failed anyway, and the next refused delivery reports again.
    */
-  async reportTermsProblem(connectionId: string, problem: string): Promise<void> {
-    await this.report(`connections/${encodeURIComponent(connectionId)}/terms-problem`, { connectionId }, 'the terms problem of the connection', problem);
+  async reportTermsProblem(connectionId: string, problem: string, refusedAt: Date): Promise<void> {
+    await this.report(`connections/${encodeURIComponent(connectionId)}/terms-problem`, { connectionId }, 'the terms problem of the connection', { problem, refusedAt: refusedAt.toISOString() });
   }
 
-  private async report(path: string, ids: { exportId?: string; connectionId?: string }, what: string, problem: string): Promise<void> {
+  private async report(path: string, ids: { exportId?: string; connectionId?: string }, what: string, body: { problem: string; refusedAt?: string }): Promise<void> {
     try {
       const response = await fetch(`${this.baseUrl}/internal/${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.internalToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ problem }),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(20000),
       });
       if (!response.ok) this.logger.warn(withIds(ids, `could not report ${what}: the registry answered ${response.status}`));

@@ -73,7 +73,7 @@ describe('SinkRunner', () => {
   let platform: FakePlatform;
   let statuses: Omit<RunStatus, 'at'>[];
   let problems: { exportId: string; problem: string }[];
-  let termsProblems: { connectionId: string; problem: string }[];
+  let termsProblems: { connectionId: string; problem: string; refusedAt?: Date }[];
   let runner: SinkRunner<HashedBatch>;
   let abort: AbortController;
   let ctx: BatchContext;
@@ -200,16 +200,17 @@ describe('SinkRunner', () => {
         throw new TermsNotAccepted('accept the terms in the platform');
       },
     };
-    const runner = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), terms, { reportExportProblem: async () => undefined, reportTermsProblem: async (connectionId, problem) => void termsProblems.push({ connectionId, problem }) });
+    const runner = new SinkRunner(table, new RunTracker('sink-facebook', async (s) => void statuses.push(s)), terms, { reportExportProblem: async () => undefined, reportTermsProblem: async (connectionId, problem, refusedAt) => void termsProblems.push({ connectionId, problem, refusedAt }) });
+    const before = Date.now();
     await runner.handle([batch(1, 'X', ['a'], { last: false }), batch(1, 'X', ['b', 'c'], { last: true }), batch(1, 'X', ['d'])], ctx);
     expect(statuses.map((s) => [s.state, s.counts.failed, s.error])).toEqual([
       ['failed', 1, 'accept the terms in the platform'],
       ['failed', 3, 'accept the terms in the platform'],
     ]);
     // Each batch the platform refused tells it: the first of the run, and a change outside any run.
-    expect(termsProblems).toEqual([
-      { connectionId: 'c-1', problem: 'accept the terms in the platform' },
-      { connectionId: 'c-1', problem: 'accept the terms in the platform' },
-    ]);
+    // With when the refused attempt began: the registry drops a refusal older than a confirmation.
+    const refused = { connectionId: 'c-1', problem: 'accept the terms in the platform', refusedAt: expect.any(Date) };
+    expect(termsProblems).toEqual([refused, refused]);
+    for (const { refusedAt } of termsProblems) expect(refusedAt!.getTime()).toBeGreaterThanOrEqual(before);
   });
 });

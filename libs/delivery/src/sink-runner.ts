@@ -59,7 +59,8 @@ export interface Destination<B extends HashedBatch> {
 /** Where a sink reports an export, or a connection, that cannot deliver until an admin acts. */
 export interface ProblemReporter {
   reportExportProblem(exportId: string, problem: string): Promise<void>;
-  reportTermsProblem(connectionId: string, problem: string): Promise<void>;
+  /** `refusedAt`: when the refused attempt began, so the registry can drop a refusal older than the admin's confirmation. */
+  reportTermsProblem(connectionId: string, problem: string, refusedAt: Date): Promise<void>;
 }
 
 /**
@@ -97,6 +98,7 @@ export class SinkRunner<B extends HashedBatch> {
           break;
         }
         const applied = this.table.appliedCount(exportId);
+        const attemptedAt = new Date();
         try {
           let result: RunCounts;
           try {
@@ -122,7 +124,7 @@ export class SinkRunner<B extends HashedBatch> {
           }
           if (!(error instanceof PermanentFailure)) throw error;
           this.logger.error(withIds({ exportId, runId: batch.run?.runId }, error.message));
-          if (error instanceof TermsNotAccepted) await this.registry.reportTermsProblem(config.connectionId, error.message);
+          if (error instanceof TermsNotAccepted) await this.registry.reportTermsProblem(config.connectionId, error.message, attemptedAt);
           await this.tracker.fail(batch.run, exportId, error.message, rows);
           sinkMetrics.rowsFailed.inc(labels, rows);
           await this.tracker.record(batch.run, exportId, audienceKey, {});

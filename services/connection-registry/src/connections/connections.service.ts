@@ -210,10 +210,19 @@ export class ConnectionsService {
     if (connectionStatus(before).state !== 'needs-reauthentication') await this.alerts.needsReauthentication({ ...before, authProblem: problem });
   }
 
-  /** A provider answered that the account has not accepted its terms: shown on the connection until an admin confirms they are. */
-  async flagTermsProblem(id: string, problem: string): Promise<void> {
-    const before = await this.connections.findOneAndUpdate({ _id: id }, { $set: { termsProblem: problem } }).lean();
-    if (!before) throw notFound('connection', id);
+  /**
+   * A provider answered that the account has not accepted its terms: shown on the connection until
+   * an admin confirms they are. A refusal of a call made before the latest confirmation is stale
+   * (the report raced the admin): it is dropped, and a call the provider still refuses flags it again.
+   */
+  async flagTermsProblem(id: string, problem: string, refusedAt?: Date): Promise<void> {
+    const current = refusedAt ? { $or: [{ termsConfirmedAt: null }, { termsConfirmedAt: { $lte: refusedAt } }] } : {};
+    const before = await this.connections.findOneAndUpdate({ _id: id, ...current }, { $set: { termsProblem: problem } }).lean();
+    if (!before) {
+      if (!(await this.connections.exists({ _id: id }))) throw notFound('connection', id);
+      this.logger.log(withIds({ connectionId: id }, 'a terms refusal of a call made before the terms were confirmed is ignored'));
+      return;
+    }
     if (before.termsProblem !== problem) this.logger.warn(withIds({ connectionId: id }, `terms not accepted: ${problem}`));
     if (!before.termsProblem) await this.alerts.termsNotAccepted({ ...before, termsProblem: problem });
   }

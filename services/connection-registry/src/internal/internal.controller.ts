@@ -15,6 +15,8 @@ export interface SinkAccessToken {
 
 /** What a sink reports of a connection: the provider's problem, in words (no token, no personal data). */
 const problemBody = z.object({ problem: z.string().min(1).max(300) });
+/** `refusedAt`: when the refused call was made, so a refusal that predates the admin's confirmation does not undo it (sinks before 2026-11 send none). */
+const termsProblemBody = problemBody.extend({ refusedAt: z.string().datetime({ offset: true }).optional() });
 
 /** For the sinks only, each on its own destination's connections: access tokens, and reports of rejected credentials and terms not accepted. */
 @ApiExcludeController()
@@ -58,8 +60,8 @@ export class InternalController {
   @Post(':id/terms-problem')
   @HttpCode(204)
   async termsProblem(@CurrentService() caller: ServicePrincipal, @Param('id') id: string, @Body() body: unknown) {
-    const { problem } = parseWith(problemBody, body);
+    const { problem, refusedAt } = parseWith(termsProblemBody, body);
     await this.scope.connection(caller, id);
-    await this.connections.flagTermsProblem(id, problem);
+    await this.connections.flagTermsProblem(id, problem, refusedAt === undefined ? undefined : new Date(refusedAt));
   }
 }
