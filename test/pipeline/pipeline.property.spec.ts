@@ -151,10 +151,14 @@ const stores: [string, number, () => Promise<{ store: StateStore; close: () => P
  * The hasher in front, with the rules of every mapping a remap may choose (as if other exports
  * mapped those attributes all along), so a remap finds its values hashed and takes effect at once.
  * What a remap does when they are not is a test of its own (membership-engine remap spec).
+ * Cut for two partitions, as the hasher cuts for the hashed topic's: a refresh ends in two finals.
  */
 const remapped = (config: ExportConfig): ExportConfig =>
   config.destination.type === 'facebook-ads' ? { ...config, destination: { ...config.destination, mappings: { ...config.destination.mappings, EMAIL: 'WorkEmail', PHONE: 'HomePhone' } } } : { ...config, destination: { ...config.destination, emailAttribute: 'WorkEmail' } };
-const hashed = hashFirst([facebookExport(1), microsoftExport(1)].flatMap((c) => [c, remapped(c)]));
+const hashed = hashFirst(
+  [facebookExport(1), microsoftExport(1)].flatMap((c) => [c, remapped(c)]),
+  { partitions: 2, partitionOf: (profileId) => Number(profileId.slice(1)) % 2 },
+);
 
 const sorted = (audiences: Map<string, Set<string>>) =>
   Object.fromEntries([...audiences].filter(([, rows]) => rows.size > 0).map(([id, rows]): [string, string[]] => [id, [...rows].sort()]).sort(([a], [b]) => a.localeCompare(b)));

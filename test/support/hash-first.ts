@@ -1,12 +1,13 @@
 import { ExportConfig, HashedSegmentEvent, SegmentEvent } from '@audience-sync/contracts';
 import { attributeRules } from '@audience-sync/destinations';
-import { hashEvent } from '@audience-sync/identifiers';
+import { hashEvent, Placement } from '@audience-sync/identifiers';
 
 /**
  * The hasher in front of an engine under test: upstream events hashed by the rules of these
- * export configurations, as the identifier-hasher service does once it has applied them.
+ * export configurations, as the identifier-hasher service does once it has applied them, cut for
+ * `placement`'s partitions (one unless given), in the order the hasher writes them.
  */
-export function hashFirst(configs: ExportConfig[]): (events: SegmentEvent[]) => HashedSegmentEvent[] {
+export function hashFirst(configs: ExportConfig[], placement?: Placement): (events: SegmentEvent[]) => HashedSegmentEvent[] {
   const rules = attributeRules(configs);
-  return (events) => events.flatMap((event) => hashEvent(event, rules));
+  return (events) => events.flatMap((event) => hashEvent(event, rules, placement).map((placed) => placed.event));
 }

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       const members = [];
       for (let i = (n - 1) * part; i < Math.min(count, n * part); i += 1) members.push({ profileId: `p-${i}`, attributes: profile('p', i) });
       const hashed = hashEvent({ type: 'refresh', eventId: `${refreshId}-${n}`, occurredAt, segmentId: 's', segmentName: 's', refreshId, part: n, final: n === parts, members }, attributeRules(configs));
-      for (const event of hashed) events.push(JSON.stringify(event));
+      for (const { event } of hashed) events.push(JSON.stringify(event));
     }
     return events;
   };

@@ -15,17 +15,39 @@ export const hashedAttributesSchema = z.record(z.string(), hashedValueSchema);
 export type HashedValue = z.infer<typeof hashedValueSchema>;
 export type HashedAttributes = z.infer<typeof hashedAttributesSchema>;
 
-/** A refresh part is cut into this many slices, so hashed members (longer than plain ones) fit a message. */
+/** A refresh part is cut into this many slices per partition, so hashed members (longer than plain ones) fit a message. */
 export const REFRESH_SLICES = 5;
+
+/**
+ * Where a refresh slice sits among all of its refresh's: upstream part `part` (from 1) becomes
+ * REFRESH_SLICES slices for each of the hashed topic's `partitions` partitions, holding the members
+ * whose profiles live on that partition, numbered partition by partition. With one partition this
+ * is the numbering from before partitions: part p gives slices 5p-4 … 5p.
+ */
+export function refreshSliceNumber(part: number, partition: number, slice: number, partitions: number): number {
+  return ((part - 1) * partitions + partition) * REFRESH_SLICES + slice + 1;
+}
+
+/**
+ * How many slices the whole refresh has, from any one final slice: every partition's last slice
+ * of the final part is final (so each partition can tell its own share complete). A slice
+ * without `partitions` (made by a hasher before partitions, or written directly) is final as the
+ * last of 1…n.
+ */
+export function refreshSliceTotal(final: { part: number; partitions?: number }): number {
+  if (final.partitions === undefined) return final.part;
+  const perPart = final.partitions * REFRESH_SLICES;
+  return Math.ceil(final.part / perPart) * perPart;
+}
 
 export const hashedMembershipEventSchema = membershipEventSchema.extend({ attributes: hashedAttributesSchema.nullish() });
 export const hashedRefreshMemberSchema = z.object({ profileId: z.string().min(1).max(200), attributes: hashedAttributesSchema.nullish() });
 /**
- * Upstream part `p` becomes parts `(p-1)*REFRESH_SLICES+1 … p*REFRESH_SLICES` (some empty), and
- * only the last slice of the final part is final, so a refresh still completes when parts
- * 1…last are all there.
+ * A slice of an upstream refresh part, on the partition of its members' profiles: `part` numbers
+ * it among all slices of the refresh (refreshSliceNumber), `partitions` is the count it was cut
+ * for, and the refresh is complete when slices 1…refreshSliceTotal are all there.
  */
-export const hashedRefreshEventSchema = refreshEventSchema.extend({ members: z.array(hashedRefreshMemberSchema).max(10_000) });
+export const hashedRefreshEventSchema = refreshEventSchema.extend({ members: z.array(hashedRefreshMemberSchema).max(10_000), partitions: z.number().int().min(1).max(10_000).optional() });
 export const hashedProfileEventSchema = profileEventSchema.extend({ attributes: hashedAttributesSchema });
 
 /** hasher -> streamer: segment events whose identifiers are digests; no plain personal data. */

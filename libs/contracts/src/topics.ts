@@ -84,7 +84,7 @@ export const Topics = {
     cleanupPolicy: 'delete',
     maxMessageBytes: LARGE_MESSAGES,
     tombstones: false,
-    key: 'as on segment-events.v1',
+    key: 'profileId, on its partition by the default partitioner; refresh slices: segmentId, on the partition of their members (hashEvent)',
     writer: 'identifier-hasher',
     readers: ['segment-streamer'],
     retentionMs: PIPELINE_RETENTION_MS,

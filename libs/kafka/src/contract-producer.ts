@@ -7,6 +7,8 @@ export interface OutgoingMessage<T extends TopicSpec> {
   /** null only on topics that allow tombstones. */
   value: MessageOf<T> | null;
   headers?: Record<string, string>;
+  /** Where it goes when not where its key hashes to. */
+  partition?: number;
 }
 
 const SEND_BYTES = 4 * 1024 * 1024;
@@ -77,7 +79,7 @@ export class ContractProducer {
 
   async send<T extends TopicSpec>(spec: T, messages: OutgoingMessage<T>[]): Promise<void> {
     if (messages.length === 0) return;
-    const encoded = messages.map((m) => ({ key: m.key, value: this.encode(spec, m.value), headers: m.headers }));
+    const encoded = messages.map((m) => ({ key: m.key, value: this.encode(spec, m.value), headers: m.headers, partition: m.partition }));
     await this.connect();
     // One send is one record batch per partition; keep each under the topic's limit, in order.
     for (const chunk of chunksBySize(encoded, SEND_BYTES, (m) => (m.value ? Buffer.byteLength(m.value) : 0))) await this.producer.send({ topic: spec.name, messages: chunk, acks: -1, compression: CompressionTypes.None });

@@ -10,3 +10,4 @@ export * from './format-issues';
 export * from './table-reader';
 export * from './batch-transport';
 export * from './consume-batches.decorator';
+export * from './partitions';

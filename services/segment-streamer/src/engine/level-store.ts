@@ -1,12 +1,11 @@
 import { ClassicLevel } from 'classic-level';
 import { below, FORMAT, idsOf, k, lastPart, S } from './level-keys';
 import { upgradeState } from './level-store-upgrade';
-import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
+import { compareIds, ExportState, Membership, PartInfo, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
 import { EncodedWrite, StateJournal, StoreMarker } from './state-journal';
 
 type MembershipValue = { m: boolean; t: number; r?: string; a?: number };
 type SentValue = { c: Record<string, string>; r: string; g?: string };
-type PartInfo = { part: number; final: boolean; members?: number };
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 /** Keys outside the state, never journaled: the format (F), how the last run ended (I), the changelog's end after the last commit this disk saw (O). */
@@ -243,7 +242,7 @@ export class LevelStore implements StateStore {
     const n = String(part.part).padStart(8, '0');
     await this.write([
       { type: 'put', key: k('x', part.refreshId, n), value: part },
-      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, members: part.members.length } },
+      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, partitions: part.partitions, members: part.members.length } },
     ]);
   }
 

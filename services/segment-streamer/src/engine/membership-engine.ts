@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { withIds } from '@audience-sync/runtime';
-import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, RunContext, RunRequest, RunStatus } from '@audience-sync/contracts';
+import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, refreshSliceTotal, RunContext, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
 import { DryRunTally } from './dry-run';
 import { desiredRow, WantedRow } from './rows';
-import { ExportState, Membership, ProfileState, SentUpdate, StateStore } from './state-store';
+import { ExportState, Membership, PartInfo, ProfileState, SentUpdate, StateStore } from './state-store';
 
 export interface EngineOptions {
   /** Changes per output batch (BATCH_SIZE unless a test makes a few profiles span several batches). */
@@ -214,14 +214,29 @@ export class MembershipEngine {
     await this.reconcileDirty(dirty, attributesChanged);
 
     for (const refresh of refreshes) {
-      await this.store.stagePart({ refreshId: refresh.refreshId, segmentId: refresh.segmentId, part: refresh.part, final: refresh.final, t: Date.parse(refresh.occurredAt), members: refresh.members });
+      await this.store.stagePart({ refreshId: refresh.refreshId, segmentId: refresh.segmentId, part: refresh.part, final: refresh.final, partitions: refresh.partitions, t: Date.parse(refresh.occurredAt), members: refresh.members });
       const parts = await this.store.stagedParts(refresh.refreshId);
-      const last = parts.find((p) => p.final);
-      if (last && new Set(parts.map((p) => p.part)).size === last.part && parts.every((p) => p.part <= last.part)) {
-        await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt), parts);
-      }
+      if (this.complete(refresh, parts)) await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt), parts);
     }
     for (const erasure of erasures) await this.erase(erasure);
+  }
+
+  /**
+   * Whether slices 1…total are all staged, total told by any final slice (each partition's share
+   * has one). Slices cut for different partition counts cannot tell a total: said loudly, not applied.
+   */
+  private complete(refresh: HashedRefreshEvent, parts: PartInfo[]): boolean {
+    const counts = [...new Set(parts.map((p) => p.partitions ?? 1))];
+    if (counts.length > 1) {
+      this.logger.error(
+        `refresh ${refresh.refreshId} of segment ${refresh.segmentId}: its slices were cut for ${counts.sort((a, b) => a - b).join(' and ')} partitions of ${Topics.hashedSegmentEvents.name} (its partition count changed while the refresh was hashed), so its end cannot be told and it is not applied; send the segment's refresh again`,
+      );
+      return false;
+    }
+    const last = parts.find((p) => p.final);
+    if (!last) return false;
+    const total = refreshSliceTotal(last);
+    return new Set(parts.map((p) => p.part)).size === total && parts.every((p) => p.part <= total);
   }
 
   // --- erasure and purge -----------------------------------------------------------------------

@@ -136,7 +136,7 @@ export class MemoryStore implements StateStore {
   }
 
   async stagedParts(refreshId: string) {
-    return [...this.staged.values()].filter((p) => p.refreshId === refreshId).map((p) => ({ part: p.part, final: p.final, members: p.members.length }));
+    return [...this.staged.values()].filter((p) => p.refreshId === refreshId).map((p) => ({ part: p.part, final: p.final, partitions: p.partitions, members: p.members.length }));
   }
 
   async *stagedMembers(refreshId: string) {

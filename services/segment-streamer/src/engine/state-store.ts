@@ -24,11 +24,16 @@ export interface ProfileState {
   t: number;
 }
 
+/** A staged part's number, finality, partition count and size (`members` is missing for parts staged by an older version). */
+export type PartInfo = Pick<StagedPart, 'part' | 'final' | 'partitions'> & { members?: number };
+
 export interface StagedPart {
   refreshId: string;
   segmentId: string;
   part: number;
   final: boolean;
+  /** The partition count the slice was cut for (refreshSliceNumber); missing: numbered 1…n. */
+  partitions?: number;
   t: number;
   members: HashedRefreshMember[];
 }
@@ -118,7 +123,7 @@ export interface StateStore {
 
   stagePart(part: StagedPart): Promise<void>;
   /** The staged parts' numbers and sizes (`members` is missing for parts staged by an older version). */
-  stagedParts(refreshId: string): Promise<{ part: number; final: boolean; members?: number }[]>;
+  stagedParts(refreshId: string): Promise<PartInfo[]>;
   stagedMembers(refreshId: string): AsyncIterable<StagedPart>;
   dropStaged(refreshId: string): Promise<void>;
 
