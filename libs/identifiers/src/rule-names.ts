@@ -13,10 +13,17 @@ export interface ParsedRule {
 // The key is capitals and underscores, a default country two capitals: the attribute name after @ may hold anything.
 const RULE = /^([A-Z_]+)(?::([A-Z]{2}))?(?:@([\s\S]+))?$/;
 
+/** Exports name a handful of rules, each read for every value hashed: parsed once (bounded, in case). */
+const parsed = new Map<string, ParsedRule>();
+
 export function parseRule(rule: string): ParsedRule {
+  let result = parsed.get(rule);
+  if (result) return result;
   const m = RULE.exec(rule);
-  if (!m) return { key: rule };
-  return { key: m[1], ...(m[2] ? { defaultCountry: m[2] } : {}), ...(m[3] ? { countryAttribute: m[3] } : {}) };
+  result = m ? { key: m[1], ...(m[2] ? { defaultCountry: m[2] } : {}), ...(m[3] ? { countryAttribute: m[3] } : {}) } : { key: rule };
+  if (parsed.size >= 1000) parsed.clear();
+  parsed.set(rule, Object.freeze(result));
+  return result;
 }
 
 /** The PHONE rule for an export's default country (ISO alpha-2) and the attribute mapped to COUNTRY, either optional. */
