@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { AudienceRef, ExportConfig, FacebookChangeBatch, MicrosoftChangeBatch, ProfileAttributes, SegmentEvent } from '@audience-sync/contracts';
+import { AudienceRef, ExportConfig, FacebookChangeBatch, HashedSegmentEvent, MicrosoftChangeBatch, ProfileAttributes, SegmentEvent } from '@audience-sync/contracts';
 import { ChangeBatch } from '../../services/segment-streamer/src/engine/change-writer';
 import { destinationMessages } from '../../services/segment-streamer/src/engine/messages';
-import { hashFirst } from '../support/hash-first';
+import { hashPlaced } from '../support/hash-first';
 import { MembershipEngine } from '../../services/segment-streamer/src/engine/membership-engine';
 import { MemoryStore } from '../../services/segment-streamer/src/engine/memory-store';
 import { LevelStore } from '../../services/segment-streamer/src/engine/level-store';
@@ -57,10 +57,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('crash' as const), after: fc.integer({ min: 0, max: 20 }) }) },
 );
 
-type Example = [Op[], number, number[], number, number];
+type Example = [Op[], number, number[], number, number, number[]];
 const TIMES = Array.from({ length: 40 }, (_, i) => i);
 const crashAtEveryEffect = (first: Op, second: Op, effects: number, changeBatch = 1): Example[] =>
-  Array.from({ length: effects }, (_, after): Example => [[first, { kind: 'crash', after }, second], 1, TIMES, 1000, changeBatch]);
+  Array.from({ length: effects }, (_, after): Example => [[first, { kind: 'crash', after }, second], 1, TIMES, 1000, changeBatch, []]);
 const four = PROFILES.slice(0, 4).map((profile, i) => ({ profile, identity: i }));
 
 /**
@@ -84,8 +84,8 @@ const CRASH_EXAMPLES: Example[] = [
  * ways (one Facebook row), 'mary' and 'bo' one email two ways (one Microsoft row); one leaves.
  */
 const HOUSEHOLD_EXAMPLES: Example[] = [
-  [[{ kind: 'refresh', segment: 's1', members: [{ profile: 'p1', identity: 3 }, { profile: 'p2', identity: 4 }], complete: true, parts: 1 }, { kind: 'membership', status: 'exited', segment: 's1', profile: 'p1' }], 1, TIMES, 1000, 1],
-  [[{ kind: 'refresh', segment: 's2', members: [{ profile: 'p1', identity: 0 }, { profile: 'p2', identity: 2 }], complete: true, parts: 1 }, { kind: 'membership', status: 'exited', segment: 's2', profile: 'p2' }], 1, TIMES, 1000, 1],
+  [[{ kind: 'refresh', segment: 's1', members: [{ profile: 'p1', identity: 3 }, { profile: 'p2', identity: 4 }], complete: true, parts: 1 }, { kind: 'membership', status: 'exited', segment: 's1', profile: 'p1' }], 1, TIMES, 1000, 1, []],
+  [[{ kind: 'refresh', segment: 's2', members: [{ profile: 'p1', identity: 0 }, { profile: 'p2', identity: 2 }], complete: true, parts: 1 }, { kind: 'membership', status: 'exited', segment: 's2', profile: 'p2' }], 1, TIMES, 1000, 1, []],
 ];
 
 class Crash extends Error {}
@@ -155,9 +155,10 @@ const stores: [string, number, () => Promise<{ store: StateStore; close: () => P
  */
 const remapped = (config: ExportConfig): ExportConfig =>
   config.destination.type === 'facebook-ads' ? { ...config, destination: { ...config.destination, mappings: { ...config.destination.mappings, EMAIL: 'WorkEmail', PHONE: 'HomePhone' } } } : { ...config, destination: { ...config.destination, emailAttribute: 'WorkEmail' } };
-const hashed = hashFirst(
+const PARTITIONS = 2;
+const placed = hashPlaced(
   [facebookExport(1), microsoftExport(1)].flatMap((c) => [c, remapped(c)]),
-  { partitions: 2, partitionOf: (profileId) => Number(profileId.slice(1)) % 2 },
+  { partitions: PARTITIONS, partitionOf: (profileId) => Number(profileId.slice(1)) % PARTITIONS },
 );
 
 const sorted = (audiences: Map<string, Set<string>>) =>
@@ -174,7 +175,9 @@ describe.each(stores)('streamer + hasher against the model (property, %s store)'
       fc.constantFrom(1000, PROFILES.length),
       // Changes per output batch: a handful of profiles then spans several batches (three or more mostly at one a batch).
       fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3 })),
-      async (ops, eventBatch, times, maxProfiles, changeBatch) => {
+      // Which partition's events come next, and how many: the streamer reads each partition in order, the partitions in any.
+      fc.array(fc.nat({ max: 99 }), { maxLength: 40 }),
+      async (ops, eventBatch, times, maxProfiles, changeBatch, order) => {
         const model = new Model(PROFILES, [facebookExport(maxProfiles), microsoftExport(maxProfiles)]);
         const destination = new DestinationModel((ref) => feeds(model.config(ref.exportId), ref));
         const crash = new CrashPoint();
@@ -211,11 +214,15 @@ describe.each(stores)('streamer + hasher against the model (property, %s store)'
           };
           const pending: SegmentEvent[] = [];
           const deliverEvents = async () => {
-            for (let i = 0; i < pending.length; i += eventBatch) {
-              const batch = pending.slice(i, i + eventBatch);
-              await delivered(() => engine.handleEvents(hashed(batch)));
-            }
+            const queues = Array.from({ length: PARTITIONS }, () => [] as HashedSegmentEvent[]);
+            for (const { partition, event } of placed(pending)) queues[partition].push(event);
             pending.length = 0;
+            for (let step = 0; queues.some((q) => q.length > 0); step += 1) {
+              const open = queues.filter((q) => q.length > 0);
+              const pick = order.length > 0 ? order[step % order.length] : 0;
+              const batch = open[pick % open.length].splice(0, 1 + (Math.floor(pick / PARTITIONS) % eventBatch));
+              await delivered(() => engine.handleEvents(batch));
+            }
           };
           const run = async (id: string, n: number) => {
             await delivered(() => engine.handleRunRequest({ runId: `run${n}`, exportId: id, requestedAt: new Date().toISOString() }));

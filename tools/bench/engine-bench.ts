@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ExportConfig, Topics } from '@audience-sync/contracts';
-import { createKafka, ensureTopics } from '@audience-sync/kafka';
+import { createKafka, ensureTopics, keyPartitioner } from '@audience-sync/kafka';
 import { attributeRules } from '@audience-sync/destinations';
 import { hashEvent } from '@audience-sync/identifiers';
 import { ChangeBatch } from '../../services/segment-streamer/src/engine/change-writer';
@@ -17,8 +17,9 @@ import { FACEBOOK_MAPPINGS, profile } from './profiles';
 
 /**
  * `node dist/tools/bench/engine-bench.js [profiles] [exports]`: the streamer's engine alone, in one
- * process with no broker: a Facebook refresh of N profiles (default 200,000) in parts of 10,000
- * through MembershipEngine and LevelStore into E Facebook exports of the segment (default 1), events
+ * process with no broker: a Facebook refresh of N profiles (default 200,000) in parts of 10,000,
+ * cut by the hasher for P partitions (default: the hashed topic's, 6), through MembershipEngine and
+ * LevelStore into E Facebook exports of the segment (default 1), events
  * and output checked against their schemas as the service does; then the same refresh again, later,
  * changing nothing (`again`: what a daily refresh of an unchanged segment costs). The events are
  * hashed before the clock starts: that is the hasher's work, not the streamer's. Run it under
@@ -31,6 +32,8 @@ import { FACEBOOK_MAPPINGS, profile } from './profiles';
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 200_000);
   const exportCount = Number(process.argv[3] ?? 1);
+  const partitions = Number(process.argv[4] ?? Topics.hashedSegmentEvents.partitions);
+  const placement = { partitions, partitionOf: keyPartitioner(partitions) };
   const part = 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   const changelog = process.env.KAFKA_BROKERS ? await openChangelog(process.env.KAFKA_BROKERS.split(',')) : undefined;
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
     for (let n = 1; n <= parts; n += 1) {
       const members = [];
       for (let i = (n - 1) * part; i < Math.min(count, n * part); i += 1) members.push({ profileId: `p-${i}`, attributes: profile('p', i) });
-      const hashed = hashEvent({ type: 'refresh', eventId: `${refreshId}-${n}`, occurredAt, segmentId: 's', segmentName: 's', refreshId, part: n, final: n === parts, members }, attributeRules(configs));
+      const hashed = hashEvent({ type: 'refresh', eventId: `${refreshId}-${n}`, occurredAt, segmentId: 's', segmentName: 's', refreshId, part: n, final: n === parts, members }, attributeRules(configs), placement);
       for (const { event } of hashed) events.push(JSON.stringify(event));
     }
     return events;

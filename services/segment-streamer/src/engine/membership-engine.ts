@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { withIds } from '@audience-sync/runtime';
-import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedSegmentEvent, refreshSliceTotal, RunContext, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
+import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedRefreshMember, HashedSegmentEvent, refreshSliceTotal, RunContext, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
@@ -60,6 +60,7 @@ export class MembershipEngine {
   /** Changes per output batch, and profiles worked on at once: one batch's worth, so a chunk's changes go out in one send. */
   private readonly chunk: number;
   private readonly purgeAfterMs: number;
+  private readonly staging = new Map<string, Map<number, PartInfo>>();
 
   constructor(
     private readonly store: StateStore,
@@ -215,10 +216,24 @@ export class MembershipEngine {
 
     for (const refresh of refreshes) {
       await this.store.stagePart({ refreshId: refresh.refreshId, segmentId: refresh.segmentId, part: refresh.part, final: refresh.final, partitions: refresh.partitions, t: Date.parse(refresh.occurredAt), members: refresh.members });
-      const parts = await this.store.stagedParts(refresh.refreshId);
+      const parts = await this.stagedParts(refresh);
       if (this.complete(refresh, parts)) await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt), parts);
     }
     for (const erasure of erasures) await this.erase(erasure);
+  }
+
+  /**
+   * The refresh's staged parts after staging this one: read from the store at its first part
+   * since start, then kept here (reading them all again for every part costs the square of their
+   * number, and a refresh has a part per partition and slice).
+   */
+  private async stagedParts(refresh: HashedRefreshEvent): Promise<PartInfo[]> {
+    let parts = this.staging.get(refresh.refreshId);
+    if (!parts) {
+      parts = new Map((await this.store.stagedParts(refresh.refreshId)).map((p) => [p.part, p]));
+      this.staging.set(refresh.refreshId, parts);
+    } else parts.set(refresh.part, { part: refresh.part, final: refresh.final, partitions: refresh.partitions, members: refresh.members.length });
+    return [...parts.values()];
   }
 
   /**
@@ -477,35 +492,35 @@ export class MembershipEngine {
     const inline = feeds.filter((f) => f.inline).flatMap((feed) => feed.audiences.filter((a) => a.segmentIds.includes(segmentId)).map((audience) => ({ feed, audience })));
     const attributesWriter = this.writer('delta');
 
-    for await (const part of this.store.stagedMembers(refreshId)) {
-      // Before any record names the part's time (attributesAt).
-      if (((await this.store.latestListing()) ?? -Infinity) < part.t) await this.store.saveLatestListing(part.t);
-      for (let i = 0; i < part.members.length; i += this.chunk) {
-        const members = part.members.slice(i, i + this.chunk);
-        const ids = [...new Set(members.map((m) => m.profileId))];
-        const [current, profiles] = await Promise.all([this.membershipsWithImplicit(segmentId, ids), this.store.profiles(ids)]);
-        await this.withListings(profiles, ids, part.t);
-        const memberships = new Map<string, Membership>();
-        const touched = new Map<string, ProfileState>();
-        for (const m of members) {
-          const existing = current.get(m.profileId);
-          const record: Membership = existing && existing.t >= part.t ? { ...existing, refreshId } : { ...existing, segmentId, profileId: m.profileId, member: true, t: part.t, refreshId };
-          const state = profiles.get(m.profileId);
-          if (m.attributes && Object.keys(m.attributes).length > 0 && (!state || state.t <= part.t)) {
-            const next = { profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t: part.t };
-            profiles.set(m.profileId, next);
-            // Unchanged attributes are not rewritten (a daily refresh's largest write): the record keeps the listing's time.
-            if (state && isDeepStrictEqual(state.attributes, next.attributes)) record.attributesAt = part.t;
-            else touched.set(m.profileId, next);
-          }
-          memberships.set(m.profileId, record);
+    for await (const { members, times } of this.listedChunks(refreshId)) {
+      const oldest = Math.min(...new Set(times));
+      const newest = Math.max(...new Set(times));
+      // Before any record names the listing's time (attributesAt).
+      if (((await this.store.latestListing()) ?? -Infinity) < newest) await this.store.saveLatestListing(newest);
+      const ids = [...new Set(members.map((m) => m.profileId))];
+      const [current, profiles] = await Promise.all([this.membershipsWithImplicit(segmentId, ids), this.store.profiles(ids)]);
+      await this.withListings(profiles, ids, oldest);
+      const memberships = new Map<string, Membership>();
+      const touched = new Map<string, ProfileState>();
+      members.forEach((m, i) => {
+        const t = times[i];
+        const existing = current.get(m.profileId);
+        const record: Membership = existing && existing.t >= t ? { ...existing, refreshId } : { ...existing, segmentId, profileId: m.profileId, member: true, t, refreshId };
+        const state = profiles.get(m.profileId);
+        if (m.attributes && Object.keys(m.attributes).length > 0 && (!state || state.t <= t)) {
+          const next = { profileId: m.profileId, attributes: mergeAttributes(state?.attributes, m.attributes), t };
+          profiles.set(m.profileId, next);
+          // Unchanged attributes are not rewritten (a daily refresh's largest write): the record keeps the listing's time.
+          if (state && isDeepStrictEqual(state.attributes, next.attributes)) record.attributesAt = t;
+          else touched.set(m.profileId, next);
         }
-        const known: Known = { segmentId, member: new Map([...memberships].map(([p, m]) => [p, m.member])), profiles };
-        for (const { feed, audience } of inline) await this.reconcile(feed.config, audience, ids, feed.writer, known, feed.drops);
-        for (const { config, audience } of elsewhere) await this.reconcile(config, audience, [...touched.keys()], attributesWriter, known);
-        await this.store.saveMemberships([...memberships.values()]);
-        await this.store.saveProfiles([...touched.values()]);
-      }
+        memberships.set(m.profileId, record);
+      });
+      const known: Known = { segmentId, member: new Map([...memberships].map(([p, m]) => [p, m.member])), profiles };
+      for (const { feed, audience } of inline) await this.reconcile(feed.config, audience, ids, feed.writer, known, feed.drops);
+      for (const { config, audience } of elsewhere) await this.reconcile(config, audience, [...touched.keys()], attributesWriter, known);
+      await this.store.saveMemberships([...memberships.values()]);
+      await this.store.saveProfiles([...touched.values()]);
     }
     for await (const stale of this.store.staleMembers(segmentId, refreshId, t, this.chunk)) {
       const ids = stale.map((m) => m.profileId);
@@ -521,6 +536,26 @@ export class MembershipEngine {
     await this.purge(segmentId, t);
     // Only now: a crash before this point replays the final part, which finds the parts and completes again.
     await this.store.dropStaged(refreshId);
+    this.staging.delete(refreshId);
+  }
+
+  /**
+   * A staged refresh's members, each with its part's time, a chunk's worth at a time across parts:
+   * a part holds one partition's slice, which may be small, and a chunk is a batch to the sinks.
+   */
+  private async *listedChunks(refreshId: string): AsyncGenerator<{ members: HashedRefreshMember[]; times: number[] }> {
+    let chunk = { members: [] as HashedRefreshMember[], times: [] as number[] };
+    for await (const part of this.store.stagedMembers(refreshId)) {
+      for (const m of part.members) {
+        chunk.members.push(m);
+        chunk.times.push(part.t);
+        if (chunk.members.length === this.chunk) {
+          yield chunk;
+          chunk = { members: [], times: [] };
+        }
+      }
+    }
+    if (chunk.members.length > 0) yield chunk;
   }
 
   /**
