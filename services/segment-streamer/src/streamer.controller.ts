@@ -78,7 +78,12 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
   }
 
-  @ConsumeBatches(Topics.hashedSegmentEvents, { groupId: 'segment-streamer' })
+  /**
+   * The partitions' batches are handed over side by side: the engine still takes them one at a
+   * time, and batches done while a changelog transaction is in flight share the next one (a
+   * refresh reaches every partition, so one transaction per batch was one per partition).
+   */
+  @ConsumeBatches(Topics.hashedSegmentEvents, { groupId: 'segment-streamer', partitionsConsumedConcurrently: Topics.hashedSegmentEvents.partitions })
   async handleEvents(messages: ReceivedMessage<HashedSegmentEvent>[]): Promise<void> {
     const events = messages.map((m) => m.value);
     await this.engine.handleEvents(events);
