@@ -504,7 +504,8 @@ export class MembershipEngine {
       const touched = new Map<string, ProfileState>();
       members.forEach((m, i) => {
         const t = times[i];
-        const existing = current.get(m.profileId);
+        // Listed twice (two parts in one chunk): the record as the earlier listing left it.
+        const existing = memberships.get(m.profileId) ?? current.get(m.profileId);
         const record: Membership = existing && existing.t >= t ? { ...existing, refreshId } : { ...existing, segmentId, profileId: m.profileId, member: true, t, refreshId };
         const state = profiles.get(m.profileId);
         if (m.attributes && Object.keys(m.attributes).length > 0 && (!state || state.t <= t)) {

@@ -64,6 +64,13 @@ describe.each(['memory', 'level'])('a refresh cut for several partitions (%s sto
     expect([...audience].sort()).toEqual(range(5, 40).map((i) => digest(`p${i}@example.com`)).sort());
   });
 
+  it('a profile listed in two parts of a chunk keeps the newer part’s time: an exit between the two times does not remove it', async () => {
+    // p1 in part 1, at 10 s, and again in part 2, at 5 s: small parts, so both land in one chunk.
+    await engine.handleEvents(hashFirst([config])([refresh('dup', 1, false, [1], 10), refresh('dup', 2, true, [1, 2], 5)]));
+    await engine.handleEvents(hashFirst([config])([{ type: 'membership', eventId: 'x', occurredAt: at(7), segmentId: 's', segmentName: 's', profileId: 'p1', status: 'exited', attributes: null }]));
+    expect(audience.has(digest('p1@example.com'))).toBe(true);
+  });
+
   it('slices cut for different partition counts (the topic grew mid-refresh) never complete: the error says to send the refresh again', async () => {
     const before = hashFirst([config])([refresh('grown', 1, false, range(5, 25), 10)]);
     const after = hashFirst([config], three)([refresh('grown', 2, true, range(25, 40), 10)]);
