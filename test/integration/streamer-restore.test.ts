@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SegmentEvent } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 import { memberKey } from '../../tools/emulators/members';
 import { serviceEnvironment } from '../../deploy/local/stack-env';
-import { startService } from '../../tools/services';
+import { RunningService, startService } from '../../tools/services';
 import { Stack } from '../support/stack';
 import { drained } from '../support/drained';
 import { eventually, uniqueName } from '../support/env';
@@ -19,7 +19,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
  * The streamer's state lives on in its changelog topic: a streamer killed mid-stream whose disk is
  * then lost starts on an empty directory, restores its state and goes on exactly, removing members
  * whose exits carry no attributes (only the restored state knows what was sent for them). A clean
- * stop keeps the disk, and so does a crash when nothing else wrote to the changelog since.
+ * stop keeps the disk, and so does a crash when nothing else wrote to the changelog since. A second
+ * instance stands by and takes over from a crashed or stopped one.
  */
 describe('end to end: the streamer restores its state from the changelog', () => {
   const stack = new Stack();
@@ -47,7 +48,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
   beforeAll(() => stack.start(), 180000);
   afterAll(() => stack.stop());
 
-  it('ends exact after a SIGKILL and a lost disk, after a clean stop, after a crash that keeps the disk, after losing that disk, and when a second streamer takes over', async () => {
+  it('ends exact after a SIGKILL and a lost disk, after a clean stop, after a crash that keeps the disk, after losing that disk, and when a standby takes over from a killed or stopped instance', async () => {
     const segment = uniqueName('restore');
     const fbConnection = await stack.connect('facebook-ads', { adAccountId: 'act_1001', create: { name: uniqueName('list') } } as never);
     const audienceId = (await stack.api('GET', `/connections/${fbConnection}`)).body.facebook.audienceId as string;
@@ -104,21 +105,39 @@ describe('end to end: the streamer restores its state from the changelog', () =>
     await stack.publish(range(60, 80).map((i) => exited(segment, i)));
     await holds(range(80, 250));
 
-    // A second streamer on the same changelog (its own disk) takes it over: the first stops at its
-    // next write instead of retrying for ever on the input partitions it holds, and the second goes on exactly.
-    const first = stack.services.get('segment-streamer')!;
+    // A second instance on the same changelog (its own disk) stands by: ready, consuming nothing,
+    // while the first goes on.
     const secondDir = mkdtempSync(join(tmpdir(), 'streamer-second-'));
     const second = await startService('segment-streamer', 'STREAMER_PORT', { ...serviceEnvironment('segment-streamer', stack.env), STREAMER_STATE_DIR: secondDir }, undefined, 'segment-streamer-second');
+    const active = async (s: RunningService) => Number(/^audience_sync_streamer_active (\S+)$/m.exec(await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text())?.[1] ?? NaN);
     try {
-      // Events under many keys, so some reach the partitions the first still holds.
-      await stack.publish(range(0, 24).map((i) => exited(uniqueName('elsewhere'), i)));
-      await eventually(async () => first.child.exitCode !== null || first.child.signalCode !== null, 60000, 'the first streamer to stop');
-      expect(readFileSync(first.logFile, 'utf8')).toContain('another segment streamer took over the state changelog');
-      await stack.publish(range(80, 100).map((i) => exited(segment, i)));
+      const ready = await fetch(`http://127.0.0.1:${second.port}/health/ready`);
+      expect([ready.status, await active(second)]).toEqual([200, 0]);
+      expect(await ready.text()).toContain('standing by');
+      // Events under many keys, so every input partition has some: all of them stay with the first.
+      await stack.publish([...range(0, 24).map((i) => exited(uniqueName('elsewhere'), i)), ...range(80, 100).map((i) => exited(segment, i))]);
       await holds(range(100, 250));
+      await drained();
+      const first = stack.services.get('segment-streamer')!;
+      expect([first.child.exitCode, await active(first), await active(second)]).toEqual([null, 1, 0]);
+
+      // The active one killed in the middle of a refresh: the standby takes over, restores the
+      // state from the changelog and finishes the refresh exactly.
+      await stack.publish(refresh(segment, range(100, 400), 3));
+      await first.kill('SIGKILL');
+      await eventually(async () => (await active(second)) === 1, 60000, 'the standby to take over');
+      await holds(range(100, 400));
+
+      // Back after the crash, the first stands by; a clean stop of the second hands over to it at once.
+      await stack.restart('segment-streamer', 'SIGKILL');
+      expect(await active(stack.services.get('segment-streamer')!)).toBe(0);
+      await second.kill('SIGTERM');
+      await eventually(async () => (await active(stack.services.get('segment-streamer')!)) === 1, 30000, 'the first to take over again');
+      await stack.publish(range(100, 120).map((i) => exited(segment, i)));
+      await holds(range(120, 400));
     } finally {
       await second.kill('SIGTERM');
       rmSync(secondDir, { recursive: true, force: true });
     }
-  }, 240000);
+  }, 300000);
 });

@@ -146,6 +146,23 @@ export const Topics = {
     personalData: false,
     transactional: true,
   }),
+  /**
+   * Which streamer instance is active: every instance joins one group on this topic (per state
+   * changelog) and the member holding its one partition does the work; the others stand by.
+   * Nothing is written to it.
+   */
+  streamerLeadership: topic({
+    name: 'segment-streamer.leadership.v1',
+    schema: z.never(),
+    partitions: 1,
+    cleanupPolicy: 'delete',
+    tombstones: false,
+    key: 'none: nothing is written',
+    writer: 'segment-streamer',
+    readers: ['segment-streamer'],
+    retentionMs: HOUR,
+    personalData: false,
+  }),
   facebookChanges: changesTopic('facebook-ads', 'sink-facebook', facebookChangeBatchSchema),
   microsoftChanges: changesTopic('microsoft-advertising', 'sink-microsoft-ads', microsoftChangeBatchSchema),
   runStatusFromStreamer: runStatusTopic('segment-streamer'),

@@ -16,3 +16,16 @@ describe('ConsumerProgress readiness before the consumers start', () => {
     expect(p.check()).toEqual({ consumers: { status: 'up' } });
   });
 });
+
+describe('ConsumerProgress readiness of a standby', () => {
+  it('is ready while standing by, saying so, and not ready again once it takes over and restores', () => {
+    const p = new ConsumerProgress(new HealthIndicatorService());
+    p.standingBy('another instance is active');
+    expect(p.check()).toEqual({ consumers: { status: 'up', message: 'standing by: another instance is active' } });
+    p.waitingFor('restoring the state from t: 0 of at most 40 records');
+    expect(p.check()).toEqual({ consumers: { status: 'down', message: 'not consuming yet: restoring the state from t: 0 of at most 40 records' } });
+    p.consuming();
+    p.standingBy('late');
+    expect(p.check()).toEqual({ consumers: { status: 'up' } });
+  });
+});

@@ -11,3 +11,4 @@ export * from './table-reader';
 export * from './batch-transport';
 export * from './consume-batches.decorator';
 export * from './partitions';
+export * from './leadership';

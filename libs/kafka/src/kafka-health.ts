@@ -106,17 +106,29 @@ export class ConsumerProgress {
   private readonly deadLettered = new Map<string, DeadLetterCount>();
   /** Why the consumers have not started, until the transport starts them. */
   private pending: string | undefined = 'the consumers have not started yet';
+  private standby: string | undefined;
 
   constructor(private readonly indicators: HealthIndicatorService) {}
 
   /** Before the consumers start: what start-up is waiting for (a state restore's progress), shown by readiness. */
   waitingFor(detail: string): void {
-    if (this.pending !== undefined) this.pending = detail;
+    if (this.pending === undefined) return;
+    this.pending = detail;
+    this.standby = undefined;
+  }
+
+  /**
+   * Before the consumers start, and by design: another instance does the work and this one takes
+   * over when that one stops. Ready (it is where it should be), with `detail` in the answer.
+   */
+  standingBy(detail: string): void {
+    if (this.pending !== undefined) this.standby = detail;
   }
 
   /** The transport started every consumer. */
   consuming(): void {
     this.pending = undefined;
+    this.standby = undefined;
   }
 
   batchFailed(group: string, topic: string, partition: number, offset: string, error: unknown): void {
@@ -172,6 +184,7 @@ export class ConsumerProgress {
 
   check(key = 'consumers') {
     const session = this.indicators.check(key);
+    if (this.standby !== undefined) return session.up({ message: `standing by: ${this.standby}` });
     if (this.pending !== undefined) return session.down({ message: `not consuming yet: ${this.pending}` });
     const stuck = [...this.failing.values()].filter((e) => e.failures >= STUCK_AFTER_FAILURES);
     if (stuck.length === 0) return session.up();

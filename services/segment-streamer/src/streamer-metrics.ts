@@ -25,6 +25,12 @@ export function countChanges(batches: readonly ChangeBatch[]): void {
 const restoredRecords = counter({ name: 'streamer_state_restored_records_total', help: 'State records restored from the changelog topic since start (a fresh disk, or after a crash)' });
 const restoreRemaining = gauge({ name: 'streamer_state_restore_remaining_records', help: 'Changelog records at most left to restore; 0 once the restore is done or none was needed' });
 
+const active = gauge({ name: 'streamer_active', help: '1 while this instance does the work, 0 while it stands by for another (one instance per state changelog is active)' });
+
+export function countActive(is: boolean): void {
+  active.set(is ? 1 : 0);
+}
+
 const recovery = gauge({ name: 'streamer_state_recovery', help: 'How this run found its state at start, 1 for the one that applied: kept (clean stop), caught-up (crash; the disk kept), restored (from the changelog), seeded (the disk copied to it)', labelNames: ['how'] });
 
 export function countRecovery(how: string): void {

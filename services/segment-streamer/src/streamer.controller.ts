@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
 import { ErasureRequest, HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { Kafka } from 'kafkajs';
-import { ConsumeBatches, ConsumerProgress, ContractProducer, KAFKA, KafkaBatchTransport, ReceivedMessage, TableReader } from '@audience-sync/kafka';
+import { ConsumeBatches, ConsumerProgress, ContractProducer, KAFKA, KafkaBatchTransport, Leadership, ReceivedMessage, TableReader } from '@audience-sync/kafka';
 import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { MembershipEngine } from './engine/membership-engine';
 import { ChangeBatch } from './engine/change-writer';
@@ -12,10 +12,12 @@ import { LevelStore } from './engine/level-store';
 import { StateChangelog } from './changelog/state-changelog';
 import { recoverState } from './changelog/state-recovery';
 import { StreamerConfig } from './config';
-import { countChanges, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
+import { countActive, countChanges, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
 
 /**
- * Wires the engine to Kafka. At start, before any handler consumes (the transport waits): the
+ * Wires the engine to Kafka. Of the instances sharing a state changelog one is active (Leadership):
+ * the others stand by, ready, until it stops, and then one of them takes over. At start, once
+ * active, before any handler consumes (the transport waits): the
  * state is recovered (state-recovery.ts; readiness shows a restore's progress meanwhile), then the
  * export-config table is read, so no event meets an empty table. Then segment events and run
  * requests. Changes are produced, and the state's writes reach its changelog, before the consumed
@@ -27,6 +29,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   readonly engine: MembershipEngine;
   private readonly store: LevelStore;
   private readonly changelog: StateChangelog;
+  private readonly leadership: Leadership;
   /** Set once the state is recovered: only then may a stop mark the disk clean. */
   private recovered = false;
   private fenced = false;
@@ -42,6 +45,12 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   ) {
     mkdirSync(config.STREAMER_STATE_DIR, { recursive: true });
     this.changelog = new StateChangelog(kafka, config.STREAMER_STATE_TOPIC, (why) => this.stopFenced(why));
+    this.leadership = new Leadership(kafka, {
+      groupId: `segment-streamer.active.${config.STREAMER_STATE_TOPIC}`,
+      topic: Topics.streamerLeadership.name,
+      onLost: (why) => this.stopFenced(`${why}.`),
+      onStandby: () => this.progress.standingBy(`another instance on ${config.STREAMER_STATE_TOPIC} is active; this one takes over when that one stops`),
+    });
     this.store = new LevelStore(config.STREAMER_STATE_DIR, this.changelog);
     measureState(config.STREAMER_STATE_DIR);
     this.engine = new MembershipEngine(
@@ -57,6 +66,12 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   }
 
   private async start(): Promise<void> {
+    countActive(false);
+    this.progress.waitingFor(`joining the instances on ${this.changelog.topic}`);
+    await this.leadership.start();
+    await this.leadership.elected;
+    countActive(true);
+    // Only now: connecting the changelog's transactional producer fences the instance that was active before.
     this.progress.waitingFor('opening the state');
     await this.changelog.connect();
     await this.store.open();
@@ -117,12 +132,15 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     } finally {
       await this.store.close();
       await this.changelog.disconnect();
+      // Last: a standby takes over at once, and finds every write on the changelog.
+      await this.leadership.stop();
     }
   }
 
   /**
-   * Stops the process (a graceful stop: the consumers leave their group) rather than retrying its
-   * batches for ever while holding input partitions the streamer that took over needs.
+   * Once another instance took over (it fenced the changelog, or holds the lead): stops the process
+   * (a graceful stop: the consumers leave their group) rather than retrying its batches for ever
+   * while holding input partitions the active instance needs.
    */
   private stopFenced(why: string): void {
     if (this.fenced) return;
