@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { provideInfrastructure } from './infrastructure';
 import { projectRoot } from './paths';
-import { SERVICE_NODE_ARGS, serviceEntry, servicePort, stackServices } from './stack';
+import { SERVICE_NODE_ARGS, serviceEntry, servicePort, stackProcesses, stackServices } from './stack';
 import { serviceEnvironment, stackApiKeys, stackEnvironment } from './stack-env';
 import { isRunning } from './process';
 import { readStackState, stackStateFile } from './stack-state';
@@ -10,7 +10,8 @@ import { Supervisor } from './supervisor';
 
 /**
  * `npm start`: the infrastructure (unless given), the ad-platform emulators (unless real base
- * URLs are configured) and the five services; prints where each listens. A process that crashes
+ * URLs are configured) and the five services, the streamer as STREAMER_INSTANCES processes (one
+ * active, the others standing by); prints where each listens. A process that crashes
  * is restarted (see Supervisor); Ctrl-C stops it all.
  */
 async function start(): Promise<void> {
@@ -23,8 +24,10 @@ async function start(): Promise<void> {
   if (other && other !== process.pid && isRunning(other)) {
     throw new Error(`npm start is already running on ${dataDir} (pid ${other}); stop it first, or give this one another AUDIENCE_SYNC_DATA_DIR and ports`);
   }
+  // Read before anything starts: a bad STREAMER_INSTANCES stops npm start naming it.
+  stackProcesses(process.env);
   const supervisor = new Supervisor(dataDir, say);
-  const applications = ['emulators', ...stackServices.map((s) => s.name)];
+  const applications = ['emulators'];
   let stopInfrastructure = async () => undefined as void;
   let stopping = false;
   const stopAll = async () => {
@@ -56,15 +59,16 @@ async function start(): Promise<void> {
     const addresses = [env.values.FACEBOOK_EMULATOR_PORT, env.values.MICROSOFT_EMULATOR_PORT].map((port) => `127.0.0.1:${port}`);
     supervisor.start('emulators', process.execPath, [join(root, 'dist/tools/emulators/main.js')], join(logDir, 'emulators.log'), { env: childEnv('emulators') }, { addresses });
   }
-  for (const service of stackServices) {
-    const readyUrl = `http://127.0.0.1:${servicePort(service, env.values)}/health/ready`;
-    supervisor.start(service.name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${service.name}.log`), { env: childEnv(service.name) }, { readyUrl });
+  const processes = stackProcesses({ ...process.env, ...env.values });
+  for (const { name, service, port, env: own } of processes) {
+    applications.push(name);
+    supervisor.start(name, process.execPath, [...SERVICE_NODE_ARGS, join(root, serviceEntry(service))], join(logDir, `${name}.log`), { env: { ...childEnv(service.name), ...own } }, { readyUrl: `http://127.0.0.1:${port}/health/ready` });
   }
   say('');
   say(`Kafka      ${infra.kafkaBrokers.join(',')} (${infra.sources.kafka})`);
   say(`Database   ${infra.mongoUri} (${infra.sources.database})`);
   for (const line of env.describe) say(line);
-  for (const service of stackServices) say(`${service.name.padEnd(20)} http://127.0.0.1:${servicePort(service, env.values)}`);
+  for (const { name, port } of processes) say(`${name.padEnd(20)} http://127.0.0.1:${port}${name === 'segment-streamer' && processes.some((p) => p.name.startsWith(`${name}-`)) ? ' (one of these instances is active, the others stand by)' : ''}`);
   say(`logs       ${logDir}`);
   say(`state      ${stackStateFile(dataDir)} (pids, restarts; npm run status reads it)`);
   say(`API keys   ${stackApiKeys(env.values).map((k) => `${k.name} (${k.role})`).join(', ')}: in ${join(dataDir, 'dev-secrets.json')} (REGISTRY_API_KEYS)`);

@@ -27,7 +27,8 @@ async function status(): Promise<number> {
   const width = Math.max(...rows.map((r) => r.name.length));
   const whereWidth = Math.max(...rows.map((r) => r.where.length));
   for (const row of rows) process.stdout.write(`${row.ok ? 'OK  ' : 'FAIL'} ${row.name.padEnd(width)}  ${row.where.padEnd(whereWidth)}  ${row.detail}\n`);
-  const services = rows.filter((r) => stackServices.some((s) => s.name === r.name));
+  // The streamer's further instances (segment-streamer-2, …) are services too.
+  const services = rows.filter((r) => stackServices.some((s) => r.name === s.name || r.name.startsWith(`${s.name}-`)));
   const notReady = services.filter((r) => !r.ok).length;
   const down = rows.filter((r) => !r.ok).length - notReady;
   process.stdout.write(notReady === 0 ? 'all services ready\n' : `${notReady} of ${services.length} services not ready\n`);
@@ -61,9 +62,11 @@ function unsupervisedRows(): Promise<Row>[] {
 async function readiness(url: string): Promise<{ ok: boolean; detail: string }> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    const body = (await response.json().catch(() => ({}))) as { error?: Record<string, { message?: string }> };
+    const body = (await response.json().catch(() => ({}))) as { info?: Record<string, { message?: string }>; error?: Record<string, { message?: string }> };
     const problems = Object.entries(body.error ?? {}).map(([k, v]) => `${k}: ${v.message ?? 'down'}`);
-    return { ok: response.ok, detail: response.ok ? 'ready' : `not ready (${problems.join('; ') || response.status})` };
+    // A ready service may still say something (a streamer standing by).
+    const notes = Object.values(body.info ?? {}).flatMap((v) => (v.message ? [v.message] : []));
+    return { ok: response.ok, detail: response.ok ? `ready${notes.length > 0 ? ` (${notes.join('; ')})` : ''}` : `not ready (${problems.join('; ') || response.status})` };
   } catch (error) {
     return { ok: false, detail: `not answering (${(error as Error).message})` };
   }
