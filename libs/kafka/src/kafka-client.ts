@@ -16,6 +16,21 @@ const levels: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Broker answers kafkajs logs as errors although it retries them itself and they pass: a
+ * transaction begun while the broker still ends the previous one (CONCURRENT_TRANSACTIONS, which
+ * the streamer's changelog meets after some commits). Logged at debug; should the retries run
+ * out, the send fails and the caller says so.
+ */
+const RETRIED_BY_KAFKAJS = ['another concurrent operation on the same transaction was ongoing'];
+
+/** The Nest log method for a kafkajs log entry. */
+export function logMethod(entry: Pick<LogEntry, 'level' | 'log'>): 'error' | 'warn' | 'log' | 'debug' {
+  const error = String(entry.log.error ?? '');
+  if (RETRIED_BY_KAFKAJS.some((text) => error.includes(text))) return 'debug';
+  return levels[entry.level] ?? 'log';
+}
+
 /** A kafkajs client whose own log lines go through Nest's logger. */
 export function createKafka({ clientId, brokers, security }: KafkaConnectionOptions, retries = 8): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -31,8 +46,7 @@ export function createKafka({ clientId, brokers, security }: KafkaConnectionOpti
     logCreator: () => (entry: LogEntry) => {
       const logger = new Logger(`kafkajs:${entry.namespace}`);
       const { message, error } = entry.log;
-      const method = levels[entry.level] ?? 'log';
-      logger[method](error ? `${message}: ${error}` : message);
+      logger[logMethod(entry)](error ? `${message}: ${error}` : message);
     },
   });
 }

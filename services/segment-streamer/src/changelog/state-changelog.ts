@@ -41,7 +41,9 @@ export class StateChangelog implements StateJournal {
     private readonly onFenced: (why: string) => void = () => undefined,
   ) {
     // One writer per changelog: a second instance with the same id fences the first, whose next flush fails.
-    this.producer = kafka.producer({ transactionalId: `segment-streamer.${topic}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // A transaction begun right after a commit may be told the broker still ends the previous one:
+    // retried after 25 ms (Kafka's Java client waits 20), not the client's 300, which a live batch would wait.
+    this.producer = kafka.producer({ transactionalId: `segment-streamer.${topic}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 8, initialRetryTime: 25, maxRetryTime: 5000 } });
   }
 
   connect(): Promise<void> {
