@@ -36,10 +36,10 @@ describe('end to end: the streamer restores its state from the changelog', () =>
       members: ids.slice(p * size, (p + 1) * size).map((i) => ({ profileId: `p${i}`, attributes: { PrimaryEmail: email(i) } })),
     }));
   };
-  const metrics = async () => (await fetch(`http://127.0.0.1:${stack.services.get('segment-streamer')!.port}/metrics`)).text();
-  const metric = async (name: string) => Number(new RegExp(`^audience_sync_${name} (\\S+)$`, 'm').exec(await metrics())?.[1] ?? NaN);
-  /** How the running streamer found its state. */
-  const recovery = async () => /^audience_sync_streamer_state_recovery\{how="([^"]+)"\} 1$/m.exec(await metrics())?.[1];
+  const metrics = async (port = stack.services.get('segment-streamer')!.port) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metric = async (name: string, port?: number) => Number(new RegExp(`^audience_sync_${name} (\\S+)$`, 'm').exec(await metrics(port))?.[1] ?? NaN);
+  /** How the running streamer (or the one on `port`) found its state. */
+  const recovery = async (port?: number) => /^audience_sync_streamer_state_recovery\{how="([^"]+)"\} 1$/m.exec(await metrics(port))?.[1];
   const loseDisk = () => {
     rmSync(stack.env.STREAMER_STATE_DIR, { recursive: true, force: true });
     mkdirSync(stack.env.STREAMER_STATE_DIR);
@@ -109,7 +109,7 @@ describe('end to end: the streamer restores its state from the changelog', () =>
     // while the first goes on.
     const secondDir = mkdtempSync(join(tmpdir(), 'streamer-second-'));
     const second = await startService('segment-streamer', 'STREAMER_PORT', { ...serviceEnvironment('segment-streamer', stack.env), STREAMER_STATE_DIR: secondDir }, undefined, 'segment-streamer-second');
-    const active = async (s: RunningService) => Number(/^audience_sync_streamer_active (\S+)$/m.exec(await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text())?.[1] ?? NaN);
+    const active = (s: RunningService) => metric('streamer_active', s.port);
     try {
       const ready = await fetch(`http://127.0.0.1:${second.port}/health/ready`);
       expect([ready.status, await active(second)]).toEqual([200, 0]);
@@ -126,6 +126,9 @@ describe('end to end: the streamer restores its state from the changelog', () =>
       await stack.publish(refresh(segment, range(100, 400), 3));
       await first.kill('SIGKILL');
       await eventually(async () => (await active(second)) === 1, 60000, 'the standby to take over');
+      // It followed the changelog while standing by: taking over read only what came since.
+      await eventually(async () => (await recovery(second.port)) !== undefined, 30000, 'the standby to recover its state');
+      expect(await recovery(second.port)).toBe('followed');
       await holds(range(100, 400));
 
       // Back after the crash, the first stands by; a clean stop of the second hands over to it at once.
@@ -133,6 +136,9 @@ describe('end to end: the streamer restores its state from the changelog', () =>
       expect(await active(stack.services.get('segment-streamer')!)).toBe(0);
       await second.kill('SIGTERM');
       await eventually(async () => (await active(stack.services.get('segment-streamer')!)) === 1, 30000, 'the first to take over again');
+      // Its crashed disk was not a copy of the changelog: emptied and copied while standing by, then followed.
+      await eventually(async () => (await recovery()) !== undefined, 30000, 'the first to recover its state');
+      expect(await recovery()).toBe('followed');
       await stack.publish(range(100, 120).map((i) => exited(segment, i)));
       await holds(range(120, 400));
     } finally {

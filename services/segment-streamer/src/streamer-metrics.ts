@@ -31,7 +31,7 @@ export function countActive(is: boolean): void {
   active.set(is ? 1 : 0);
 }
 
-const recovery = gauge({ name: 'streamer_state_recovery', help: 'How this run found its state at start, 1 for the one that applied: kept (clean stop), caught-up (crash; the disk kept), restored (from the changelog), seeded (the disk copied to it)', labelNames: ['how'] });
+const recovery = gauge({ name: 'streamer_state_recovery', help: 'How this run found its state at start, 1 for the one that applied: kept (clean stop), caught-up (crash; the disk kept), followed (the copy a standby kept, brought to its end), restored (from the changelog), seeded (the disk copied to it)', labelNames: ['how'] });
 
 export function countRecovery(how: string): void {
   recovery.set({ how }, 1);

@@ -11,6 +11,7 @@ import { destinationMessages } from './engine/messages';
 import { LevelStore } from './engine/level-store';
 import { StateChangelog } from './changelog/state-changelog';
 import { recoverState } from './changelog/state-recovery';
+import { Following, followState } from './changelog/state-follower';
 import { StreamerConfig } from './config';
 import { countActive, countChanges, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
 
@@ -30,6 +31,8 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   private readonly store: LevelStore;
   private readonly changelog: StateChangelog;
   private readonly leadership: Leadership;
+  /** While standing by: the changelog followed into the disk. */
+  private following?: Promise<Following | undefined>;
   /** Set once the state is recovered: only then may a stop mark the disk clean. */
   private recovered = false;
   private fenced = false;
@@ -49,7 +52,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
       groupId: `segment-streamer.active.${config.STREAMER_STATE_TOPIC}`,
       topic: Topics.streamerLeadership.name,
       onLost: (why) => this.stopFenced(`${why}.`),
-      onStandby: () => this.progress.standingBy(`another instance on ${config.STREAMER_STATE_TOPIC} is active; this one takes over when that one stops`),
+      onStandby: () => this.standBy(),
     });
     this.store = new LevelStore(config.STREAMER_STATE_DIR, this.changelog);
     measureState(config.STREAMER_STATE_DIR);
@@ -67,14 +70,16 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
 
   private async start(): Promise<void> {
     countActive(false);
+    this.progress.waitingFor('opening the state');
+    await this.store.open();
     this.progress.waitingFor(`joining the instances on ${this.changelog.topic}`);
     await this.leadership.start();
     await this.leadership.elected;
+    await (await this.following)?.stop();
     countActive(true);
     // Only now: connecting the changelog's transactional producer fences the instance that was active before.
-    this.progress.waitingFor('opening the state');
+    this.progress.waitingFor('connecting to the state changelog');
     await this.changelog.connect();
-    await this.store.open();
     let reported = 0;
     const how = await recoverState(this.store, this.changelog, (restored, atMost) => {
       this.progress.waitingFor(`restoring the state from ${this.changelog.topic}: ${restored} of at most ${atMost} records`);
@@ -119,6 +124,15 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     await this.changelog.flush();
   }
 
+  /** Another instance is active: ready, following the changelog into the disk until this one takes over. */
+  private standBy(): void {
+    this.progress.standingBy(`another instance on ${this.changelog.topic} is active; this one follows its state and takes over when that one stops`);
+    this.following ??= followState(this.store, this.changelog).catch((error: Error) => {
+      this.logger.error(`could not follow ${this.changelog.topic} while standing by (${error.message}); taking over will restore the state from it instead`);
+      return undefined;
+    });
+  }
+
   /**
    * After the transport and the table readers stopped their consumers, so no batch is still
    * writing: once every write is on the changelog, the disk is marked clean and kept at the next start.
@@ -130,6 +144,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
         await this.store.setMarker({ state: 'clean' });
       }
     } finally {
+      await (await this.following)?.stop();
       await this.store.close();
       await this.changelog.disconnect();
       // Last: a standby takes over at once, and finds every write on the changelog.

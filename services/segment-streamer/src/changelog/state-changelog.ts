@@ -97,6 +97,45 @@ export class StateChangelog implements StateJournal {
     return restored;
   }
 
+  /** Reads the topic from `from` to its end into `apply`, reporting progress (a standby taking over catches up so). */
+  async catchUp(from: number, apply: (writes: EncodedWrite[]) => Promise<void>, progress: (read: number, atMost: number) => void): Promise<number> {
+    const { end } = await this.bounds();
+    let read = 0;
+    await this.read(from, async (writes) => {
+      if (writes.length > 0) await apply(writes);
+      read += writes.length;
+      progress(read, Math.max(read, end - from));
+    });
+    return read;
+  }
+
+  /**
+   * Follows the topic (read committed) from `from` (its start when undefined) until stopped,
+   * handing `apply` each fetched batch's writes and the offset to read on from after them: what a
+   * standby does, so that taking over reads only what came since. Writes nothing to the topic.
+   */
+  async follow(from: number | undefined, apply: (writes: EncodedWrite[], next: number) => Promise<void>): Promise<{ stop(): Promise<void> }> {
+    const consumer = this.kafka.consumer({ groupId: `segment-streamer.standby.${randomUUID()}`, readUncommitted: false, allowAutoTopicCreation: false, maxBytes: 16 * 1024 * 1024 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning }) => {
+        if (!isRunning() || batch.messages.length === 0) return;
+        const writes: EncodedWrite[] = [];
+        for (const m of batch.messages) {
+          const key = m.key?.toString('utf8');
+          if (key === undefined || key.startsWith(END_MARKER)) continue;
+          writes.push({ key, value: m.value === null ? null : m.value.toString('utf8') });
+        }
+        await apply(writes, Number(batch.messages[batch.messages.length - 1].offset) + 1);
+        await heartbeat();
+      },
+    });
+    if (from !== undefined) consumer.seek({ topic: this.topic, partition: 0, offset: String(from) });
+    return { stop: () => consumer.disconnect() };
+  }
+
   /**
    * Whether any state record was committed at `offset` or after: none when all that followed were
    * aborted transactions (a crashed run's last one). Stops at the first: a restore follows.
@@ -200,7 +239,7 @@ export class StateChangelog implements StateJournal {
       for (const [key, value] of batch) this.pendingBytes += key.length + (value?.length ?? 0);
       if ((error as { type?: string }).type === 'INVALID_PRODUCER_EPOCH') {
         this.onFenced(
-          `another segment streamer took over the state changelog ${this.topic}, so this one can no longer write it. Run one streamer per changelog (compose: one container; Kubernetes: StatefulSet replicas 1); when no other runs, a changelog transaction outlived the broker's timeout and a restart recovers.`,
+          `another segment streamer took over the state changelog ${this.topic} (this one was taken for gone), so this one can no longer write it; restarted, it stands by. When no other instance runs, a changelog transaction outlived the broker's timeout and a restart recovers.`,
         );
       } else {
         this.logger.warn(`could not write the state changelog ${this.topic}: ${(error as Error).message}; retried with the next batch`);

@@ -15,7 +15,7 @@ class MapChangelog implements Changelog {
   readonly kept = new Map<string, string>();
   private offset = 0;
   /** The offset of each committed record. */
-  private readonly log: { offset: number; key: string }[] = [];
+  private readonly log: ({ offset: number } & EncodedWrite)[] = [];
   private pending: EncodedWrite[] = [];
   private batches: number[] = [];
   private listener: CommitListener = async () => undefined;
@@ -52,7 +52,7 @@ class MapChangelog implements Changelog {
     for (const { key, value } of writes) {
       if (value === null) this.kept.delete(key);
       else this.kept.set(key, value);
-      this.log.push({ offset: this.offset++, key });
+      this.log.push({ offset: this.offset++, key, value });
     }
     this.offset += 1;
   }
@@ -70,6 +70,21 @@ class MapChangelog implements Changelog {
   async isEmpty(): Promise<boolean> {
     return this.offset === 0;
   }
+
+  /** The committed records from `from` on, as a standby catching up reads them (between the same markers as a restore). */
+  async catchUp(from: number, apply: (writes: EncodedWrite[]) => Promise<void>): Promise<number> {
+    const writes = this.log.filter((r) => r.offset >= from && !r.key.startsWith('~')).map(({ key, value }) => ({ key, value }));
+    await this.record([{ key: '~restore-end~1', value: '1' }]);
+    await this.flush();
+    await apply(writes);
+    this.caughtUp.push(writes.length);
+    await this.record([{ key: '~restore-end~1', value: null }]);
+    await this.flush();
+    return writes.length;
+  }
+
+  /** How many records each catch-up read. */
+  readonly caughtUp: number[] = [];
 
   /** As the topic's: a marker is written first and tombstoned after, each in a commit of its own. */
   async restore(apply: (writes: EncodedWrite[]) => Promise<void>): Promise<number> {
@@ -156,6 +171,56 @@ describe('the state journal and its recovery', () => {
     await fresh.close();
     expect(journaled(await dump(second))).toEqual(journaled(before));
     expect(Object.keys(await dump(second)).filter((key) => key.startsWith('h\u0001'))).toEqual(Object.keys(before).filter((key) => key.startsWith('h\u0001')));
+  });
+
+  it('brings a standby\'s copy up to the changelog by reading only what came since its offset, and restores a copy whose offset is past the end', async () => {
+    const changelog = new MapChangelog();
+    const active = new LevelStore(dir(), changelog);
+    await active.open();
+    await recoverState(active, changelog, () => undefined);
+    await active.saveMemberships([1, 2, 3].map((i) => ({ segmentId: 's1', profileId: `p${i}`, member: true, t: i })));
+    await active.saveSent('e1', 'a1', [1, 2].map((i) => ({ profileId: `p${i}`, entry: { columns: { EMAIL: `d${i}` }, row: `row${i}` }, previous: undefined })));
+    await changelog.flush();
+    // The standby followed the changelog this far: its copy and the offset to go on from.
+    const copyDir = dir();
+    // Without the journal: the map changelog tells one store of commits, and a standby writes nothing to it.
+    const copy = new LevelStore(copyDir);
+    await copy.open();
+    await copy.restore([...changelog.kept].map(([key, value]) => ({ key, value })), await changelog.end());
+    await copy.setMarker({ state: 'standby', at: Date.now() });
+    await copy.close();
+    // The active instance goes on (a deletion too), then dies.
+    await active.saveSent('e1', 'a1', [{ profileId: 'p1', entry: null, previous: { columns: { EMAIL: 'd1' }, row: 'row1' } }, { profileId: 'p3', entry: { columns: { EMAIL: 'd3' }, row: 'row3' }, previous: undefined }]);
+    await active.dropProfiles(['p2']);
+    await changelog.flush();
+    await active.close();
+
+    const standby = new LevelStore(copyDir, changelog);
+    await standby.open();
+    expect(await recoverState(standby, changelog, () => undefined)).toBe('followed');
+    // The audience's key, the two sent entries and the profile's deletion: not the whole changelog.
+    expect(changelog.caughtUp).toEqual([4]);
+    expect(await standby.rowHolders('e1', 'a1', ['row1', 'row2', 'row3'])).toEqual(new Map([['row2', ['p2']], ['row3', ['p3']]]));
+    await standby.close();
+    expect(journaled(await dump(copyDir))).toEqual(Object.fromEntries(changelog.kept));
+
+    // A copy nothing followed for longer than compaction keeps deletions is not trusted either.
+    const old = new LevelStore(dir(), changelog);
+    await old.open();
+    await old.restore([{ key: 'R\u0001old', value: '1' }], 0);
+    await old.setMarker({ state: 'standby', at: Date.now() - 13 * 60 * 60 * 1000 });
+    expect(await recoverState(old, changelog, () => undefined)).toBe('restored');
+    expect(await old.refreshedAt('old')).toBeUndefined();
+    await old.close();
+
+    // A copy whose offset is past the changelog's end (the topic was made again) is not one of it.
+    const stale = new LevelStore(dir(), changelog);
+    await stale.open();
+    await stale.restore([{ key: 'R\u0001gone', value: '1' }], (await changelog.end()) + 100);
+    await stale.setMarker({ state: 'standby', at: Date.now() });
+    expect(await recoverState(stale, changelog, () => undefined)).toBe('restored');
+    expect(await stale.refreshedAt('gone')).toBeUndefined();
+    await stale.close();
   });
 
   it('keeps the row-holder index right when one restored batch holds several versions of a sent entry', async () => {

@@ -2,16 +2,19 @@ import { Logger } from '@nestjs/common';
 import { LevelStore } from '../engine/level-store';
 import { StateJournal } from '../engine/state-journal';
 import { StateChangelog } from './state-changelog';
+import { isCurrentCopy } from './state-follower';
 
-export type Recovery = 'kept' | 'caught-up' | 'restored' | 'seeded';
+export type Recovery = 'kept' | 'caught-up' | 'followed' | 'restored' | 'seeded';
 
 /** What recovery needs of the changelog (StateChangelog; a map in its spec). */
-export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'committedSince' | 'restore' | 'flush'>;
+export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'committedSince' | 'restore' | 'catchUp' | 'flush'>;
 
 /**
  * Brings the disk and the changelog together at start-up, before anything is consumed:
  * - state written before the changelog existed (no marker), or an empty changelog topic (deleted
  *   and made again, or another broker): the disk is copied to it, never emptied;
+ * - a standby's copy (state-follower.ts) of the changelog up to an offset, followed recently enough
+ *   that compaction cannot have dropped a deletion it lacks: what came since is read into it, to the end;
  * - nothing but this disk's writes reached the changelog since its last commit (the topic ends where
  *   the disk saw it end, or only aborted transactions followed: a crash's own, aborted when this
  *   run's producer started): the disk is kept. After a clean stop that is all; after a crash the disk may also
@@ -37,6 +40,10 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
       );
     }
     recovery = await seed(store, changelog, logger, 'the state predates it');
+  } else if (isCurrentCopy(marker) && seen !== undefined && seen <= (await changelog.end())) {
+    const read = await changelog.catchUp(seen, (writes) => store.restore(writes), progress);
+    logger.log(`this standby's copy of the state read the ${read} records ${changelog.topic} got since offset ${seen}`);
+    recovery = 'followed';
   } else if (marker && (await nothingElseWrote(seen, changelog))) {
     recovery = marker.state === 'clean' ? 'kept' : 'caught-up';
     if (recovery === 'caught-up') {

@@ -362,8 +362,12 @@ export class LevelStore implements StateStore {
     await this.db.put('F', JSON.stringify(FORMAT));
   }
 
-  /** Writes restored from the changelog, in order, with the row-holder index kept in step with the sent entries. */
-  async restore(writes: EncodedWrite[]): Promise<void> {
+  /**
+   * Writes restored from the changelog, in order, with the row-holder index kept in step with the
+   * sent entries; `next`: the changelog offset to read on from, kept with them in one atomic write
+   * (a standby following it).
+   */
+  async restore(writes: EncodedWrite[], next?: number): Promise<void> {
     const sentKeys = [...new Set(writes.filter((w) => w.key.startsWith(SENT)).map((w) => w.key))];
     const sent = new Map(((await this.db.getMany(sentKeys)) as (string | undefined)[]).map((v, i) => [sentKeys[i], v ?? null]));
     const ops: EncodedWrite[] = [];
@@ -378,6 +382,7 @@ export class LevelStore implements StateStore {
       }
       ops.push(w);
     }
+    if (next !== undefined) ops.push({ key: 'O', value: String(next) });
     await this.apply(ops);
   }
 

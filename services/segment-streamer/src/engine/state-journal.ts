@@ -21,8 +21,10 @@ export interface StateJournal {
  * How the last run left the disk, kept under a local key. `running`: it did not stop cleanly, so
  * the disk may hold writes the changelog lacks (their keys are kept on disk until a commit holds
  * them). `seeding`: the disk is being copied to the changelog. `clean`: stopped after its last
- * writes reached the changelog.
+ * writes reached the changelog. `standby`: a standby's copy of the changelog up to the offset kept
+ * beside it, `at` (ms) when it last read there.
  */
 export interface StoreMarker {
-  state: 'running' | 'seeding' | 'clean';
+  state: 'running' | 'seeding' | 'clean' | 'standby';
+  at?: number;
 }

@@ -1,0 +1,51 @@
+import { Logger } from '@nestjs/common';
+import { LevelStore } from '../engine/level-store';
+import { StoreMarker } from '../engine/state-journal';
+import { StateChangelog } from './state-changelog';
+
+/**
+ * How long a standby's copy stays good while nothing follows the changelog into it: well under
+ * Kafka's default `delete.retention.ms` (24 h), after which compaction may drop deletions the copy
+ * never read. An older copy is emptied and the changelog read again from its start.
+ */
+export const STANDBY_COPY_LIFETIME_MS = 12 * 60 * 60 * 1000;
+const MARK_EVERY_MS = 60 * 1000;
+
+/** Whether the disk is a standby's copy of the changelog that may be read on from its offset. */
+export function isCurrentCopy(marker: StoreMarker | undefined, now = Date.now()): boolean {
+  return marker?.state === 'standby' && (marker.at ?? 0) > now - STANDBY_COPY_LIFETIME_MS;
+}
+
+export interface Following {
+  stop(): Promise<void>;
+}
+
+/**
+ * A standby keeps its disk a copy of the changelog, so that taking over reads only what came since
+ * (state-recovery.ts, `followed`) instead of the whole topic. It goes on from where its disk stands
+ * when that is a copy of the changelog up to a known offset (its own earlier standby copy, recent
+ * enough, or the disk of a run that stopped cleanly when nothing was written since); otherwise
+ * the disk is emptied and the topic read from its start, while the active instance works.
+ */
+export async function followState(store: LevelStore, changelog: StateChangelog, now = Date.now): Promise<Following> {
+  const logger = new Logger('StateFollower');
+  const marker = await store.marker();
+  const seen = await store.changelogEnd();
+  const end = await changelog.end();
+  const copy = isCurrentCopy(marker, now()) ? seen !== undefined && seen <= end : marker?.state === 'clean' && seen === end;
+  const from = copy ? seen : undefined;
+  if (from === undefined) await store.wipe();
+  const mark = () => store.setMarker({ state: 'standby', at: now() });
+  await mark();
+  logger.log(from === undefined ? `standing by: copying the state from the start of ${changelog.topic}` : `standing by: following ${changelog.topic} from offset ${from}`);
+  // While following, the copy is current however quiet the changelog: the time says so.
+  const timer = setInterval(() => void mark().catch(() => undefined), MARK_EVERY_MS);
+  const following = await changelog.follow(from, (writes, next) => store.restore(writes, next));
+  return {
+    async stop() {
+      clearInterval(timer);
+      await following.stop();
+      await mark();
+    },
+  };
+}
