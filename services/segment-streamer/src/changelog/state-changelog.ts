@@ -85,28 +85,19 @@ export class StateChangelog implements StateJournal {
     return (await this.bounds()).end;
   }
 
-  /** Reads the whole topic into `apply`, reporting progress. */
-  async restore(apply: (writes: EncodedWrite[]) => Promise<void>, progress: (restored: number, atMost: number) => void): Promise<number> {
+  /**
+   * Reads the topic into `apply`, reporting progress: from its start (a restore), or from `from`
+   * (a standby taking over reads what came since its copy's offset), to its end.
+   */
+  async restore(apply: (writes: EncodedWrite[]) => Promise<void>, progress: (restored: number, atMost: number) => void, from?: number): Promise<number> {
     const { start, end } = await this.bounds();
     let restored = 0;
-    await this.read(undefined, async (writes) => {
-      if (writes.length > 0) await apply(writes);
-      restored += writes.length;
-      progress(restored, Math.max(restored, end - start));
-    });
-    return restored;
-  }
-
-  /** Reads the topic from `from` to its end into `apply`, reporting progress (a standby taking over catches up so). */
-  async catchUp(from: number, apply: (writes: EncodedWrite[]) => Promise<void>, progress: (read: number, atMost: number) => void): Promise<number> {
-    const { end } = await this.bounds();
-    let read = 0;
     await this.read(from, async (writes) => {
       if (writes.length > 0) await apply(writes);
-      read += writes.length;
-      progress(read, Math.max(read, end - from));
+      restored += writes.length;
+      progress(restored, Math.max(restored, end - (from ?? start)));
     });
-    return read;
+    return restored;
   }
 
   /**

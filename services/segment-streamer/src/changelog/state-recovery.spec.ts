@@ -71,26 +71,16 @@ class MapChangelog implements Changelog {
     return this.offset === 0;
   }
 
-  /** The committed records from `from` on, as a standby catching up reads them (between the same markers as a restore). */
-  async catchUp(from: number, apply: (writes: EncodedWrite[]) => Promise<void>): Promise<number> {
-    const writes = this.log.filter((r) => r.offset >= from && !r.key.startsWith('~')).map(({ key, value }) => ({ key, value }));
-    await this.record([{ key: '~restore-end~1', value: '1' }]);
-    await this.flush();
-    await apply(writes);
-    this.caughtUp.push(writes.length);
-    await this.record([{ key: '~restore-end~1', value: null }]);
-    await this.flush();
-    return writes.length;
-  }
-
-  /** How many records each catch-up read. */
+  /** How many records each read from an offset (a standby catching up) got. */
   readonly caughtUp: number[] = [];
 
-  /** As the topic's: a marker is written first and tombstoned after, each in a commit of its own. */
-  async restore(apply: (writes: EncodedWrite[]) => Promise<void>): Promise<number> {
+  /** As the topic's: a marker is written first and tombstoned after, each in a commit of its own; from the start, what compaction keeps, from an offset, the records since. */
+  async restore(apply: (writes: EncodedWrite[]) => Promise<void>, _progress?: unknown, from?: number): Promise<number> {
     await this.record([{ key: '~restore-end~1', value: '1' }]);
     await this.flush();
-    const writes = [...this.kept].filter(([key]) => !key.startsWith('~')).map(([key, value]) => ({ key, value }));
+    const records = from === undefined ? [...this.kept].map(([key, value]) => ({ key, value })) : this.log.filter((r) => r.offset >= from).map(({ key, value }) => ({ key, value }));
+    const writes = records.filter(({ key }) => !key.startsWith('~'));
+    if (from !== undefined) this.caughtUp.push(writes.length);
     await apply(writes);
     await this.record([{ key: '~restore-end~1', value: null }]);
     await this.flush();

@@ -7,7 +7,7 @@ import { isCurrentCopy } from './state-follower';
 export type Recovery = 'kept' | 'caught-up' | 'followed' | 'restored' | 'seeded';
 
 /** What recovery needs of the changelog (StateChangelog; a map in its spec). */
-export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'committedSince' | 'restore' | 'catchUp' | 'flush'>;
+export type Changelog = StateJournal & Pick<StateChangelog, 'topic' | 'isEmpty' | 'end' | 'committedSince' | 'restore' | 'flush'>;
 
 /**
  * Brings the disk and the changelog together at start-up, before anything is consumed:
@@ -41,7 +41,7 @@ export async function recoverState(store: LevelStore, changelog: Changelog, prog
     }
     recovery = await seed(store, changelog, logger, 'the state predates it');
   } else if (isCurrentCopy(marker) && seen !== undefined && seen <= (await changelog.end())) {
-    const read = await changelog.catchUp(seen, (writes) => store.restore(writes), progress);
+    const read = await changelog.restore((writes) => store.restore(writes), progress, seen);
     logger.log(`this standby's copy of the state read the ${read} records ${changelog.topic} got since offset ${seen}`);
     recovery = 'followed';
   } else if (marker && (await nothingElseWrote(seen, changelog))) {
