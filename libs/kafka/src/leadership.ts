@@ -6,7 +6,7 @@ export interface LeadershipOptions {
   groupId: string;
   /** A one-partition topic nothing is written to: whoever holds its partition leads. */
   topic: string;
-  /** Called once if a leader finds it leads no longer (another took over while it was unreachable). */
+  /** Called once if a leader finds it leads no longer (another took over while it was unreachable), or the consumer stops for good. */
   onLost: (why: string) => void;
   /** Called when the group gives this instance nothing: another member leads. */
   onStandby?: () => void;
@@ -59,8 +59,9 @@ export class Leadership {
     });
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, ({ payload }) => this.joined((payload.memberAssignment[options.topic] as number[] | undefined) ?? []));
+    // Without its consumer a leader could not tell it lost the lead, and a standby could not take it.
     this.consumer.on(CRASH, ({ payload }) => {
-      if (this.leads && !payload.restart) this.lose(`the leadership consumer of group ${options.groupId} stopped (${payload.error.message})`);
+      if (!payload.restart) this.lose(`the leadership consumer of group ${options.groupId} stopped (${payload.error.message})`);
     });
   }
 
