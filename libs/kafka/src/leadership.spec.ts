@@ -51,3 +51,17 @@ describe('Leadership', () => {
     expect(members[1].lost).toEqual([]);
   });
 });
+
+describe('Leadership when its consumer stops for good', () => {
+  it('tells a standby as it tells a leader, so the process restarts and joins again; a crash kafkajs restarts from is nothing', () => {
+    const handlers = new Map<string, (event: unknown) => void>();
+    const kafka = { consumer: () => ({ events: { GROUP_JOIN: 'join', CRASH: 'crash' }, on: (name: string, handler: (event: unknown) => void) => handlers.set(name, handler) }) } as unknown as Kafka;
+    const lost: string[] = [];
+    new Leadership(kafka, { groupId: 'g', topic: 't', onLost: (why) => lost.push(why) });
+    handlers.get('join')!({ payload: { memberAssignment: { t: [] } } });
+    handlers.get('crash')!({ payload: { error: new Error('topic deleted'), restart: true } });
+    expect(lost).toEqual([]);
+    handlers.get('crash')!({ payload: { error: new Error('topic deleted'), restart: false } });
+    expect(lost).toEqual(['the leadership consumer of group g stopped (topic deleted)']);
+  });
+});
