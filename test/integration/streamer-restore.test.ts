@@ -120,6 +120,8 @@ describe('end to end: the streamer restores its state from the changelog', () =>
       await drained();
       const first = stack.services.get('segment-streamer')!;
       expect([first.child.exitCode, await active(first), await active(second)]).toEqual([null, 1, 0]);
+      // The standby's copy has read all the first wrote (asked every 10 s).
+      await eventually(async () => (await metric('streamer_standby_lag_messages', second.port)) === 0, 30000, 'the standby to have read the changelog');
 
       // The active one killed in the middle of a refresh: the standby takes over, restores the
       // state from the changelog and finishes the refresh exactly.

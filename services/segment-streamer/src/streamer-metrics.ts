@@ -31,6 +31,12 @@ export function countActive(is: boolean): void {
   active.set(is ? 1 : 0);
 }
 
+const standbyLag = gauge({ name: 'streamer_standby_lag_messages', help: 'About how many changelog records a standby has yet to read into its copy (commit markers inside count too); 0 when current and on the active instance' });
+
+export function countStandbyLag(behind: number): void {
+  standbyLag.set(behind);
+}
+
 const recovery = gauge({ name: 'streamer_state_recovery', help: 'How this run found its state at start, 1 for the one that applied: kept (clean stop), caught-up (crash; the disk kept), followed (the copy a standby kept, brought to its end), restored (from the changelog), seeded (the disk copied to it)', labelNames: ['how'] });
 
 export function countRecovery(how: string): void {

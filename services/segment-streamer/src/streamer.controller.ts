@@ -13,7 +13,7 @@ import { StateChangelog } from './changelog/state-changelog';
 import { recoverState } from './changelog/state-recovery';
 import { Following, followState } from './changelog/state-follower';
 import { StreamerConfig } from './config';
-import { countActive, countChanges, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
+import { countActive, countChanges, countStandbyLag, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
 
 /**
  * Wires the engine to Kafka. Of the instances sharing a state changelog one is active (Leadership):
@@ -127,7 +127,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   /** Another instance is active: ready, following the changelog into the disk until this one takes over. */
   private standBy(): void {
     this.progress.standingBy(`another instance on ${this.changelog.topic} is active; this one follows its state and takes over when that one stops`);
-    this.following ??= followState(this.store, this.changelog).catch((error: Error) => {
+    this.following ??= followState(this.store, this.changelog, { lag: countStandbyLag }).catch((error: Error) => {
       this.logger.error(`could not follow ${this.changelog.topic} while standing by (${error.message}); taking over will restore the state from it instead`);
       return undefined;
     });

@@ -32,6 +32,29 @@ describe('a standby following the changelog', () => {
     expect(await startsFrom({ state: 'clean' }, 40)).toEqual({ from: 40, kept: true });
   });
 
+  it('says how far behind the changelog the copy is, as it reads on, and 0 once it stops', async () => {
+    const store = new LevelStore(directory);
+    await store.open();
+    let apply!: (writes: never[], next: number) => Promise<void>;
+    let end = 40;
+    const changelog = { topic: 't', end: async () => end, follow: async (_: unknown, a: typeof apply) => ((apply = a), { stop: async () => undefined }) } as unknown as StateChangelog;
+    const behind: number[] = [];
+    const following = await followState(store, changelog, { lag: (n) => behind.push(n), lagEveryMs: 5 });
+    expect(behind).toEqual([39]);
+    await apply([], 35);
+    end = 45;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(behind[behind.length - 1]).toBe(9);
+    await apply([], 44);
+    await new Promise((r) => setTimeout(r, 30));
+    // All read but the commit marker that ends the topic.
+    expect(behind[behind.length - 1]).toBe(0);
+    await following.stop();
+    expect(behind[behind.length - 1]).toBe(0);
+    expect(await store.changelogEnd()).toBe(44);
+    await store.close();
+  });
+
   it('copies from the start onto an emptied disk otherwise: a copy too old, a clean disk others wrote after, a crashed one, an offset past the end, none', async () => {
     expect(await startsFrom({ state: 'standby', at: Date.now() - STANDBY_COPY_LIFETIME_MS - 1 }, 30)).toEqual({ from: undefined, kept: false });
     expect(await startsFrom({ state: 'clean' }, 30)).toEqual({ from: undefined, kept: false });

@@ -20,6 +20,16 @@ export interface Following {
   stop(): Promise<void>;
 }
 
+export interface FollowOptions {
+  now?: () => number;
+  /**
+   * Told about how many records the copy has yet to read (changelog offsets, less the commit marker
+   * that ends the topic; markers within count too), at start, every `lagEveryMs`, and 0 once stopped.
+   */
+  lag?: (behind: number) => void;
+  lagEveryMs?: number;
+}
+
 /**
  * A standby keeps its disk a copy of the changelog, so that taking over reads only what came since
  * (state-recovery.ts, `followed`) instead of the whole topic. It goes on from where its disk stands
@@ -27,7 +37,7 @@ export interface Following {
  * enough, or the disk of a run that stopped cleanly when nothing was written since); otherwise
  * the disk is emptied and the topic read from its start, while the active instance works.
  */
-export async function followState(store: LevelStore, changelog: StateChangelog, now = Date.now): Promise<Following> {
+export async function followState(store: LevelStore, changelog: StateChangelog, { now = Date.now, lag = () => undefined, lagEveryMs = 10_000 }: FollowOptions = {}): Promise<Following> {
   const logger = new Logger('StateFollower');
   const marker = await store.marker();
   const seen = await store.changelogEnd();
@@ -40,12 +50,22 @@ export async function followState(store: LevelStore, changelog: StateChangelog, 
   logger.log(from === undefined ? `standing by: copying the state from the start of ${changelog.topic}` : `standing by: following ${changelog.topic} from offset ${from}`);
   // While following, the copy is current however quiet the changelog: the time says so.
   const timer = setInterval(() => void mark().catch(() => undefined), MARK_EVERY_MS);
-  const following = await changelog.follow(from, (writes, next) => store.restore(writes, next));
+  let position = from ?? 0;
+  const following = await changelog.follow(from, async (writes, next) => {
+    await store.restore(writes, next);
+    position = next;
+  });
+  // Every transaction ends in a commit marker, which takes an offset after the last record read.
+  const behind = (end: number) => Math.max(0, end - position - 1);
+  lag(behind(end));
+  const lagTimer = setInterval(() => void changelog.end().then((e) => lag(behind(e)), () => undefined), lagEveryMs);
   return {
     async stop() {
       clearInterval(timer);
+      clearInterval(lagTimer);
       await following.stop();
       await mark();
+      lag(0);
     },
   };
 }
