@@ -143,6 +143,10 @@ describe('end to end: the streamer restores its state from the changelog', () =>
       expect(await recovery()).toBe('followed');
       await stack.publish(range(100, 120).map((i) => exited(segment, i)));
       await holds(range(120, 400));
+      // Once active, a former standby stops cleanly like any instance: its disk is kept at the next start.
+      await drained();
+      await stack.restart('segment-streamer', 'SIGTERM');
+      expect(await recovery()).toBe('kept');
     } finally {
       await second.kill('SIGTERM');
       rmSync(secondDir, { recursive: true, force: true });

@@ -75,7 +75,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     this.progress.waitingFor(`joining the instances on ${this.changelog.topic}`);
     await this.leadership.start();
     await this.leadership.elected;
-    await (await this.following)?.stop();
+    await this.stopFollowing();
     countActive(true);
     // Only now: connecting the changelog's transactional producer fences the instance that was active before.
     this.progress.waitingFor('connecting to the state changelog');
@@ -133,6 +133,13 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     });
   }
 
+  /** Once: stopping marks the disk a standby's copy, which must not follow the clean mark of an instance that took over since. */
+  private async stopFollowing(): Promise<void> {
+    const following = this.following;
+    this.following = undefined;
+    await (await following)?.stop();
+  }
+
   /**
    * After the transport and the table readers stopped their consumers, so no batch is still
    * writing: once every write is on the changelog, the disk is marked clean and kept at the next start.
@@ -144,7 +151,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
         await this.store.setMarker({ state: 'clean' });
       }
     } finally {
-      await (await this.following)?.stop();
+      await this.stopFollowing();
       await this.store.close();
       await this.changelog.disconnect();
       // Last: a standby takes over at once, and finds every write on the changelog.
