@@ -20,6 +20,9 @@ export interface RunningService {
 export const childCoverage = (): Record<string, string> =>
   process.env.AUDIENCE_SYNC_CHILD_COVERAGE ? { NODE_V8_COVERAGE: join(root, process.env.AUDIENCE_SYNC_CHILD_COVERAGE) } : {};
 
+/** With AUDIENCE_SYNC_CPU_PROFILES=<dir> (e.g. for `npm run bench`), each service writes a V8 CPU profile there when it stops. */
+const cpuProfileArgs = (): string[] => (process.env.AUDIENCE_SYNC_CPU_PROFILES ? ['--cpu-prof', `--cpu-prof-dir=${process.env.AUDIENCE_SYNC_CPU_PROFILES}`] : []);
+
 /** Polls the service's readiness endpoint; fails at once if the process exits meanwhile. */
 async function untilReady(name: string, port: number, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -43,7 +46,7 @@ export async function startService(name: string, portVariable: string, env: Reco
   mkdirSync(join(root, 'test-logs'), { recursive: true });
   const logFile = join(root, 'test-logs', `${logName}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, entry], { env: { ...process.env, ...childCoverage(), ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, ...cpuProfileArgs(), entry], { env: { ...process.env, ...childCoverage(), ...env, [portVariable]: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'log' }, stdio: ['ignore', 'pipe', 'pipe'] });
   // Both streams write to one file, which ends once both have closed and everything is written.
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });

@@ -1,4 +1,4 @@
-import { Controller, Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Controller, Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
 import { ErasureRequest, HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
@@ -25,7 +25,7 @@ import { countActive, countChanges, countStandbyLag, countEvents, countRecovery,
  * offsets commit. Each configuration the engine has applied is reported, for the registry to show.
  */
 @Controller()
-export class StreamerController implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StreamerController implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(StreamerController.name);
   readonly engine: MembershipEngine;
   private readonly store: LevelStore;
@@ -36,6 +36,11 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
   /** Set once the state is recovered: only then may a stop mark the disk clean. */
   private recovered = false;
   private fenced = false;
+  /**
+   * Set when the process begins to stop. The leadership group rebalances as instances come and go
+   * until this one leaves it last; meanwhile neither standing by nor taking over may start again.
+   */
+  private stopping = false;
   private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.producer.send(Topics.configAppliedByStreamer, messages));
 
   constructor(
@@ -75,6 +80,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     this.progress.waitingFor(`joining the instances on ${this.changelog.topic}`);
     await this.leadership.start();
     await this.leadership.elected;
+    if (this.stopping) return;
     await this.stopFollowing();
     countActive(true);
     // Only now: connecting the changelog's transactional producer fences the instance that was active before.
@@ -126,6 +132,7 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
 
   /** Another instance is active: ready, following the changelog into the disk until this one takes over. */
   private standBy(): void {
+    if (this.stopping) return;
     this.progress.standingBy(`another instance on ${this.changelog.topic} is active; this one follows its state and takes over when that one stops`);
     this.following ??= followState(this.store, this.changelog, { lag: countStandbyLag }).catch((error: Error) => {
       this.logger.error(`could not follow ${this.changelog.topic} while standing by (${error.message}); taking over will restore the state from it instead`);
@@ -138,6 +145,10 @@ export class StreamerController implements OnApplicationBootstrap, OnApplication
     const following = this.following;
     this.following = undefined;
     await (await following)?.stop();
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
   }
 
   /**
