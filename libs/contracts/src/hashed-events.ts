@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attributeRecord } from './attribute-record';
 import { eraseEventSchema, membershipEventSchema, profileEventSchema, refreshEventSchema } from './segment-events';
 
 /**
@@ -10,9 +11,12 @@ import { eraseEventSchema, membershipEventSchema, profileEventSchema, refreshEve
  * forwarded as `''`: the streamer then knows it is present, but not its value. `null`: the
  * attribute was cleared (or empty).
  */
-export const hashedValueSchema = z.union([z.string(), z.record(z.string(), z.string())]).nullable();
-export const hashedAttributesSchema = z.record(z.string(), hashedValueSchema);
-export type HashedValue = z.infer<typeof hashedValueSchema>;
+export type HashedValue = string | Record<string, string> | null;
+export const hashedAttributesSchema = attributeRecord<HashedValue>((value) => {
+  if (value === null || typeof value === 'string') return undefined;
+  const byRule = typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((digest) => typeof digest === 'string');
+  return byRule ? undefined : 'expected a digest string, null, or digests by rule';
+});
 export type HashedAttributes = z.infer<typeof hashedAttributesSchema>;
 
 /** A refresh part is cut into this many slices per partition, so hashed members (longer than plain ones) fit a message. */

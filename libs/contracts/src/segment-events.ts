@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { attributeRecord } from './attribute-record';
 
 /** A profile's fields by their own names; values may be missing or null. */
-export const profileAttributesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+export const profileAttributesSchema = attributeRecord<string | number | boolean | null>((value) =>
+  value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ? undefined : 'expected a string, number, boolean or null',
+);
 
 const eventBase = {
   eventId: z.string().min(1).max(200),
