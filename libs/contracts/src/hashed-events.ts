@@ -32,6 +32,11 @@ export function refreshSliceNumber(part: number, partition: number, slice: numbe
   return ((part - 1) * partitions + partition) * REFRESH_SLICES + slice + 1;
 }
 
+/** The partition a slice was cut for, from its number (the inverse of refreshSliceNumber); 0 when it was not cut by partition. */
+export function refreshSlicePartition(slice: { part: number; partitions?: number }): number {
+  return slice.partitions === undefined ? 0 : Math.floor((slice.part - 1) / REFRESH_SLICES) % slice.partitions;
+}
+
 /**
  * How many slices the whole refresh has, from any one final slice: every partition's last slice
  * of the final part is final (so each partition can tell its own share complete). A slice

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hash } from 'node:crypto';
 import { facebookRows, identityOf } from '@audience-sync/identifiers';
 import { LevelStore } from './level-store';
+import { k } from './level-keys';
 
 const S = '\u0001';
 
@@ -159,5 +160,30 @@ describe('LevelStore upgrade from format 2 (ids joined as they were)', () => {
     const store = new LevelStore(dir);
     await expect(store.open()).rejects.toThrow(/format 99, newer than this version's .*STREAMER_STATE_DIR and a new STREAMER_STATE_TOPIC/);
     await store.close();
+  });
+});
+
+describe('LevelStore staged refreshes', () => {
+  it('lists those staged by an earlier version, whose part entries did not say their segment, time or arrival', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'level-staged-'));
+    try {
+      const store = new LevelStore(dir);
+      await store.open();
+      await store.stagePart({ refreshId: 'r-old', segmentId: 's', part: 1, final: false, t: 42, members: [{ profileId: 'p1', attributes: {} }] });
+      await store.close();
+      const db = new ClassicLevel<string, string>(dir, { valueEncoding: 'utf8' });
+      for (const [key, value] of await db.iterator({ gte: k('y'), lt: `${k('y')}\uffff` }).all()) {
+        const { part, final, members } = JSON.parse(value) as Record<string, unknown>;
+        await db.put(key, JSON.stringify({ part, final, members }));
+      }
+      await db.close();
+      const reopened = new LevelStore(dir);
+      await reopened.open();
+      expect(await reopened.stagedRefreshes('s')).toEqual([{ refreshId: 'r-old', t: 42, slices: [{ part: 1 }] }]);
+      expect(await reopened.stagedRefreshes('other')).toEqual([]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,11 +1,13 @@
 import { ClassicLevel } from 'classic-level';
 import { below, FORMAT, idsOf, k, lastPart, S } from './level-keys';
 import { upgradeState } from './level-store-upgrade';
-import { compareIds, ExportState, Membership, PartInfo, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
+import { compareIds, ExportState, Membership, PartInfo, ProfileState, SentEntry, SentUpdate, StagedPart, StagedRefresh, StateStore } from './state-store';
 import { EncodedWrite, StateJournal, StoreMarker } from './state-journal';
 
 type MembershipValue = { m: boolean; t: number; r?: string; a?: number };
 type SentValue = { c: Record<string, string>; r: string; g?: string };
+type StagedInfo = PartInfo & { segmentId?: string; t?: number; arrival?: number };
+const ARRIVALS = k('Q');
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
 /** Keys outside the state, never journaled: the format (F), how the last run ended (I), the changelog's end after the last commit this disk saw (O). */
@@ -237,19 +239,45 @@ export class LevelStore implements StateStore {
     return out;
   }
 
-  /** The part itself under x|…, and a small y|… entry so listing parts never reads their members. */
+  /**
+   * The part itself under x|…, and a small y|… entry so listing parts and refreshes never reads
+   * their members; it holds the order parts arrived in, counted under Q (state: a restore goes on counting).
+   */
   async stagePart(part: StagedPart) {
     const n = String(part.part).padStart(8, '0');
+    const arrival = (decode<number>(await this.db.get(ARRIVALS)) ?? 0) + 1;
     await this.write([
       { type: 'put', key: k('x', part.refreshId, n), value: part },
-      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, partitions: part.partitions, members: part.members.length } },
+      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, partitions: part.partitions, members: part.members.length, segmentId: part.segmentId, t: part.t, arrival } },
+      { type: 'put', key: ARRIVALS, value: arrival },
     ]);
   }
 
   async stagedParts(refreshId: string) {
     const out: PartInfo[] = [];
-    for await (const entries of this.scan<PartInfo>(k('y', refreshId))) out.push(...entries.map(([, v]) => v));
+    for await (const entries of this.scan<StagedInfo>(k('y', refreshId))) out.push(...entries.map(([, { part, final, partitions, members }]) => ({ part, final, partitions, members })));
     return out;
+  }
+
+  /** One seek per staged refresh, as for segments; parts staged by an older version say their segment only in full (x|…). */
+  async stagedRefreshes(segmentId: string) {
+    const out: StagedRefresh[] = [];
+    const range = below(k('y'));
+    for (let from = range.gte; ; ) {
+      const [entry] = (await this.db.iterator({ gte: from, lt: range.lt, limit: 1 }).all()) as [string, string][];
+      if (entry === undefined) return out;
+      const [refreshId] = idsOf(entry[0]);
+      from = below(k('y', refreshId)).lt;
+      let info: Partial<Pick<StagedPart, 'segmentId' | 't'>> = JSON.parse(entry[1]) as StagedInfo;
+      if (info.segmentId === undefined) {
+        const [full] = (await this.db.iterator({ ...below(k('x', refreshId)), limit: 1 }).all()) as [string, string][];
+        info = full ? (JSON.parse(full[1]) as StagedPart) : {};
+      }
+      if (info.segmentId !== segmentId || info.t === undefined) continue;
+      const slices: StagedRefresh['slices'] = [];
+      for await (const entries of this.scan<StagedInfo>(k('y', refreshId))) slices.push(...entries.map(([, { part, partitions, arrival }]) => ({ part, partitions, arrival })));
+      out.push({ refreshId, t: info.t, slices });
+    }
   }
 
   async *stagedMembers(refreshId: string) {

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { withIds } from '@audience-sync/runtime';
-import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedRefreshMember, HashedSegmentEvent, refreshSliceTotal, RunContext, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
+import { AudienceRef, EraseEvent, ExportConfig, HashedAttributes, HashedMembershipEvent, HashedProfileEvent, HashedRefreshEvent, HashedRefreshMember, HashedSegmentEvent, refreshSlicePartition, refreshSliceTotal, RunContext, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { AudienceOf, Columns, destinations, streamOf, streamParts } from '@audience-sync/destinations';
 import { BATCH_SIZE, ChangeWriter, Output } from './change-writer';
 import { Drops } from './drops';
 import { DryRunTally } from './dry-run';
 import { desiredRow, WantedRow } from './rows';
-import { ExportState, Membership, PartInfo, ProfileState, SentUpdate, StateStore } from './state-store';
+import { ExportState, Membership, PartInfo, ProfileState, SentUpdate, StagedRefresh, StateStore } from './state-store';
 
 export interface EngineOptions {
   /** Changes per output batch (BATCH_SIZE unless a test makes a few profiles span several batches). */
@@ -536,8 +536,39 @@ export class MembershipEngine {
     await attributesWriter.finish();
     await this.purge(segmentId, t);
     // Only now: a crash before this point replays the final part, which finds the parts and completes again.
+    await this.dropSuperseded(segmentId, refreshId);
     await this.store.dropStaged(refreshId);
     this.staging.delete(refreshId);
+  }
+
+  /**
+   * Upstream sends a segment's refreshes on one partition, and the hasher keeps their order on
+   * each of its own: an older refresh of the segment whose slices came before this one's on a
+   * partition was sent before it, so now that this one is complete, that one has had every slice
+   * it will get and never completes. Its staged parts would otherwise stay on disk and in the
+   * changelog for good (with the digests of profiles erased since). Kept: one sent after this one,
+   * whatever its time (still arriving), and a newer one (upstream sending two at once).
+   */
+  private async dropSuperseded(segmentId: string, refreshId: string): Promise<void> {
+    const staged = await this.store.stagedRefreshes(segmentId);
+    const firstArrivals = (refresh: StagedRefresh) => {
+      const first = new Map<number, number>();
+      for (const s of refresh.slices) {
+        if (s.arrival === undefined) continue;
+        const partition = refreshSlicePartition(s);
+        first.set(partition, Math.min(first.get(partition) ?? Infinity, s.arrival));
+      }
+      return first;
+    };
+    const done = staged.find((r) => r.refreshId === refreshId);
+    if (!done) return;
+    const doneFirst = firstArrivals(done);
+    for (const other of staged) {
+      if (other.refreshId === refreshId || other.t >= done.t || ![...firstArrivals(other)].some(([partition, arrival]) => arrival < (doneFirst.get(partition) ?? -Infinity))) continue;
+      await this.store.dropStaged(other.refreshId);
+      this.staging.delete(other.refreshId);
+      this.logger.warn(`refresh ${other.refreshId} of segment ${segmentId} never completed: the newer refresh ${refreshId}, sent after it, did, so what was staged for it is dropped (its missing parts were lost before reaching the streamer; a later refresh of the segment lists its members)`);
+    }
   }
 
   /**

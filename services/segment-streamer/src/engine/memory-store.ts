@@ -1,4 +1,4 @@
-import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StateStore } from './state-store';
+import { compareIds, ExportState, Membership, ProfileState, SentEntry, SentUpdate, StagedPart, StagedRefresh, StateStore } from './state-store';
 
 /** A JSON array: any characters in the ids, and still one key per combination. */
 const key = (...ids: string[]) => JSON.stringify(ids);
@@ -131,8 +131,12 @@ export class MemoryStore implements StateStore {
     return [...new Set([...this.sentEntries.values()].filter((e) => e.exportId === exportId).map((e) => e.audienceKey))];
   }
 
+  private arrivals = 0;
+  private readonly arrivalOf = new Map<string, number>();
+
   async stagePart(part: StagedPart) {
     this.staged.set(key(part.refreshId, String(part.part)), part);
+    this.arrivalOf.set(key(part.refreshId, String(part.part)), (this.arrivals += 1));
   }
 
   async stagedParts(refreshId: string) {
@@ -144,7 +148,22 @@ export class MemoryStore implements StateStore {
   }
 
   async dropStaged(refreshId: string) {
-    for (const [k, p] of this.staged) if (p.refreshId === refreshId) this.staged.delete(k);
+    for (const [k, p] of this.staged) {
+      if (p.refreshId !== refreshId) continue;
+      this.staged.delete(k);
+      this.arrivalOf.delete(k);
+    }
+  }
+
+  async stagedRefreshes(segmentId: string) {
+    const out = new Map<string, StagedRefresh>();
+    for (const [k, p] of this.staged) {
+      if (p.segmentId !== segmentId) continue;
+      const refresh = out.get(p.refreshId) ?? { refreshId: p.refreshId, t: p.t, slices: [] };
+      refresh.slices.push({ part: p.part, partitions: p.partitions, arrival: this.arrivalOf.get(k) });
+      out.set(p.refreshId, refresh);
+    }
+    return [...out.values()];
   }
 
   readonly refreshTimes = new Map<string, number>();

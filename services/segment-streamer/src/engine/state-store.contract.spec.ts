@@ -83,6 +83,18 @@ describe.each(stores)('StateStore contract (%s)', (_name, makeStore) => {
       expect(seen).toEqual([1, 2, 9, 10]);
       expect(await store.stagedParts('r')).toEqual([{ part: 3, final: false, members: 1 }]);
     });
+
+    it('lists a segment\'s staged refreshes, each slice with the order it arrived in, whatever the ids hold', async () => {
+      for (const p of [part('r1', 2, true, ['p2']), part('r10', 1, true, ['p3'], 's2'), part('r1', 1, false, ['p1']), part(`r1${SEP}x`, 1, true, ['p4'])]) await store.stagePart(p);
+      const listed = (await store.stagedRefreshes('s1')).sort((a, b) => (a.refreshId < b.refreshId ? -1 : 1));
+      expect(listed.map((r) => [r.refreshId, r.t, r.slices.map((s) => s.part).sort()])).toEqual([['r1', 100, [1, 2]], [`r1${SEP}x`, 100, [1]]].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+      const arrival = (refreshId: string, n: number) => listed.find((r) => r.refreshId === refreshId)!.slices.find((s) => s.part === n)!.arrival!;
+      expect(arrival('r1', 2)).toBeLessThan(arrival('r1', 1));
+      expect(arrival('r1', 1)).toBeLessThan(arrival(`r1${SEP}x`, 1));
+      expect((await store.stagedRefreshes('s2')).map((r) => r.refreshId)).toEqual(['r10']);
+      await store.dropStaged('r1');
+      expect((await store.stagedRefreshes('s1')).map((r) => r.refreshId)).toEqual([`r1${SEP}x`]);
+    });
   });
 
   describe('sent entries', () => {

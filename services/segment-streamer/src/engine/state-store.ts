@@ -27,6 +27,12 @@ export interface ProfileState {
 /** A staged part's number, finality, partition count and size (`members` is missing for parts staged by an older version). */
 export type PartInfo = Pick<StagedPart, 'part' | 'final' | 'partitions'> & { members?: number };
 
+export interface StagedRefresh {
+  refreshId: string;
+  t: number;
+  slices: (Pick<StagedPart, 'part' | 'partitions'> & { arrival?: number })[];
+}
+
 export interface StagedPart {
   refreshId: string;
   segmentId: string;
@@ -126,6 +132,8 @@ export interface StateStore {
   stagedParts(refreshId: string): Promise<PartInfo[]>;
   stagedMembers(refreshId: string): AsyncIterable<StagedPart>;
   dropStaged(refreshId: string): Promise<void>;
+  /** The segment's refreshes with parts staged, each slice with the order it arrived in (missing for slices staged by an older version). */
+  stagedRefreshes(segmentId: string): Promise<StagedRefresh[]>;
 
   /** Time of the segment's latest complete refresh: everyone it did not list is out as of then. */
   refreshedAt(segmentId: string): Promise<number | undefined>;
