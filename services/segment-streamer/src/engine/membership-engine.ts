@@ -535,8 +535,8 @@ export class MembershipEngine {
     for (const feed of feeds) await this.finishRefreshRun(feed, refreshId, segmentId, recent > 0);
     await attributesWriter.finish();
     await this.purge(segmentId, t);
-    // Only now: a crash before this point replays the final part, which finds the parts and completes again.
     await this.dropSuperseded(segmentId, refreshId);
+    // Only now: a crash before this point replays the final part, which finds the parts and completes again.
     await this.store.dropStaged(refreshId);
     this.staging.delete(refreshId);
   }
@@ -567,7 +567,7 @@ export class MembershipEngine {
       if (other.refreshId === refreshId || other.t >= done.t || ![...firstArrivals(other)].some(([partition, arrival]) => arrival < (doneFirst.get(partition) ?? -Infinity))) continue;
       await this.store.dropStaged(other.refreshId);
       this.staging.delete(other.refreshId);
-      this.logger.warn(`refresh ${other.refreshId} of segment ${segmentId} never completed: the newer refresh ${refreshId}, sent after it, did, so what was staged for it is dropped (its missing parts were lost before reaching the streamer; a later refresh of the segment lists its members)`);
+      this.logger.warn(`refresh ${other.refreshId} of segment ${segmentId} never completed: the newer refresh ${refreshId}, sent after it, did, so what was staged for it is dropped: its missing parts were lost before they reached the streamer, and the newer refresh's listing stands`);
     }
   }
 
