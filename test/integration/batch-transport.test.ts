@@ -47,6 +47,18 @@ class SlowProbe {
   }
 }
 
+const txTopic: TopicSpec<typeof schema> = { ...topic, name: `${uniqueName('transport-tx')}.v1` };
+const txGroupId = uniqueName('transport-tx-group');
+const txSeen: number[] = [];
+
+@Controller()
+class TransactionalProbe {
+  @ConsumeBatches(txTopic, { groupId: txGroupId })
+  async handle(messages: ReceivedMessage<{ n: number }>[]): Promise<void> {
+    txSeen.push(...messages.map((m) => m.value.n));
+  }
+}
+
 describe('KafkaBatchTransport: @ConsumeBatches handlers on a real broker', () => {
   let app: INestApplication | undefined;
   let dlqConsumer: Consumer | undefined;
@@ -122,5 +134,44 @@ describe('KafkaBatchTransport: @ConsumeBatches handlers on a real broker', () =>
     const [entry] = await admin.fetchOffsets({ groupId: slowGroupId, topics: [slowTopic.name] });
     await admin.disconnect();
     expect(entry.partitions[0].offset).toBe('1');
+  });
+
+  it('commits past the markers of transactions and past aborted ones, so a topic written in transactions reads as all consumed', async () => {
+    await ensureTopics(raw, [txTopic]);
+    const moduleRef = await Test.createTestingModule({
+      imports: [KafkaModule.forRoot({ service: 'identifier-hasher', brokers: testBrokers(), topics: [txTopic] })],
+      controllers: [TransactionalProbe],
+    }).compile();
+    const txApp = moduleRef.createNestApplication({ logger: ['error'] });
+    await serve(txApp, 0, '127.0.0.1');
+    const producer = raw.producer({ transactionalId: uniqueName('transport-tx-producer'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const admin = raw.admin();
+    await admin.connect();
+    try {
+      const write = async (n: number[], commit: boolean) => {
+        const transaction = await producer.transaction();
+        await transaction.send({ topic: txTopic.name, messages: n.map((i) => ({ value: JSON.stringify({ n: i }) })) });
+        await (commit ? transaction.commit() : transaction.abort());
+      };
+      const committedAtEnd = async () => {
+        const [end] = await admin.fetchTopicOffsets(txTopic.name);
+        const [entry] = await admin.fetchOffsets({ groupId: txGroupId, topics: [txTopic.name] });
+        return entry.partitions[0].offset === end.high;
+      };
+      // Committed: 2 records and a marker; then aborted (as a fenced or crashed writer's): 1 record and a marker.
+      await write([1, 2], true);
+      await eventually(() => txSeen.length === 2, 20000, 'the committed records handled');
+      await write([3], false);
+      await eventually(committedAtEnd, 20000, 'the group committed up to the end of the topic');
+      await write([4], true);
+      await eventually(() => txSeen.length === 3, 20000, 'the next committed record handled');
+      await eventually(committedAtEnd, 20000, 'the group committed up to the end of the topic again');
+      expect(txSeen).toEqual([1, 2, 4]);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+      await txApp.close();
+    }
   });
 });

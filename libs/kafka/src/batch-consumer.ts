@@ -56,6 +56,8 @@ export class BatchConsumer<T extends TopicSpec> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private stopping = false;
+  /** Commits go one after another, so one for a later offset is never overtaken by an earlier one. */
+  private commits: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly kafka: Kafka,
@@ -163,10 +165,14 @@ export class BatchConsumer<T extends TopicSpec> {
     }
     if (this.abort.signal.aborted || isStale()) return false;
     resolveOffset(batch.lastOffset());
-    if (this.options.commit !== false) {
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
-    }
+    if (this.options.commit !== false) await this.commit(batch.topic, batch.partition, batch.lastOffset());
     return true;
+  }
+
+  private commit(topic: string, partition: number, lastOffset: string): Promise<void> {
+    const next = this.commits.then(() => this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]));
+    this.commits = next.catch(() => undefined);
+    return next;
   }
 
   private async deadLetter(topic: string, partition: number, rejected: Rejected[]): Promise<void> {
@@ -197,11 +203,21 @@ export class BatchConsumer<T extends TopicSpec> {
   }
 
   private logRebalances(consumer: Consumer): void {
-    const { GROUP_JOIN, REBALANCING, CRASH, FETCH } = consumer.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, FETCH, END_BATCH_PROCESS } = consumer.events;
     const groupId = this.options.groupId;
     const topicName = this.options.topic.name;
     // A fetch that returned means the consumer reads again (a crash in a batch's handler is counted there).
     consumer.on(FETCH, () => this.progress.fetched(groupId, topicName));
+    // A fetch of nothing but transaction markers and aborted records never reaches eachBatch, and
+    // with autoCommit off kafkajs does not commit past it: the group would stay behind the end of
+    // a topic written in transactions (the streamer's output) for good, and read as lagging.
+    consumer.on(END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || this.stopping || this.options.commit === false) return;
+      this.commit(payload.topic, payload.partition, payload.lastOffset).then(
+        () => this.progress.lagged(groupId, payload.topic, payload.partition, Number(payload.offsetLag)),
+        (error: Error) => this.logger.warn(`could not commit past the transaction markers at ${payload.topic}[${payload.partition}] ${payload.lastOffset}: ${error.message}; the next batch commits past them`),
+      );
+    });
     consumer.on(REBALANCING, ({ payload }) => this.logger.log(`rebalance: group ${payload.groupId} is rebalancing (member ${payload.memberId})`));
     consumer.on(GROUP_JOIN, ({ payload }) => {
       this.progress.assigned(groupId, topicName, (payload.memberAssignment[topicName] as number[] | undefined) ?? []);
