@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SegmentEvent } from '@audience-sync/contracts';
+import { SegmentEvent, Topics } from '@audience-sync/contracts';
 import { facebookRows, microsoftEmails } from '@audience-sync/identifiers';
 import { memberKey } from '../../tools/emulators/members';
 import { serviceEnvironment } from '../../deploy/local/stack-env';
 import { RunningService, startService } from '../../tools/services';
 import { Stack } from '../support/stack';
+import { drained } from '../support/drained';
 import { eventually, uniqueName } from '../support/env';
 
 const email = (i: number, version: number) => `inst${i}.v${version}@example.com`;
@@ -52,7 +53,8 @@ describe('end to end: several streamer instances, one active', () => {
   };
   const alive = () => instances.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
   const metric = async (s: RunningService, name: string) => {
-    const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`).catch(() => undefined))?.text();
+    // Bounded: a paused instance accepts the connection and never answers.
+    const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.text();
     return Number(new RegExp(`^audience_sync_${name} (\\S+)$`, 'm').exec(text ?? '')?.[1] ?? NaN);
   };
   /** The one active instance, once exactly one of the live ones says it is. */
@@ -186,4 +188,42 @@ describe('end to end: several streamer instances, one active', () => {
         .filter((line) => line.includes(`"pid":${s.child.pid},`) && line.includes('"context":"StateFollower"') && line.includes('standing by:')).length;
     expect(instances.filter((s) => followerStarts(s) > 1).map((s) => s.logFile)).toEqual([]);
   }, 600000);
+
+  it('an active instance paused until another took over sends nothing when it resumes mid-batch', async () => {
+    const z = uniqueName('inst-z');
+    members.set(z, new Set());
+    const connection = await stack.connect('facebook-ads', { adAccountId: 'act_1001', create: { name: uniqueName('list') } } as never);
+    const audienceId = (await stack.api('GET', `/connections/${connection}`)).body.facebook.audienceId as string;
+    const fb = await stack.api('POST', '/exports', { displayName: 'fb-z', connectionId: connection, segments: [{ id: z, name: z }], facebook: { keyIdentifier: 'email', mappings: { EMAIL: 'PrimaryEmail' } } });
+    expect(fb.status).toBe(201);
+    const exact = (what: string) =>
+      eventually(async () => sorted(await stack.facebookMembers(audienceId)) === sorted([...members.get(z)!].map((i) => fbRow(email(i, version.get(i) ?? 0)))), 120000, `the audience to be exact ${what}`);
+    // Two instances of its own; any left running (the stack's) stop first.
+    await Promise.all([stack.services.get('segment-streamer')!, ...alive()].map((s) => s.kill('SIGTERM')));
+    const first = await start();
+    await eventually(async () => (await metric(first, 'streamer_active')) === 1, 60000, 'the first instance to lead');
+    await stack.untilActive(fb.body.id, fb.body.version);
+    const second = await start();
+    await eventually(async () => (await metric(second, 'streamer_active')) === 0 && (await fetch(`http://127.0.0.1:${second.port}/health/ready`)).ok, 60000, 'the second instance to stand by');
+
+    // A refresh large enough that completing it takes the active instance seconds; paused (as a
+    // long GC or a network partition would) once the hasher has passed all of it on, so mid-work.
+    const listed = range(10000, 40000);
+    await stack.publish(refresh(z, listed, 1));
+    await drained([['identifier-hasher', Topics.segmentEvents]]);
+    first.child.kill('SIGSTOP');
+    try {
+      // The session timeout passes; the second takes over, completes the refresh, then a smaller one.
+      await eventually(async () => (await metric(second, 'streamer_active')) === 1, 60000, 'the second instance to take over');
+      await exact('after the paused instance was taken over from');
+      await stack.publish(refresh(z, listed.slice(0, 10), 1));
+      await exact('after the segment shrank');
+    } finally {
+      first.child.kill('SIGCONT');
+    }
+    // Resumed, it finds another instance in charge and stops; what it had in hand must not reach the audience.
+    await eventually(() => first.child.exitCode !== null || first.child.signalCode !== null, 60000, 'the resumed instance to stop');
+    await drained();
+    await exact('after the paused instance resumed');
+  }, 300000);
 });

@@ -1,4 +1,4 @@
-import { Kafka, Producer, CompressionTypes } from 'kafkajs';
+import { Kafka, Message, Producer, CompressionTypes } from 'kafkajs';
 import { MessageOf, TopicSpec } from '@audience-sync/contracts';
 import { formatIssues } from './format-issues';
 
@@ -12,6 +12,17 @@ export interface OutgoingMessage<T extends TopicSpec> {
 }
 
 const SEND_BYTES = 4 * 1024 * 1024;
+
+/** A topic's messages checked against its contract and encoded, for any producer to send (the streamer sends its output in transactions). */
+export interface EncodedRecords {
+  topic: string;
+  messages: Message[];
+}
+
+/** The sends `records` take, in order: each is one record batch per partition, under the topic's limit. */
+export function sendsOf(records: EncodedRecords): Message[][] {
+  return chunksBySize(records.messages, SEND_BYTES, (m) => (m.value ? Buffer.byteLength(m.value) : 0));
+}
 
 /** Messages in runs of at most `limit` bytes (a message larger than that goes alone), in order. */
 export function chunksBySize<T>(messages: T[], limit: number, bytes: (m: T) => number): T[][] {
@@ -79,10 +90,9 @@ export class ContractProducer {
 
   async send<T extends TopicSpec>(spec: T, messages: OutgoingMessage<T>[]): Promise<void> {
     if (messages.length === 0) return;
-    const encoded = messages.map((m) => ({ key: m.key, value: this.encode(spec, m.value), headers: m.headers, partition: m.partition }));
+    const records = encodeRecords(spec, messages);
     await this.connect();
-    // One send is one record batch per partition; keep each under the topic's limit, in order.
-    for (const chunk of chunksBySize(encoded, SEND_BYTES, (m) => (m.value ? Buffer.byteLength(m.value) : 0))) await this.producer.send({ topic: spec.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
+    for (const chunk of sendsOf(records)) await this.producer.send({ topic: spec.name, messages: chunk, acks: -1, compression: CompressionTypes.None });
   }
 
   /**
@@ -95,13 +105,20 @@ export class ContractProducer {
     for (const chunk of chunksBySize(messages, maxBatchBytes, recordBytes)) await this.producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
   }
 
-  private encode<T extends TopicSpec>(spec: T, value: MessageOf<T> | null): string | null {
-    if (value === null) {
-      if (!spec.tombstones) throw new ContractViolation(spec.name, 'null values (tombstones) are not allowed on this topic');
-      return null;
-    }
-    const result = spec.schema.safeParse(value);
-    if (!result.success) throw new ContractViolation(spec.name, formatIssues(result.error));
-    return JSON.stringify(value);
+
+}
+
+/** Checks every value against its topic's schema (refusing what breaks it) and encodes it as JSON. */
+export function encodeRecords<T extends TopicSpec>(spec: T, messages: OutgoingMessage<T>[]): EncodedRecords {
+  return { topic: spec.name, messages: messages.map((m) => ({ key: m.key, value: encodeValue(spec, m.value), headers: m.headers, partition: m.partition })) };
+}
+
+function encodeValue<T extends TopicSpec>(spec: T, value: MessageOf<T> | null): string | null {
+  if (value === null) {
+    if (!spec.tombstones) throw new ContractViolation(spec.name, 'null values (tombstones) are not allowed on this topic');
+    return null;
   }
+  const result = spec.schema.safeParse(value);
+  if (!result.success) throw new ContractViolation(spec.name, formatIssues(result.error));
+  return JSON.stringify(value);
 }

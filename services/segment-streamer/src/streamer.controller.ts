@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { APP_CONFIG } from '@audience-sync/config';
 import { ErasureRequest, HashedSegmentEvent, RunRequest, RunStatus, Topics } from '@audience-sync/contracts';
 import { Kafka } from 'kafkajs';
-import { ConsumeBatches, ConsumerProgress, ContractProducer, KAFKA, KafkaBatchTransport, Leadership, ReceivedMessage, TableReader } from '@audience-sync/kafka';
+import { ConsumeBatches, ConsumerProgress, KAFKA, KafkaBatchTransport, Leadership, ReceivedMessage, TableReader, encodeRecords } from '@audience-sync/kafka';
 import { ConfigAppliedReporter } from '@audience-sync/delivery';
 import { MembershipEngine } from './engine/membership-engine';
 import { ChangeBatch } from './engine/change-writer';
@@ -21,7 +21,8 @@ import { countActive, countChanges, countStandbyLag, countEvents, countRecovery,
  * active, before any handler consumes (the transport waits): the
  * state is recovered (state-recovery.ts; readiness shows a restore's progress meanwhile), then the
  * export-config table is read, so no event meets an empty table. Then segment events and run
- * requests. Changes are produced, and the state's writes reach its changelog, before the consumed
+ * requests. Changes are produced (in the changelog's transactions, so only the active instance's
+ * reach a destination), and the state's writes reach its changelog, before the consumed
  * offsets commit. Each configuration the engine has applied is reported, for the registry to show.
  */
 @Controller()
@@ -41,11 +42,10 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
    * until this one leaves it last; meanwhile neither standing by nor taking over may start again.
    */
   private stopping = false;
-  private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.producer.send(Topics.configAppliedByStreamer, messages));
+  private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.changelog.publish([encodeRecords(Topics.configAppliedByStreamer, messages)]));
 
   constructor(
     private readonly tables: TableReader,
-    private readonly producer: ContractProducer,
     private readonly transport: KafkaBatchTransport,
     private readonly progress: ConsumerProgress,
     @Inject(KAFKA) kafka: Kafka,
@@ -182,13 +182,14 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
     process.kill(process.pid, 'SIGTERM');
   }
 
+  /** Through the changelog's transactions, fenced with it: see StateChangelog.publish. */
   private async sendChanges(batches: ChangeBatch[]): Promise<void> {
-    await Promise.all([...destinationMessages(batches)].map(([topic, messages]) => this.producer.send(topic, messages)));
+    await this.changelog.publish([...destinationMessages(batches)].map(([topic, messages]) => encodeRecords(topic, messages)));
     countChanges(batches);
   }
 
   private async report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void> {
-    await this.producer.send(Topics.runStatusFromStreamer, [{ key: status.runId, value: { ...status, stage: 'segment-streamer', at: new Date().toISOString() } }]);
+    await this.changelog.publish([encodeRecords(Topics.runStatusFromStreamer, [{ key: status.runId, value: { ...status, stage: 'segment-streamer', at: new Date().toISOString() } }])]);
     countRunEnd(status);
   }
 }

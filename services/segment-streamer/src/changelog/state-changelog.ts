@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Producer } from 'kafkajs';
-import { chunksBySize } from '@audience-sync/kafka';
+import { EncodedRecords, chunksBySize, sendsOf } from '@audience-sync/kafka';
 import { CommitListener, EncodedWrite, StateJournal } from '../engine/state-journal';
 
 /** Pending writes past this are sent before the store goes on, so a 10-million-member run never holds its state in memory. */
@@ -70,7 +70,18 @@ export class StateChangelog implements StateJournal {
 
   /** Sends what is pending; flushes run one after another, so a flush returns only once every earlier write is on the topic. */
   flush(): Promise<void> {
-    const next = this.flushing.then(() => this.send());
+    return this.publish([]);
+  }
+
+  /**
+   * Sends `output` (the streamer's audience changes and run reports) in the next flush's
+   * transaction: read-committed consumers see it whole or not at all, and an instance another one
+   * has taken over from since (paused past the session timeout, then resumed mid-batch) is fenced
+   * and sends nothing, where an ordinary producer would deliver its stale changes after the new
+   * instance's. The caller records what was sent only after this resolves.
+   */
+  publish(output: EncodedRecords[]): Promise<void> {
+    const next = this.flushing.then(() => this.send(output));
     this.flushing = next.catch(() => undefined);
     return next;
   }
@@ -203,13 +214,14 @@ export class StateChangelog implements StateJournal {
     }
   }
 
-  private async send(): Promise<void> {
-    if (this.pending.size === 0) return;
+  private async send(output: EncodedRecords[]): Promise<void> {
+    if (this.pending.size === 0 && output.length === 0) return;
     const batch = this.pending;
-    const batches = this.batches;
+    // Without state records the transaction moves no offset of the topic: the batches wait for one that does.
+    const batches = batch.size > 0 ? this.batches : [];
     this.pending = new Map();
     this.pendingBytes = 0;
-    this.batches = [];
+    if (batch.size > 0) this.batches = [];
     // The topic's one partition, named: kafkajs then skips hashing each key to find it.
     const messages = [...batch].map(([key, value]) => ({ key, value, partition: 0 }));
     const transaction = await this.producer.transaction();
@@ -219,6 +231,7 @@ export class StateChangelog implements StateJournal {
         const [sent] = await transaction.send({ topic: this.topic, messages: chunk, acks: -1 });
         last = Number(sent.baseOffset) + chunk.length - 1;
       }
+      for (const records of output) for (const chunk of sendsOf(records)) await transaction.send({ topic: records.topic, messages: chunk, acks: -1 });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
@@ -238,6 +251,6 @@ export class StateChangelog implements StateJournal {
       throw error;
     }
     // The commit marker takes the offset after the last record.
-    await this.listener(batches, last + 2);
+    if (batch.size > 0) await this.listener(batches, last + 2);
   }
 }
