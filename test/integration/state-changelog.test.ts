@@ -3,7 +3,7 @@ import { Topics } from '@audience-sync/contracts';
 import { ensureTopics } from '@audience-sync/kafka';
 import { StateChangelog } from '../../services/segment-streamer/src/changelog/state-changelog';
 import { EncodedWrite } from '../../services/segment-streamer/src/engine/state-journal';
-import { testBrokers, uniqueName } from '../support/env';
+import { eventually, testBrokers, uniqueName } from '../support/env';
 
 /** The changelog on the real broker: what a restore reads back, and the topic it accepts. */
 describe('the streamer state changelog on a real broker', () => {
@@ -83,14 +83,12 @@ describe('the streamer state changelog on a real broker', () => {
       const left = await crashed.transaction();
       await left.send({ topic: topic.name, messages: [{ key: 'b', value: 'never committed', partition: 0 }] });
 
-      const next = await open(topic.name);
+      const next = new StateChangelog(kafka, topic.name);
+      opened.push(next);
       // While it is open, the topic ends (its last stable offset) where the crashed run's last commit left it.
       expect(await next.end()).toBe(seen);
-      // Aborted (by the next transaction of that id, or by its timeout): the end moves past it, but nothing was committed.
-      const same = producer(`segment-streamer.${topic.name}`);
-      await same.connect();
-      await (await same.transaction()).abort();
-      await same.disconnect();
+      // Aborted (by the next start taking the transactional id, or by its timeout): the end moves past it, but nothing was committed.
+      await next.connect();
       expect(await next.end()).toBeGreaterThan(seen);
       expect(await next.committedSince(seen)).toBe(false);
 
@@ -111,5 +109,42 @@ describe('the streamer state changelog on a real broker', () => {
     await ensureTopics(kafka, [{ ...Topics.streamerState, name, partitions: 2 }], { service: 'segment-streamer' });
     const changelog = await open(name);
     await expect(changelog.isEmpty()).rejects.toThrow(`the state changelog ${name} has 2 partitions; it must have exactly one: point STREAMER_STATE_TOPIC at a new topic`);
+  });
+
+  it('sends output in a transaction with the pending state, whole and in order; once another instance took the changelog, none', async () => {
+    const topic = { ...Topics.streamerState, name: uniqueName('segment-streamer.state-test') };
+    const output = uniqueName('changelog-output');
+    await ensureTopics(kafka, [topic], { service: 'segment-streamer' });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: output, numPartitions: 2 }] });
+    await admin.disconnect();
+    const first = await open(topic.name);
+    const ends: number[] = [];
+    first.onCommit(async (_, end) => void ends.push(end));
+    // State of several sends' size, so the transaction takes more than one round.
+    const big = 'x'.repeat(300 * 1024);
+    await first.record([{ key: 'a', value: big }, { key: 'b', value: big }], 1);
+    await first.publish([{ topic: output, messages: [1, 2, 3].map((n) => ({ key: 'same', value: String(n) })) }]);
+    // Records at 0 and 1 (sent in two rounds), the commit marker at 2.
+    expect(ends).toEqual([3]);
+    // Another instance takes over: connecting fences this one, whose output is then refused.
+    const second = await open(topic.name);
+    await expect(first.publish([{ topic: output, messages: [{ key: 'same', value: 'stale' }] }])).rejects.toThrow();
+    await second.publish([{ topic: output, messages: [{ key: 'same', value: '4' }] }]);
+
+    const seen: string[] = [];
+    const reader = kafka.consumer({ groupId: uniqueName('changelog-output-reader') });
+    await reader.connect();
+    await reader.subscribe({ topic: output, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    try {
+      await eventually(() => seen.length >= 4, 20000, 'the committed output read');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(seen).toEqual(['1', '2', '3', '4']);
+    } finally {
+      await reader.disconnect();
+    }
+    expect([...(await restored(second)).keys()].sort()).toEqual(['a', 'b']);
   });
 });

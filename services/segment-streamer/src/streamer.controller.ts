@@ -42,6 +42,8 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
    * until this one leaves it last; meanwhile neither standing by nor taking over may start again.
    */
   private stopping = false;
+  /** Event batches handed to the engine and not yet through it (queued or running). */
+  private eventBatchesInEngine = 0;
   private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.changelog.publish([encodeRecords(Topics.configAppliedByStreamer, messages)]));
 
   constructor(
@@ -112,8 +114,19 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
   @ConsumeBatches(Topics.hashedSegmentEvents, { groupId: 'segment-streamer', partitionsConsumedConcurrently: Topics.hashedSegmentEvents.partitions })
   async handleEvents(messages: ReceivedMessage<HashedSegmentEvent>[]): Promise<void> {
     const events = messages.map((m) => m.value);
-    await this.engine.handleEvents(events);
-    await this.changelog.flush();
+    this.eventBatchesInEngine += 1;
+    try {
+      await this.engine.handleEvents(events);
+    } catch (error) {
+      // Batches waiting on this one's transaction (below) must not wait for ever.
+      await this.changelog.flush().catch(() => undefined);
+      throw error;
+    } finally {
+      this.eventBatchesInEngine -= 1;
+    }
+    // A batch queued behind this one sends this one's writes in its own transaction (its changes',
+    // or its flush): one transaction a batch, not two, when the partitions' batches come together.
+    await (this.eventBatchesInEngine > 0 ? this.changelog.nextCommit() : this.changelog.flush());
     countEvents(events);
   }
 

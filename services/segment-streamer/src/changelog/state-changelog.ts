@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { EncodedRecords, chunksBySize, sendsOf } from '@audience-sync/kafka';
 import { CommitListener, EncodedWrite, StateJournal } from '../engine/state-journal';
 
@@ -29,6 +29,8 @@ export class StateChangelog implements StateJournal {
   /** The store batches whose writes are pending. */
   private batches: number[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** Callers waiting for the next transaction to begin, which will hold what they wrote (nextCommit). */
+  private waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   private listener: CommitListener = async () => undefined;
 
   /**
@@ -46,8 +48,14 @@ export class StateChangelog implements StateJournal {
     this.producer = kafka.producer({ transactionalId: `segment-streamer.${topic}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 8, initialRetryTime: 25, maxRetryTime: 5000 } });
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  /**
+   * Connects and takes the transactional id, which fences the instance that held it: kafkajs
+   * claims it only at a producer's first transaction, so an empty one is begun (nothing is sent).
+   * A transaction the other left open is aborted by the broker.
+   */
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    await (await this.producer.transaction()).abort();
   }
 
   disconnect(): Promise<void> {
@@ -80,6 +88,14 @@ export class StateChangelog implements StateJournal {
    * and sends nothing, where an ordinary producer would deliver its stale changes after the new
    * instance's. The caller records what was sent only after this resolves.
    */
+  /**
+   * Resolves once a transaction begun after this call commits (it holds every write recorded
+   * before), without starting one: for a caller that knows another will flush or publish soon.
+   */
+  nextCommit(): Promise<void> {
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
   publish(output: EncodedRecords[]): Promise<void> {
     const next = this.flushing.then(() => this.send(output));
     this.flushing = next.catch(() => undefined);
@@ -215,6 +231,19 @@ export class StateChangelog implements StateJournal {
   }
 
   private async send(output: EncodedRecords[]): Promise<void> {
+    const waiters = this.waiters;
+    this.waiters = [];
+    try {
+      await this.transact(output);
+    } catch (error) {
+      for (const w of waiters) w.reject(error);
+      throw error;
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  private async transact(output: EncodedRecords[]): Promise<void> {
+    // Nothing pending: every earlier write is on the topic (a failed send puts its writes back).
     if (this.pending.size === 0 && output.length === 0) return;
     const batch = this.pending;
     // Without state records the transaction moves no offset of the topic: the batches wait for one that does.
@@ -224,14 +253,22 @@ export class StateChangelog implements StateJournal {
     if (batch.size > 0) this.batches = [];
     // The topic's one partition, named: kafkajs then skips hashing each key to find it.
     const messages = [...batch].map(([key, value]) => ({ key, value, partition: 0 }));
+    // In rounds, each at most one chunk of every topic: a live batch's state and output then take
+    // one request (and one AddPartitionsToTxn) instead of one per topic, and no partition's record
+    // batch outgrows its chunk.
+    const rounds: TopicMessages[][] = [];
+    const add = (topic: string, chunks: Message[][]) => chunks.forEach((chunk, r) => (rounds[r] ??= []).push({ topic, messages: chunk }));
+    add(this.topic, chunksBySize(messages, SEND_BYTES, (m) => m.key.length + (m.value?.length ?? 0)));
+    for (const records of output) add(records.topic, sendsOf(records));
     const transaction = await this.producer.transaction();
     let last = 0;
     try {
-      for (const chunk of chunksBySize(messages, SEND_BYTES, (m) => m.key.length + (m.value?.length ?? 0))) {
-        const [sent] = await transaction.send({ topic: this.topic, messages: chunk, acks: -1 });
-        last = Number(sent.baseOffset) + chunk.length - 1;
+      for (const topicMessages of rounds) {
+        const sent = await transaction.sendBatch({ topicMessages, acks: -1 });
+        const state = topicMessages.find((t) => t.topic === this.topic);
+        const at = sent.find((m) => m.topicName === this.topic);
+        if (state && at) last = Number(at.baseOffset) + state.messages.length - 1;
       }
-      for (const records of output) for (const chunk of sendsOf(records)) await transaction.send({ topic: records.topic, messages: chunk, acks: -1 });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
