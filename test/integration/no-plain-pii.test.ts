@@ -92,11 +92,16 @@ async function readTopics(topics: string[]): Promise<{ where: string; text: stri
     await admin.disconnect();
   }
   const records: { where: string; text: string }[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('pii-scan') });
+  // Uncommitted too: what aborted transactions left (the streamer's output is transactional) is at rest as well.
+  const consumer = kafka.consumer({ groupId: uniqueName('pii-scan'), readUncommitted: true });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
     const remaining = new Set(ends.keys());
+    // A partition may end with a transaction marker, which no message stands for: its batch's last offset does.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (BigInt(payload.lastOffset) + 1n >= (ends.get(`${payload.topic}/${payload.partition}`) ?? 0n)) remaining.delete(`${payload.topic}/${payload.partition}`);
+    });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const headers = Object.entries(message.headers ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(' ');

@@ -23,6 +23,12 @@ export class HashedAudiences {
     this.consumer = kafka.consumer({ groupId: uniqueName('hashed-reader') });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [Topics.facebookChanges.name, Topics.microsoftChanges.name], fromBeginning: true });
+    // The streamer writes in transactions (read committed, as the sinks do): a partition's last
+    // offset may be a marker, which no message stands for, but its batch's last offset does.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const at = BigInt(payload.lastOffset) + 1n;
+      if (at > (this.positions.get(`${payload.topic}/${payload.partition}`) ?? 0n)) this.positions.set(`${payload.topic}/${payload.partition}`, at);
+    });
     await this.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         this.positions.set(`${topic}/${partition}`, BigInt(message.offset) + 1n);
