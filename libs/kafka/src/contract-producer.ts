@@ -104,8 +104,6 @@ export class ContractProducer {
     await this.connect();
     for (const chunk of chunksBySize(messages, maxBatchBytes, recordBytes)) await this.producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
   }
-
-
 }
 
 /** Checks every value against its topic's schema (refusing what breaks it) and encodes it as JSON. */

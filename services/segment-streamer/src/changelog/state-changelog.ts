@@ -82,13 +82,6 @@ export class StateChangelog implements StateJournal {
   }
 
   /**
-   * Sends `output` (the streamer's audience changes and run reports) in the next flush's
-   * transaction: read-committed consumers see it whole or not at all, and an instance another one
-   * has taken over from since (paused past the session timeout, then resumed mid-batch) is fenced
-   * and sends nothing, where an ordinary producer would deliver its stale changes after the new
-   * instance's. The caller records what was sent only after this resolves.
-   */
-  /**
    * Resolves once a transaction begun after this call commits (it holds every write recorded
    * before), without starting one: for a caller that knows another will flush or publish soon.
    */
@@ -96,6 +89,13 @@ export class StateChangelog implements StateJournal {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
+  /**
+   * Sends `output` (the streamer's audience changes and run reports) in the next flush's
+   * transaction: read-committed consumers see it whole or not at all, and an instance another one
+   * has taken over from since (paused past the session timeout, then resumed mid-batch) is fenced
+   * and sends nothing, where an ordinary producer would deliver its stale changes after the new
+   * instance's. The caller records what was sent only after this resolves.
+   */
   publish(output: EncodedRecords[]): Promise<void> {
     const next = this.flushing.then(() => this.send(output));
     this.flushing = next.catch(() => undefined);
