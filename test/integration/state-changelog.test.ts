@@ -124,13 +124,22 @@ describe('the streamer state changelog on a real broker', () => {
     first.onCommit(async (_, end) => void ends.push(end));
     // State of several sends' size, so the transaction takes more than one round.
     const big = 'x'.repeat(300 * 1024);
+    // A batch waiting for the next transaction to carry its writes starts none itself.
+    let carried = false;
+    const waiting = first.nextCommit().then(() => (carried = true));
     await first.record([{ key: 'a', value: big }, { key: 'b', value: big }], 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(carried).toBe(false);
     await first.publish([{ topic: output, messages: [1, 2, 3].map((n) => ({ key: 'same', value: String(n) })) }]);
+    await waiting;
     // Records at 0 and 1 (sent in two rounds), the commit marker at 2.
     expect(ends).toEqual([3]);
     // Another instance takes over: connecting fences this one, whose output is then refused.
     const second = await open(topic.name);
+    // A batch waiting on that refused transaction is refused with it.
+    const refused = first.nextCommit();
     await expect(first.publish([{ topic: output, messages: [{ key: 'same', value: 'stale' }] }])).rejects.toThrow();
+    await expect(refused).rejects.toThrow();
     await second.publish([{ topic: output, messages: [{ key: 'same', value: '4' }] }]);
 
     const seen: string[] = [];
