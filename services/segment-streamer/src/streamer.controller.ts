@@ -13,6 +13,7 @@ import { StateChangelog } from './changelog/state-changelog';
 import { recoverState } from './changelog/state-recovery';
 import { Following, followState } from './changelog/state-follower';
 import { StreamerConfig } from './config';
+import { BatchGroups } from './batch-groups';
 import { countActive, countChanges, countStandbyLag, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
 
 /**
@@ -42,8 +43,12 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
    * until this one leaves it last; meanwhile neither standing by nor taking over may start again.
    */
   private stopping = false;
-  /** Event batches handed to the engine and not yet through it (queued or running). */
-  private eventBatchesInEngine = 0;
+  /** Event batches that arrive while the engine is busy go through it together, in one call and one commit. */
+  private readonly eventBatches = new BatchGroups<HashedSegmentEvent>(
+    (events) => this.engine.handleEvents(events),
+    // With batches waiting, the next call's transaction carries this one's writes (nextCommit).
+    (more) => (more ? this.changelog.nextCommit() : this.changelog.flush()),
+  );
   private readonly applied = new ConfigAppliedReporter('segment-streamer', (messages) => this.changelog.publish([encodeRecords(Topics.configAppliedByStreamer, messages)]));
 
   constructor(
@@ -107,26 +112,14 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
-   * The partitions' batches are handed over side by side: the engine still takes them one at a
-   * time, and batches done while a changelog transaction is in flight share the next one (a
-   * refresh reaches every partition, so one transaction per batch was one per partition).
+   * The partitions' batches are handed over side by side and meet in BatchGroups: those that came
+   * while the engine was busy go through it in one call, whose changes and state share transactions
+   * (a refresh, or live traffic, reaches every partition at once).
    */
   @ConsumeBatches(Topics.hashedSegmentEvents, { groupId: 'segment-streamer', partitionsConsumedConcurrently: Topics.hashedSegmentEvents.partitions })
   async handleEvents(messages: ReceivedMessage<HashedSegmentEvent>[]): Promise<void> {
     const events = messages.map((m) => m.value);
-    this.eventBatchesInEngine += 1;
-    try {
-      await this.engine.handleEvents(events);
-    } catch (error) {
-      // Batches waiting on this one's transaction (below) must not wait for ever.
-      await this.changelog.flush().catch(() => undefined);
-      throw error;
-    } finally {
-      this.eventBatchesInEngine -= 1;
-    }
-    // A batch queued behind this one sends this one's writes in its own transaction (its changes',
-    // or its flush): one transaction a batch, not two, when the partitions' batches come together.
-    await (this.eventBatchesInEngine > 0 ? this.changelog.nextCommit() : this.changelog.flush());
+    await this.eventBatches.submit(events);
     countEvents(events);
   }
 
