@@ -16,5 +16,7 @@ export const configSchema = z.object({
     .describe('a Kafka topic name (letters, digits, . _ -) for the state changelog; its transactional id is segment-streamer.<topic>'),
   /** A profile out of every segment this long (by event time) has its attributes dropped. */
   STREAMER_PURGE_AFTER_DAYS: env.positiveInt(30),
+  /** An incomplete refresh no part of which arrived this long (while an instance was active) is dropped. */
+  STREAMER_ABANDON_REFRESH_AFTER_HOURS: env.positiveInt(24),
 });
 export type StreamerConfig = z.infer<typeof configSchema>;

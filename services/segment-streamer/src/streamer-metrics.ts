@@ -22,6 +22,12 @@ export function countChanges(batches: readonly ChangeBatch[]): void {
   }
 }
 
+const abandoned = counter({ name: 'streamer_refreshes_abandoned_total', help: 'Incomplete refreshes dropped because no part of them arrived for STREAMER_ABANDON_REFRESH_AFTER_HOURS (their other parts were lost upstream)' });
+
+export function countAbandoned(refreshes: number): void {
+  abandoned.inc(refreshes);
+}
+
 const restoredRecords = counter({ name: 'streamer_state_restored_records_total', help: 'State records restored from the changelog topic since start (a fresh disk, or after a crash)' });
 const restoreRemaining = gauge({ name: 'streamer_state_restore_remaining_records', help: 'Changelog records at most left to restore; 0 once the restore is done or none was needed' });
 

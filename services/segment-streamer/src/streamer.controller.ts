@@ -14,7 +14,9 @@ import { recoverState } from './changelog/state-recovery';
 import { Following, followState } from './changelog/state-follower';
 import { StreamerConfig } from './config';
 import { BatchGroups } from './batch-groups';
-import { countActive, countChanges, countStandbyLag, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
+import { countAbandoned, countActive, countChanges, countStandbyLag, countEvents, countRecovery, countRestore, countRunEnd, measureState } from './streamer-metrics';
+
+const HOUR = 60 * 60 * 1000;
 
 /**
  * Wires the engine to Kafka. Of the instances sharing a state changelog one is active (Leadership):
@@ -43,6 +45,7 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
    * until this one leaves it last; meanwhile neither standing by nor taking over may start again.
    */
   private stopping = false;
+  private abandonCheck?: NodeJS.Timeout;
   /** Event batches that arrive while the engine is busy go through it together, in one call and one commit. */
   private readonly eventBatches = new BatchGroups<HashedSegmentEvent>(
     (events) => this.engine.handleEvents(events),
@@ -56,7 +59,7 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
     private readonly transport: KafkaBatchTransport,
     private readonly progress: ConsumerProgress,
     @Inject(KAFKA) kafka: Kafka,
-    @Inject(APP_CONFIG) config: StreamerConfig,
+    @Inject(APP_CONFIG) private readonly config: StreamerConfig,
   ) {
     mkdirSync(config.STREAMER_STATE_DIR, { recursive: true });
     this.changelog = new StateChangelog(kafka, config.STREAMER_STATE_TOPIC, (why) => this.stopFenced(why));
@@ -72,7 +75,7 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
       this.store,
       { send: (batches) => this.sendChanges(batches) },
       { report: (status) => this.report(status) },
-      { purgeAfterMs: config.STREAMER_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000 },
+      { purgeAfterMs: config.STREAMER_PURGE_AFTER_DAYS * 24 * 60 * 60 * 1000, abandonRefreshAfterMs: config.STREAMER_ABANDON_REFRESH_AFTER_HOURS * HOUR },
     );
   }
 
@@ -109,6 +112,25 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
       this.applied.applied(exportId, config?.version ?? null);
     });
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
+    this.checkAbandonedRefreshes(this.config.STREAMER_ABANDON_REFRESH_AFTER_HOURS * HOUR);
+  }
+
+  /**
+   * Hourly, once this instance has been active for the whole period: parts that waited in the
+   * topic while no instance was active (or this one was behind) did not take that long upstream.
+   */
+  private checkAbandonedRefreshes(periodMs: number): void {
+    const activeSince = Date.now();
+    this.abandonCheck = setInterval(() => {
+      if (Date.now() - activeSince < periodMs) return;
+      this.engine
+        .dropAbandonedRefreshes()
+        .then(async (dropped) => {
+          countAbandoned(dropped);
+          if (dropped > 0) await this.changelog.flush();
+        })
+        .catch((error: Error) => this.logger.warn(`could not look for abandoned refreshes (${error.message}); looked again in an hour`));
+    }, Math.min(HOUR, periodMs)).unref();
   }
 
   /**
@@ -155,6 +177,7 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+    clearInterval(this.abandonCheck);
   }
 
   /**

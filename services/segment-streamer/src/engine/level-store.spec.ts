@@ -179,7 +179,9 @@ describe('LevelStore staged refreshes', () => {
       await db.close();
       const reopened = new LevelStore(dir);
       await reopened.open();
-      expect(await reopened.stagedRefreshes('s')).toEqual([{ refreshId: 'r-old', t: 42, slices: [{ part: 1 }] }]);
+      // Without its arrival time too: dropAbandonedRefreshes goes by its event time.
+      expect(await reopened.stagedRefreshes('s')).toEqual([{ refreshId: 'r-old', segmentId: 's', t: 42, slices: [{ part: 1 }] }]);
+      expect(await reopened.stagedRefreshes()).toEqual(await reopened.stagedRefreshes('s'));
       expect(await reopened.stagedRefreshes('other')).toEqual([]);
       await reopened.close();
     } finally {

@@ -6,7 +6,7 @@ import { EncodedWrite, StateJournal, StoreMarker } from './state-journal';
 
 type MembershipValue = { m: boolean; t: number; r?: string; a?: number };
 type SentValue = { c: Record<string, string>; r: string; g?: string };
-type StagedInfo = PartInfo & { segmentId?: string; t?: number; arrival?: number };
+type StagedInfo = PartInfo & { segmentId?: string; t?: number; arrival?: number; at?: number };
 const ARRIVALS = k('Q');
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
@@ -248,7 +248,7 @@ export class LevelStore implements StateStore {
     const arrival = (decode<number>(await this.db.get(ARRIVALS)) ?? 0) + 1;
     await this.write([
       { type: 'put', key: k('x', part.refreshId, n), value: part },
-      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, partitions: part.partitions, members: part.members.length, segmentId: part.segmentId, t: part.t, arrival } },
+      { type: 'put', key: k('y', part.refreshId, n), value: { part: part.part, final: part.final, partitions: part.partitions, members: part.members.length, segmentId: part.segmentId, t: part.t, arrival, at: part.stagedAt } },
       { type: 'put', key: ARRIVALS, value: arrival },
     ]);
   }
@@ -260,7 +260,7 @@ export class LevelStore implements StateStore {
   }
 
   /** One seek per staged refresh, as for segments; parts staged by an older version say their segment only in full (x|…). */
-  async stagedRefreshes(segmentId: string) {
+  async stagedRefreshes(segmentId?: string) {
     const out: StagedRefresh[] = [];
     const range = below(k('y'));
     for (let from = range.gte; ; ) {
@@ -273,10 +273,15 @@ export class LevelStore implements StateStore {
         const [full] = (await this.db.iterator({ ...below(k('x', refreshId)), limit: 1 }).all()) as [string, string][];
         info = full ? (JSON.parse(full[1]) as StagedPart) : {};
       }
-      if (info.segmentId !== segmentId || info.t === undefined) continue;
-      const slices: StagedRefresh['slices'] = [];
-      for await (const entries of this.scan<StagedInfo>(k('y', refreshId))) slices.push(...entries.map(([, { part, partitions, arrival }]) => ({ part, partitions, arrival })));
-      out.push({ refreshId, t: info.t, slices });
+      if (info.segmentId === undefined || (segmentId !== undefined && info.segmentId !== segmentId) || info.t === undefined) continue;
+      const refresh: StagedRefresh = { refreshId, segmentId: info.segmentId, t: info.t, slices: [] };
+      for await (const entries of this.scan<StagedInfo>(k('y', refreshId))) {
+        for (const [, { part, partitions, arrival, at }] of entries) {
+          refresh.slices.push({ part, partitions, arrival });
+          if (at !== undefined) refresh.lastStagedAt = Math.max(refresh.lastStagedAt ?? -Infinity, at);
+        }
+      }
+      out.push(refresh);
     }
   }
 

@@ -14,10 +14,17 @@ export interface EngineOptions {
   batchSize?: number;
   /** How long (event time) a profile may be out of every segment before its attributes are dropped (PURGE_AFTER_MS). */
   purgeAfterMs?: number;
+  /** How long an incomplete refresh may get no part before dropAbandonedRefreshes drops it (ABANDON_REFRESH_AFTER_MS). */
+  abandonRefreshAfterMs?: number;
+  /** The streamer's clock (tests set it). */
+  now?: () => number;
 }
 
 /** 30 days: a profile that comes back within a month needs no attributes on its return. */
 export const PURGE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** A day: upstream sends a refresh's parts within minutes; one silent this long lost the rest. */
+export const ABANDON_REFRESH_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export interface RunReporter {
   report(status: Omit<RunStatus, 'stage' | 'at'>): Promise<void>;
@@ -60,6 +67,8 @@ export class MembershipEngine {
   /** Changes per output batch, and profiles worked on at once: one batch's worth, so a chunk's changes go out in one send. */
   private readonly chunk: number;
   private readonly purgeAfterMs: number;
+  private readonly abandonRefreshAfterMs: number;
+  private readonly now: () => number;
   private readonly staging = new Map<string, Map<number, PartInfo>>();
 
   constructor(
@@ -70,6 +79,8 @@ export class MembershipEngine {
   ) {
     this.chunk = options.batchSize ?? BATCH_SIZE;
     this.purgeAfterMs = options.purgeAfterMs ?? PURGE_AFTER_MS;
+    this.abandonRefreshAfterMs = options.abandonRefreshAfterMs ?? ABANDON_REFRESH_AFTER_MS;
+    this.now = options.now ?? Date.now;
   }
 
   private writer(mode: 'delta' | 'full-sync', run?: Omit<RunContext, 'last'>): ChangeWriter {
@@ -215,7 +226,7 @@ export class MembershipEngine {
     await this.reconcileDirty(dirty, attributesChanged);
 
     for (const refresh of refreshes) {
-      await this.store.stagePart({ refreshId: refresh.refreshId, segmentId: refresh.segmentId, part: refresh.part, final: refresh.final, partitions: refresh.partitions, t: Date.parse(refresh.occurredAt), members: refresh.members });
+      await this.store.stagePart({ refreshId: refresh.refreshId, segmentId: refresh.segmentId, part: refresh.part, final: refresh.final, partitions: refresh.partitions, t: Date.parse(refresh.occurredAt), stagedAt: this.now(), members: refresh.members });
       const parts = await this.stagedParts(refresh);
       if (this.complete(refresh, parts)) await this.completeRefresh(refresh.refreshId, refresh.segmentId, Date.parse(refresh.occurredAt), parts);
     }
@@ -569,6 +580,31 @@ export class MembershipEngine {
       this.staging.delete(other.refreshId);
       this.logger.warn(`refresh ${other.refreshId} of segment ${segmentId} never completed: the newer refresh ${refreshId}, sent after it, did, so what was staged for it is dropped: its missing parts were lost before they reached the streamer, and the newer refresh's listing stands`);
     }
+  }
+
+  /**
+   * Drops every incomplete refresh no part of which arrived for the abandon period, by the
+   * streamer's clock (a backfill's old event times do not count): its missing parts were lost
+   * upstream, and a segment never refreshed again would never supersede it (dropSuperseded), so its
+   * staged parts, members' digests, would stay on disk and in the changelog for good. Parts staged
+   * by an older version, without their arrival time, go by the refresh's event time. Returns how many.
+   */
+  dropAbandonedRefreshes(): Promise<number> {
+    return this.serial(async () => {
+      const now = this.now();
+      let dropped = 0;
+      for (const refresh of await this.store.stagedRefreshes()) {
+        const last = refresh.lastStagedAt ?? refresh.t;
+        if (now - last < this.abandonRefreshAfterMs) continue;
+        await this.store.dropStaged(refresh.refreshId);
+        this.staging.delete(refresh.refreshId);
+        dropped += 1;
+        this.logger.warn(
+          `refresh ${refresh.refreshId} of segment ${refresh.segmentId} never completed, and no part of it arrived for ${Math.floor((now - last) / 3_600_000)} hours: what was staged for it is dropped. Its other parts were lost before they reached the streamer; the segment's members stay as its last complete refresh and events since left them until upstream sends a whole refresh again`,
+        );
+      }
+      return dropped;
+    });
   }
 
   /**

@@ -155,12 +155,13 @@ export class MemoryStore implements StateStore {
     }
   }
 
-  async stagedRefreshes(segmentId: string) {
+  async stagedRefreshes(segmentId?: string) {
     const out = new Map<string, StagedRefresh>();
     for (const [k, p] of this.staged) {
-      if (p.segmentId !== segmentId) continue;
-      const refresh = out.get(p.refreshId) ?? { refreshId: p.refreshId, t: p.t, slices: [] };
+      if (segmentId !== undefined && p.segmentId !== segmentId) continue;
+      const refresh = out.get(p.refreshId) ?? { refreshId: p.refreshId, segmentId: p.segmentId, t: p.t, slices: [] };
       refresh.slices.push({ part: p.part, partitions: p.partitions, arrival: this.arrivalOf.get(k) });
+      if (p.stagedAt !== undefined) refresh.lastStagedAt = Math.max(refresh.lastStagedAt ?? -Infinity, p.stagedAt);
       out.set(p.refreshId, refresh);
     }
     return [...out.values()];

@@ -29,7 +29,10 @@ export type PartInfo = Pick<StagedPart, 'part' | 'final' | 'partitions'> & { mem
 
 export interface StagedRefresh {
   refreshId: string;
+  segmentId: string;
   t: number;
+  /** When its latest part arrived, by the streamer's clock (missing when all were staged by an older version). */
+  lastStagedAt?: number;
   slices: (Pick<StagedPart, 'part' | 'partitions'> & { arrival?: number })[];
 }
 
@@ -41,6 +44,8 @@ export interface StagedPart {
   /** The partition count the slice was cut for (refreshSliceNumber); missing: numbered 1…n. */
   partitions?: number;
   t: number;
+  /** When it arrived, by the streamer's clock (missing for parts staged by an older version). */
+  stagedAt?: number;
   members: HashedRefreshMember[];
 }
 
@@ -132,8 +137,11 @@ export interface StateStore {
   stagedParts(refreshId: string): Promise<PartInfo[]>;
   stagedMembers(refreshId: string): AsyncIterable<StagedPart>;
   dropStaged(refreshId: string): Promise<void>;
-  /** The segment's refreshes with parts staged, each slice with the order it arrived in (missing for slices staged by an older version). */
-  stagedRefreshes(segmentId: string): Promise<StagedRefresh[]>;
+  /**
+   * The segment's refreshes with parts staged (every segment's when none is named), each slice with
+   * the order it arrived in (missing for slices staged by an older version).
+   */
+  stagedRefreshes(segmentId?: string): Promise<StagedRefresh[]>;
 
   /** Time of the segment's latest complete refresh: everyone it did not list is out as of then. */
   refreshedAt(segmentId: string): Promise<number | undefined>;

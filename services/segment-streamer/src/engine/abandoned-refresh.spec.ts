@@ -1,0 +1,100 @@
+import { SegmentEvent } from '@audience-sync/contracts';
+import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { facebookConfig } from '../../../../test/support/engine-configs';
+import { hashFirst } from '../../../../test/support/hash-first';
+import { MembershipEngine } from './membership-engine';
+import { MemoryStore } from './memory-store';
+import { LevelStore } from './level-store';
+import { StateStore } from './state-store';
+
+const HOUR = 60 * 60 * 1000;
+const digest = (value: string) => hash('sha256', value, 'base64url');
+const config = facebookConfig('E', ['s', 't']);
+const at = (s: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + s * 1000).toISOString();
+const refresh = (segmentId: string, refreshId: string, part: number, final: boolean, ids: number[], s: number): SegmentEvent => ({
+  type: 'refresh', eventId: `${refreshId}-${part}`, occurredAt: at(s), segmentId, segmentName: segmentId, refreshId, part, final,
+  members: ids.map((i) => ({ profileId: `p${i}`, attributes: { Email: `p${i}@example.com` } })),
+});
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+/**
+ * A refresh whose remaining parts never come, of a segment never refreshed again (deleted
+ * upstream, say), is never superseded either: its staged parts — members' digests, an erased
+ * profile's too — would stay on disk and in the changelog for good. Once no part of it arrived for
+ * the abandon period (by the streamer's clock: a backfill of old refreshes is not abandoned for its
+ * event times), it is dropped and said in the log; refreshes still arriving are kept.
+ */
+describe.each(['memory', 'level'])('an incomplete refresh that gets no part for the abandon period (%s store)', (kind) => {
+  let store: StateStore;
+  let dir: string | undefined;
+  let now: number;
+  let audience: Set<string>;
+  const warnings: string[] = [];
+
+  const engineOn = async () => {
+    const engine = new MembershipEngine(
+      store,
+      { send: async (batches) => batches.forEach((b) => b.changes.forEach((c) => (c.op === 'add' ? audience.add(c.columns.EMAIL) : audience.delete(c.columns.EMAIL)))) },
+      { report: async () => undefined },
+      { abandonRefreshAfterMs: 24 * HOUR, now: () => now },
+    );
+    (engine as unknown as { logger: { warn: (m: unknown) => void } }).logger.warn = (m) => void warnings.push(String(m));
+    await engine.applyConfig('E', config);
+    return engine;
+  };
+
+  beforeEach(async () => {
+    if (kind === 'level') {
+      dir = mkdtempSync(join(tmpdir(), 'abandoned-refresh-'));
+      const level = new LevelStore(dir);
+      await level.open();
+      store = level;
+    } else store = new MemoryStore();
+    audience = new Set();
+    warnings.length = 0;
+    now = Date.parse('2026-12-01T00:00:00Z');
+  });
+
+  afterEach(async () => {
+    if (store instanceof LevelStore) await store.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('drops what was staged for it, keeps a refresh that got a part since, and the segment refreshes normally after', async () => {
+    let engine = await engineOn();
+    const send = (events: SegmentEvent[]) => engine.handleEvents(hashFirst([config])(events));
+    await send([refresh('s', 'stuck', 1, false, range(0, 5), 10), refresh('s', 'stuck', 2, false, range(5, 10), 10), refresh('t', 'slow', 1, false, range(50, 55), 10)]);
+    now += 20 * HOUR;
+    await send([refresh('t', 'slow', 2, false, range(55, 60), 10)]);
+
+    now += 3 * HOUR;
+    expect(await engine.dropAbandonedRefreshes()).toBe(0);
+    expect((await store.stagedParts('stuck')).length).toBeGreaterThan(0);
+
+    // A restarted engine: when the parts came is read from the store.
+    engine = await engineOn();
+    now += 2 * HOUR;
+    expect(await engine.dropAbandonedRefreshes()).toBe(1);
+    expect(await store.stagedParts('stuck')).toEqual([]);
+    expect((await store.stagedParts('slow')).length).toBeGreaterThan(0);
+    expect(warnings).toEqual([expect.stringMatching(/refresh stuck of segment s never completed, and no part of it arrived for 25 hours: what was staged for it is dropped/)]);
+    expect(audience.size).toBe(0);
+
+    // The other refresh still completes, and the segment's next refresh applies as any other.
+    await send([refresh('t', 'slow', 3, true, range(60, 62), 10), refresh('s', 'next', 1, true, range(20, 25), 20)]);
+    expect([...audience].sort()).toEqual([...range(20, 25), ...range(50, 62)].map((i) => digest(`p${i}@example.com`)).sort());
+    expect(await store.stagedParts('slow')).toEqual([]);
+  });
+
+  it('goes by when the parts arrived, not by the refresh event time: an old refresh sent now is kept', async () => {
+    const engine = await engineOn();
+    // Event time a month before the clock.
+    await engine.handleEvents(hashFirst([config])([refresh('s', 'backfill', 1, false, range(0, 5), 10)]));
+    now += 23 * HOUR;
+    expect(await engine.dropAbandonedRefreshes()).toBe(0);
+    expect((await store.stagedParts('backfill')).length).toBeGreaterThan(0);
+  });
+});
