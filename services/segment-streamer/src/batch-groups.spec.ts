@@ -15,20 +15,28 @@ const settled = async (p: Promise<unknown>) => {
   return state;
 };
 
+/** Runner and commits recorded; the first call waits for `first`, and a call holding `failing` fails. */
+function recorded(failing?: number, groupItems?: number) {
+  const calls: number[][] = [];
+  const commits: boolean[] = [];
+  const first = deferred();
+  const groups = new BatchGroups<number>(
+    async (items) => {
+      calls.push(items);
+      if (calls.length === 1) await first.promise;
+      if (failing !== undefined && items.includes(failing)) throw new Error('bad batch');
+    },
+    async (more) => {
+      commits.push(more);
+    },
+    groupItems,
+  );
+  return { calls, commits, first, groups };
+}
+
 describe('BatchGroups: batches that arrive while the engine is busy go through it together', () => {
   it('runs the batches queued behind a running one as one call, and commits once for them', async () => {
-    const calls: number[][] = [];
-    const commits: boolean[] = [];
-    const first = deferred();
-    const groups = new BatchGroups<number>(
-      async (items) => {
-        calls.push(items);
-        if (calls.length === 1) await first.promise;
-      },
-      async (more) => {
-        commits.push(more);
-      },
-    );
+    const { calls, commits, first, groups } = recorded();
     const a = groups.submit([1, 2]);
     const b = groups.submit([3]);
     const c = groups.submit([4, 5]);
@@ -49,19 +57,7 @@ describe('BatchGroups: batches that arrive while the engine is busy go through i
   });
 
   it('does not let one failing batch hold back the others that shared its group: each runs alone, and only it fails', async () => {
-    const calls: number[][] = [];
-    const commits: boolean[] = [];
-    const first = deferred();
-    const groups = new BatchGroups<number>(
-      async (items) => {
-        calls.push(items);
-        if (calls.length === 1) await first.promise;
-        if (items.includes(13)) throw new Error('bad batch');
-      },
-      async (more) => {
-        commits.push(more);
-      },
-    );
+    const { calls, commits, first, groups } = recorded(13);
     const a = groups.submit([1]);
     const b = groups.submit([2]);
     const c = groups.submit([13]);
@@ -99,16 +95,7 @@ describe('BatchGroups: batches that arrive while the engine is busy go through i
   }, 5000);
 
   it('takes no more batches into a group than its event limit allows, but always one', async () => {
-    const calls: number[][] = [];
-    const first = deferred();
-    const groups = new BatchGroups<number>(
-      async (items) => {
-        calls.push(items);
-        if (calls.length === 1) await first.promise;
-      },
-      async () => undefined,
-      3,
-    );
+    const { calls, first, groups } = recorded(undefined, 3);
     const all = [groups.submit([0]), groups.submit([1, 2]), groups.submit([3]), groups.submit([4, 5, 6, 7]), groups.submit([8])];
     first.resolve();
     await Promise.all(all);

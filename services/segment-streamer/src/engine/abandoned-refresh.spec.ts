@@ -1,24 +1,12 @@
 import { SegmentEvent } from '@audience-sync/contracts';
-import { hash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { facebookConfig } from '../../../../test/support/engine-configs';
 import { hashFirst } from '../../../../test/support/hash-first';
+import { emailAudience, emailDigest, openStore, range, refreshPart as refresh } from '../../../../test/support/refresh-events';
 import { MembershipEngine } from './membership-engine';
-import { MemoryStore } from './memory-store';
-import { LevelStore } from './level-store';
 import { StateStore } from './state-store';
 
 const HOUR = 60 * 60 * 1000;
-const digest = (value: string) => hash('sha256', value, 'base64url');
 const config = facebookConfig('E', ['s', 't']);
-const at = (s: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + s * 1000).toISOString();
-const refresh = (segmentId: string, refreshId: string, part: number, final: boolean, ids: number[], s: number): SegmentEvent => ({
-  type: 'refresh', eventId: `${refreshId}-${part}`, occurredAt: at(s), segmentId, segmentName: segmentId, refreshId, part, final,
-  members: ids.map((i) => ({ profileId: `p${i}`, attributes: { Email: `p${i}@example.com` } })),
-});
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 /**
  * A refresh whose remaining parts never come, of a segment never refreshed again (deleted
@@ -29,7 +17,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
  */
 describe.each(['memory', 'level'])('an incomplete refresh that gets no part for the abandon period (%s store)', (kind) => {
   let store: StateStore;
-  let dir: string | undefined;
+  let close: () => Promise<void>;
   let now: number;
   let audience: Set<string>;
   const warnings: string[] = [];
@@ -37,7 +25,7 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
   const engineOn = async () => {
     const engine = new MembershipEngine(
       store,
-      { send: async (batches) => batches.forEach((b) => b.changes.forEach((c) => (c.op === 'add' ? audience.add(c.columns.EMAIL) : audience.delete(c.columns.EMAIL)))) },
+      emailAudience(audience),
       { report: async () => undefined },
       { abandonRefreshAfterMs: 24 * HOUR, now: () => now },
     );
@@ -47,21 +35,13 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
   };
 
   beforeEach(async () => {
-    if (kind === 'level') {
-      dir = mkdtempSync(join(tmpdir(), 'abandoned-refresh-'));
-      const level = new LevelStore(dir);
-      await level.open();
-      store = level;
-    } else store = new MemoryStore();
+    ({ store, close } = await openStore(kind, 'abandoned-refresh-'));
     audience = new Set();
     warnings.length = 0;
     now = Date.parse('2026-12-01T00:00:00Z');
   });
 
-  afterEach(async () => {
-    if (store instanceof LevelStore) await store.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it('drops what was staged for it, keeps a refresh that got a part since, and the segment refreshes normally after', async () => {
     let engine = await engineOn();
@@ -85,7 +65,7 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
 
     // The other refresh still completes, and the segment's next refresh applies as any other.
     await send([refresh('t', 'slow', 3, true, range(60, 62), 10), refresh('s', 'next', 1, true, range(20, 25), 20)]);
-    expect([...audience].sort()).toEqual([...range(20, 25), ...range(50, 62)].map((i) => digest(`p${i}@example.com`)).sort());
+    expect([...audience].sort()).toEqual([...range(20, 25), ...range(50, 62)].map((i) => emailDigest(`p${i}@example.com`)).sort());
     expect(await store.stagedParts('slow')).toEqual([]);
   });
 

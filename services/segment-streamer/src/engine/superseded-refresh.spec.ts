@@ -1,23 +1,11 @@
 import { SegmentEvent } from '@audience-sync/contracts';
-import { hash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { facebookConfig } from '../../../../test/support/engine-configs';
 import { hashFirst } from '../../../../test/support/hash-first';
+import { emailAudience, emailDigest, openStore, range, refreshPart as refresh } from '../../../../test/support/refresh-events';
 import { MembershipEngine } from './membership-engine';
-import { MemoryStore } from './memory-store';
-import { LevelStore } from './level-store';
 import { StateStore } from './state-store';
 
-const digest = (value: string) => hash('sha256', value, 'base64url');
 const config = facebookConfig('E', ['s', 't']);
-const at = (s: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + s * 1000).toISOString();
-const refresh = (segmentId: string, refreshId: string, part: number, final: boolean, ids: number[], s: number): SegmentEvent => ({
-  type: 'refresh', eventId: `${refreshId}-${part}`, occurredAt: at(s), segmentId, segmentName: segmentId, refreshId, part, final,
-  members: ids.map((i) => ({ profileId: `p${i}`, attributes: { Email: `p${i}@example.com` } })),
-});
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 /**
  * A refresh whose last parts never come (lost upstream) would keep its staged parts — members'
@@ -28,37 +16,29 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
  */
 describe.each(['memory', 'level'])('an incomplete refresh superseded by a newer one (%s store)', (kind) => {
   let store: StateStore;
-  let dir: string | undefined;
+  let close: () => Promise<void>;
   let engine: MembershipEngine;
   let audience: Set<string>;
   const warnings: string[] = [];
   const send = (events: SegmentEvent[]) => engine.handleEvents(hashFirst([config])(events));
 
   beforeEach(async () => {
-    if (kind === 'level') {
-      dir = mkdtempSync(join(tmpdir(), 'superseded-refresh-'));
-      const level = new LevelStore(dir);
-      await level.open();
-      store = level;
-    } else store = new MemoryStore();
+    ({ store, close } = await openStore(kind, 'superseded-refresh-'));
     audience = new Set();
     warnings.length = 0;
-    engine = new MembershipEngine(store, { send: async (batches) => batches.forEach((b) => b.changes.forEach((c) => (c.op === 'add' ? audience.add(c.columns.EMAIL) : audience.delete(c.columns.EMAIL)))) }, { report: async () => undefined });
+    engine = new MembershipEngine(store, emailAudience(audience), { report: async () => undefined });
     (engine as unknown as { logger: { warn: (m: unknown) => void } }).logger.warn = (m) => void warnings.push(String(m));
     await engine.applyConfig('E', config);
   });
 
-  afterEach(async () => {
-    if (store instanceof LevelStore) await store.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it('drops an older refresh sent before a newer one that completes, and keeps the rest', async () => {
     // Two parts of three of "lost" (its last never comes) and one of two of segment t's, at 10 s;
     // one of "later" (30 s), then "done" (20 s), complete.
     await send([refresh('s', 'lost', 1, false, range(0, 5), 10), refresh('s', 'lost', 2, false, range(5, 10), 10), refresh('t', 'other', 1, false, range(50, 55), 10)]);
     await send([refresh('s', 'later', 1, false, range(30, 35), 30), refresh('s', 'done', 1, true, range(20, 25), 20)]);
-    expect([...audience].sort()).toEqual(range(20, 25).map((i) => digest(`p${i}@example.com`)).sort());
+    expect([...audience].sort()).toEqual(range(20, 25).map((i) => emailDigest(`p${i}@example.com`)).sort());
     expect(await store.stagedParts('lost')).toEqual([]);
     // Another segment's, and a newer one of the segment sent before (two at once), are kept.
     expect((await store.stagedParts('other')).length).toBeGreaterThan(0);
@@ -67,7 +47,7 @@ describe.each(['memory', 'level'])('an incomplete refresh superseded by a newer 
 
     // An older refresh sent after "later" began ("late", 5 s): still arriving when "later" completes, kept.
     await send([refresh('s', 'late', 1, false, range(60, 65), 5), refresh('t', 'other', 2, true, range(55, 60), 10), refresh('s', 'later', 2, true, range(35, 40), 30)]);
-    expect([...audience].sort()).toEqual([...range(30, 40), ...range(50, 60)].map((i) => digest(`p${i}@example.com`)).sort());
+    expect([...audience].sort()).toEqual([...range(30, 40), ...range(50, 60)].map((i) => emailDigest(`p${i}@example.com`)).sort());
     expect((await store.stagedParts('late')).length).toBeGreaterThan(0);
     await send([refresh('s', 'late', 2, true, range(65, 70), 5)]);
     expect(await store.stagedParts('late')).toEqual([]);
