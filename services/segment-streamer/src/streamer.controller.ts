@@ -117,7 +117,7 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
 
   /**
    * Hourly, once this instance has been active for the whole period: parts that waited in the
-   * topic while no instance was active (or this one was behind) did not take that long upstream.
+   * topic while no instance was active did not take that long upstream.
    */
   private checkAbandonedRefreshes(periodMs: number): void {
     const activeSince = Date.now();
