@@ -59,7 +59,7 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
     private readonly transport: KafkaBatchTransport,
     private readonly progress: ConsumerProgress,
     @Inject(KAFKA) kafka: Kafka,
-    @Inject(APP_CONFIG) private readonly config: StreamerConfig,
+    @Inject(APP_CONFIG) config: StreamerConfig,
   ) {
     mkdirSync(config.STREAMER_STATE_DIR, { recursive: true });
     this.changelog = new StateChangelog(kafka, config.STREAMER_STATE_TOPIC, (why) => this.stopFenced(why));
@@ -112,25 +112,21 @@ export class StreamerController implements OnApplicationBootstrap, BeforeApplica
       this.applied.applied(exportId, config?.version ?? null);
     });
     this.logger.log(`export configurations loaded (${this.engine.exportIds().length} exports)`);
-    this.checkAbandonedRefreshes(this.config.STREAMER_ABANDON_REFRESH_AFTER_HOURS * HOUR);
+    this.checkAbandonedRefreshes();
   }
 
-  /**
-   * Hourly, once this instance has been active for the whole period: parts that waited in the
-   * topic while no instance was active did not take that long upstream.
-   */
-  private checkAbandonedRefreshes(periodMs: number): void {
+  /** Hourly, counting from now, when this instance became active (see dropAbandonedRefreshes). */
+  private checkAbandonedRefreshes(): void {
     const activeSince = Date.now();
     this.abandonCheck = setInterval(() => {
-      if (Date.now() - activeSince < periodMs) return;
       this.engine
-        .dropAbandonedRefreshes()
+        .dropAbandonedRefreshes(activeSince)
         .then(async (dropped) => {
           countAbandoned(dropped);
           if (dropped > 0) await this.changelog.flush();
         })
         .catch((error: Error) => this.logger.warn(`could not look for abandoned refreshes (${error.message}); looked again in an hour`));
-    }, Math.min(HOUR, periodMs)).unref();
+    }, HOUR).unref();
   }
 
   /**

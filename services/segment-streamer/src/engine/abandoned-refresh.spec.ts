@@ -19,6 +19,8 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
   let store: StateStore;
   let close: () => Promise<void>;
   let now: number;
+  /** When the instance became active: long enough ago unless a test says otherwise. */
+  let started: number;
   let audience: Set<string>;
   const warnings: string[] = [];
 
@@ -39,6 +41,7 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
     audience = new Set();
     warnings.length = 0;
     now = Date.parse('2026-12-01T00:00:00Z');
+    started = now - 48 * HOUR;
   });
 
   afterEach(() => close());
@@ -51,13 +54,13 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
     await send([refresh('t', 'slow', 2, false, range(55, 60), 10)]);
 
     now += 3 * HOUR;
-    expect(await engine.dropAbandonedRefreshes()).toBe(0);
+    expect(await engine.dropAbandonedRefreshes(started)).toBe(0);
     expect((await store.stagedParts('stuck')).length).toBeGreaterThan(0);
 
     // A restarted engine: when the parts came is read from the store.
     engine = await engineOn();
     now += 2 * HOUR;
-    expect(await engine.dropAbandonedRefreshes()).toBe(1);
+    expect(await engine.dropAbandonedRefreshes(started)).toBe(1);
     expect(await store.stagedParts('stuck')).toEqual([]);
     expect((await store.stagedParts('slow')).length).toBeGreaterThan(0);
     expect(warnings).toEqual([expect.stringMatching(/refresh stuck of segment s never completed, and no part of it arrived for 25 hours: what was staged for it is dropped/)]);
@@ -74,7 +77,18 @@ describe.each(['memory', 'level'])('an incomplete refresh that gets no part for 
     // Event time a month before the clock.
     await engine.handleEvents(hashFirst([config])([refresh('s', 'backfill', 1, false, range(0, 5), 10)]));
     now += 23 * HOUR;
-    expect(await engine.dropAbandonedRefreshes()).toBe(0);
+    expect(await engine.dropAbandonedRefreshes(started)).toBe(0);
     expect((await store.stagedParts('backfill')).length).toBeGreaterThan(0);
+  });
+
+  it('drops nothing before the instance has been active for the period: parts may have waited in the topic meanwhile', async () => {
+    const engine = await engineOn();
+    await engine.handleEvents(hashFirst([config])([refresh('s', 'stuck', 1, false, range(0, 5), 10)]));
+    now += 30 * HOUR;
+    started = now - 23 * HOUR;
+    expect(await engine.dropAbandonedRefreshes(started)).toBe(0);
+    expect((await store.stagedParts('stuck')).length).toBeGreaterThan(0);
+    started = now - 24 * HOUR;
+    expect(await engine.dropAbandonedRefreshes(started)).toBe(1);
   });
 });

@@ -587,11 +587,14 @@ export class MembershipEngine {
    * streamer's clock (a backfill's old event times do not count): its missing parts were lost
    * upstream, and a segment never refreshed again would never supersede it (dropSuperseded), so its
    * staged parts, members' digests, would stay on disk and in the changelog for good. Parts staged
-   * by an older version, without their arrival time, go by the refresh's event time. Returns how many.
+   * by an older version, without their arrival time, go by the refresh's event time. Nothing is
+   * dropped before the instance has been active (`activeSince`) for the period: parts that waited in
+   * the topic while none was did not take that long upstream. Returns how many.
    */
-  dropAbandonedRefreshes(): Promise<number> {
+  dropAbandonedRefreshes(activeSince: number): Promise<number> {
     return this.serial(async () => {
       const now = this.now();
+      if (now - activeSince < this.abandonRefreshAfterMs) return 0;
       let dropped = 0;
       for (const refresh of await this.store.stagedRefreshes()) {
         const last = refresh.lastStagedAt ?? refresh.t;
