@@ -1,24 +1,13 @@
-import { HashedSegmentEvent, SegmentEvent } from '@audience-sync/contracts';
-import { hash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { HashedSegmentEvent } from '@audience-sync/contracts';
 import { facebookConfig } from '../../../../test/support/engine-configs';
 import { hashFirst } from '../../../../test/support/hash-first';
+import { emailAudience, emailDigest as digest, openStore, range, refreshPart, secondsAfterNovember as at } from '../../../../test/support/refresh-events';
 import { MembershipEngine } from './membership-engine';
-import { MemoryStore } from './memory-store';
-import { LevelStore } from './level-store';
 import { StateStore } from './state-store';
 
-const digest = (value: string) => hash('sha256', value, 'base64url');
 const config = facebookConfig('E', ['s']);
 const three = { partitions: 3, partitionOf: (profileId: string) => Number(profileId.slice(1)) % 3 };
-const at = (s: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + s * 1000).toISOString();
-const refresh = (refreshId: string, part: number, final: boolean, ids: number[], s: number): SegmentEvent => ({
-  type: 'refresh', eventId: `${refreshId}-${part}`, occurredAt: at(s), segmentId: 's', segmentName: 's', refreshId, part, final,
-  members: ids.map((i) => ({ profileId: `p${i}`, attributes: { Email: `p${i}@example.com` } })),
-});
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const refresh = (refreshId: string, part: number, final: boolean, ids: number[], s: number) => refreshPart('s', refreshId, part, final, ids, s);
 const slicePartition = (e: HashedSegmentEvent) => (e.type === 'refresh' ? Math.floor((e.part - 1) / 5) % 3 : -1);
 
 /**
@@ -28,30 +17,22 @@ const slicePartition = (e: HashedSegmentEvent) => (e.type === 'refresh' ? Math.f
  */
 describe.each(['memory', 'level'])('a refresh cut for several partitions (%s store)', (kind) => {
   let store: StateStore;
-  let dir: string | undefined;
+  let close: () => Promise<void>;
   let engine: MembershipEngine;
   let audience: Set<string>;
   const errors: string[] = [];
 
   beforeEach(async () => {
-    if (kind === 'level') {
-      dir = mkdtempSync(join(tmpdir(), 'partitioned-refresh-'));
-      const level = new LevelStore(dir);
-      await level.open();
-      store = level;
-    } else store = new MemoryStore();
+    ({ store, close } = await openStore(kind, 'partitioned-refresh-'));
     audience = new Set();
-    engine = new MembershipEngine(store, { send: async (batches) => batches.forEach((b) => b.changes.forEach((c) => (c.op === 'add' ? audience.add(c.columns.EMAIL) : audience.delete(c.columns.EMAIL)))) }, { report: async () => undefined });
+    engine = new MembershipEngine(store, emailAudience(audience), { report: async () => undefined });
     (engine as unknown as { logger: { error: (m: unknown) => void } }).logger.error = (m) => void errors.push(String(typeof m === 'object' && m && 'text' in m ? (m as { text: string }).text : m));
     await engine.applyConfig('E', config);
     await engine.handleEvents(hashFirst([config])([refresh('old', 1, true, range(0, 10), 0)]));
     expect(audience.size).toBe(10);
   });
 
-  afterEach(async () => {
-    if (store instanceof LevelStore) await store.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it('waits for every partition’s share, finals first or last, then lists exactly its members', async () => {
     const slices = hashFirst([config], three)([refresh('new', 1, false, range(5, 25), 10), refresh('new', 2, true, range(25, 40), 10)]);
