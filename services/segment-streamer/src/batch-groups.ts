@@ -5,8 +5,8 @@ interface Waiting<T> {
 }
 
 /**
- * Events a group takes before later batches wait for the next call: about one full fetch of a
- * partition (4 MB) of live events, so grouping never makes a call much larger than the largest batch.
+ * Events a group takes before later batches wait for the next call (one batch alone may hold more):
+ * a bound on how much one engine call works on, whatever the number of partitions.
  */
 const GROUP_ITEMS = 5000;
 
